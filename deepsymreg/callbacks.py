@@ -1,0 +1,326 @@
+"""Training callbacks: phased schedules, thresholding-and-freezing, NaN recovery.
+
+All of them work with plain ``model.fit``. They count *optimizer steps*
+(``model.optimizer.iterations``), not Keras batches, so a schedule means the same
+whether a model runs one step per batch or many (``EQL(steps_per_call=...)``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+
+from deepsymreg import regularizers as regularizers_lib
+from deepsymreg.layers import stacking
+
+__all__ = [
+    "Phase",
+    "PhasedSchedule",
+    "WeightThreshold",
+    "NaNRecovery",
+    "penalty_strengths",
+    "threshold_weights",
+    "paper_schedule",
+]
+
+
+def _all_layers(model):
+    # Keras models and layers list their sublayers (recursively) this way.
+    return list(model._flatten_layers(include_self=True, recursive=True))
+
+
+def penalty_strengths(model):
+    """The distinct penalty-strength variables (``reg_lambda``) used by ``model``."""
+    found, seen = [], set()
+    for layer in _all_layers(model):
+        candidates = list(vars(layer).values())
+        for value in candidates:
+            var = None
+            if isinstance(value, regularizers_lib.StrengthRegularizer):
+                var = value.reg_lambda
+            elif getattr(value, "name", None) == "reg_lambda" and isinstance(value, keras.Variable):
+                var = value
+            if var is not None and id(var) not in seen:
+                seen.add(id(var))
+                found.append(var)
+    return found
+
+
+def threshold_weights(model, alpha):
+    """Zero and freeze every maskable weight of ``model`` with ``|w| < alpha``.
+
+    Returns the number of weights still active.
+    """
+    kept = 0
+    for layer in _all_layers(model):
+        if hasattr(layer, "threshold") and hasattr(layer, "mask"):
+            kept += layer.threshold(alpha)
+    return kept
+
+
+def _steps_per_batch(model):
+    return int(getattr(model, "steps_per_call", 1)) * int(
+        getattr(model, "steps_per_execution", 1) or 1
+    )
+
+
+def _check(name, value, low, strict):
+    ok = isinstance(value, (int, float, np.number)) and (value > low if strict else value >= low)
+    if not ok:
+        sign = ">" if strict else ">="
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a number {sign} {low}. "
+            f"Received: {name}={value!r}"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """One phase of training.
+
+    Args:
+        steps: optimizer steps in the phase.
+        learning_rate: learning rate during the phase.
+        reg_lambda: penalty strength during the phase.
+        threshold: if set, weights with ``|w| < threshold`` are zeroed and frozen at
+            the end of the phase.
+    """
+
+    steps: int
+    learning_rate: float
+    reg_lambda: float = 0.0
+    threshold: float | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.steps, (int, np.integer)) or self.steps <= 0:
+            raise ValueError(
+                "Invalid value for argument `steps`: expected a positive integer. "
+                f"Received: steps={self.steps!r}"
+            )
+        _check("learning_rate", self.learning_rate, 0.0, strict=True)
+        _check("reg_lambda", self.reg_lambda, 0.0, strict=False)
+        if self.threshold is not None:
+            _check("threshold", self.threshold, 0.0, strict=False)
+
+
+def paper_schedule(reg_lambda=5e-3, learning_rate=1e-2, alpha=0.01, steps=(2000, 10000, 10000)):
+    """The benchmark schedule of the paper's reference code (about 22000 steps).
+
+    Warm-up at 10x the learning rate, then the regularized phase, then weights below
+    ``alpha`` frozen at 0 and a final phase with lambda = 0 at a tenth of the rate.
+    """
+    warm, main, final = steps
+    return [
+        Phase(warm, 10 * learning_rate, reg_lambda),
+        Phase(main, learning_rate, reg_lambda, threshold=alpha),
+        Phase(final, learning_rate / 10, 0.0),
+    ]
+
+
+class PhasedSchedule(keras.callbacks.Callback):
+    """Sets learning rate and penalty strength phase by phase; thresholds between phases.
+
+    The phase is chosen from ``optimizer.iterations`` before every batch, so a restart
+    that resets the optimizer (see :class:`NaNRecovery`) replays the schedule from the
+    start. Training stops when the last phase ends; pass ``epochs`` and
+    ``steps_per_epoch`` that cover :attr:`total_steps` (more is harmless).
+
+    Args:
+        phases: list of :class:`Phase`.
+        strengths: the lambda variables to set (default: every penalty strength found
+            in the model, see :func:`penalty_strengths`).
+
+    Logs ``learning_rate``, ``reg_lambda`` and ``phase`` after every batch.
+
+    Example:
+
+    >>> schedule = PhasedSchedule([Phase(2000, 1e-2, 5e-3, threshold=0.01),
+    ...                            Phase(1000, 1e-3, 0.0)])
+    >>> schedule.total_steps
+    3000
+    """
+
+    def __init__(self, phases, strengths=None):
+        super().__init__()
+        phases = list(phases)
+        if not phases or not all(isinstance(p, Phase) for p in phases):
+            raise ValueError(
+                "Invalid value for argument `phases`: expected a non-empty list of Phase. "
+                f"Received: phases={phases!r}"
+            )
+        self.phases = phases
+        self.ends = np.cumsum([p.steps for p in phases]).tolist()
+        self._explicit_strengths = strengths
+
+    @property
+    def total_steps(self):
+        return self.ends[-1]
+
+    def batches_needed(self, model_or_steps_per_batch):
+        """Keras batches that cover the whole schedule."""
+        per = model_or_steps_per_batch
+        if not isinstance(per, int):
+            per = _steps_per_batch(per)
+        return -(-self.total_steps // per)
+
+    def phase_index(self, step):
+        for i, end in enumerate(self.ends):
+            if step < end:
+                return i
+        return len(self.phases) - 1
+
+    def on_train_begin(self, logs=None):
+        per = _steps_per_batch(self.model)
+        bad = [e for e in self.ends if e % per]
+        if bad:
+            raise ValueError(
+                f"The phase boundaries {self.ends} must be multiples of the optimizer "
+                f"steps per batch ({per}); these are not: {bad}."
+            )
+        self.strengths = (
+            list(self._explicit_strengths)
+            if self._explicit_strengths is not None
+            else penalty_strengths(self.model)
+        )
+        self._current = None
+        self._thresholded = set()
+
+    def _enter(self, index):
+        phase = self.phases[index]
+        self.model.optimizer.learning_rate = phase.learning_rate
+        for var in self.strengths:
+            var.assign(phase.reg_lambda)
+        self._current = index
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = int(self.model.optimizer.iterations)
+        index = self.phase_index(step)
+        if index != self._current:
+            if self._current is not None and index < self._current:
+                self._thresholded = {i for i in self._thresholded if i < index}
+            self._enter(index)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.optimizer.iterations)
+        phase = self.phases[self._current]
+        if (
+            phase.threshold is not None
+            and step >= self.ends[self._current]
+            and self._current not in self._thresholded
+        ):
+            threshold_weights(self.model, phase.threshold)
+            self._thresholded.add(self._current)
+        if logs is not None:
+            logs["learning_rate"] = phase.learning_rate
+            logs["reg_lambda"] = phase.reg_lambda
+            logs["phase"] = self._current
+        if step >= self.total_steps:
+            self.model.stop_training = True
+
+
+class WeightThreshold(keras.callbacks.Callback):
+    """Zero and freeze weights with ``|w| < alpha`` once ``at_step`` optimizer steps are done.
+
+    With ``at_step=None`` it acts at the end of training.
+    """
+
+    def __init__(self, alpha, at_step=None):
+        super().__init__()
+        _check("alpha", alpha, 0.0, strict=False)
+        if at_step is not None and (not isinstance(at_step, (int, np.integer)) or at_step < 0):
+            raise ValueError(
+                "Invalid value for argument `at_step`: expected None or a non-negative "
+                f"integer. Received: at_step={at_step!r}"
+            )
+        self.alpha, self.at_step = float(alpha), at_step
+
+    def on_train_begin(self, logs=None):
+        self.done = False
+        self.kept = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.at_step is not None and not self.done:
+            if int(self.model.optimizer.iterations) >= self.at_step:
+                self._apply()
+
+    def on_train_end(self, logs=None):
+        if self.at_step is None and not self.done:
+            self._apply()
+
+    def _apply(self):
+        self.kept = threshold_weights(self.model, self.alpha)
+        self.done = True
+
+
+def _eql_models(model):
+    return [m for m in _all_layers(model) if hasattr(m, "initialize_trials")]
+
+
+class NaNRecovery(keras.callbacks.Callback):
+    """Restart from fresh weights when the training loss stops being finite.
+
+    For a model without restarts axis (or any model holding EQL sub-models), a
+    non-finite loss re-draws the EQL weights, opens all masks and resets the
+    optimizer, step counter included, so a :class:`PhasedSchedule` starts over: the
+    paper's "restart the trial". For ``EQL(trials=K)``, only the restarts whose own loss
+    is not finite are re-drawn (and their optimizer slots cleared); the others go on
+    untouched. Their indices are kept in :attr:`restarted`.
+
+    Args:
+        max_restarts: stop training after this many restarts (None: no limit).
+        seed: seed for the fresh weights.
+    """
+
+    def __init__(self, max_restarts=None, seed=None):
+        super().__init__()
+        if max_restarts is not None and (
+            not isinstance(max_restarts, (int, np.integer)) or max_restarts < 0
+        ):
+            raise ValueError(
+                "Invalid value for argument `max_restarts`: expected None or a "
+                f"non-negative integer. Received: max_restarts={max_restarts!r}"
+            )
+        self.max_restarts, self.seed = max_restarts, seed
+
+    def on_train_begin(self, logs=None):
+        self._rng = np.random.default_rng(self.seed)
+        self.restarts = 0
+        self.restarted = []
+
+    def _new_seeds(self, n):
+        return [int(s) for s in self._rng.integers(0, 2**31 - 1, size=n)]
+
+    def on_train_batch_end(self, batch, logs=None):
+        models = _eql_models(self.model)
+        trial_model = self.model if getattr(self.model, "trials", None) else None
+        if trial_model is not None:
+            losses = np.asarray(trial_model.trial_loss.numpy())
+            bad = np.flatnonzero(~np.isfinite(losses)).tolist()
+            if not bad:
+                return
+            trial_model.initialize_trials(self._new_seeds(len(bad)), bad)
+            self._reset_optimizer_entries(trial_model, bad)
+            self.restarted.extend(bad)
+            self.restarts += len(bad)
+        else:
+            loss = (logs or {}).get("loss")
+            if loss is None or np.isfinite(float(loss)):
+                return
+            for m in models:
+                m.initialize_trials(self._new_seeds(1))
+            for var in self.model.optimizer.variables:
+                var.assign(np.zeros(var.shape, dtype=var.dtype))
+            self.restarts += 1
+        if self.max_restarts is not None and self.restarts > self.max_restarts:
+            self.model.stop_training = True
+
+    def _reset_optimizer_entries(self, model, indices):
+        shapes = {tuple(v.shape) for v in model.trainable_variables}
+        k = model.trials
+        for var in self.model.optimizer.variables:
+            shape = tuple(var.shape)
+            if shape in shapes and shape and shape[0] == k:
+                for i in indices:
+                    stacking.assign_entries(var, np.zeros(shape[1:], var.dtype), i)

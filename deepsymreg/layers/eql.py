@@ -1,0 +1,227 @@
+"""`EqlLayer`: a linear map followed by primitive functions (one EQL hidden layer)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import sympy
+import tensorflow as tf
+
+from deepsymreg import primitives as primitives_lib
+from deepsymreg.layers import stacking
+from deepsymreg.layers.masked_dense import MaskedDense
+
+#: Names accepted by the ``linear`` argument, mapped to registered layer classes.
+LINEAR_KINDS = {"dense": "deepsymreg>MaskedDense"}
+
+
+def register_linear_kind(name, registered_name):
+    """Let ``EqlLayer(linear=name)`` build the registered layer class ``registered_name``."""
+    LINEAR_KINDS[name] = registered_name
+
+
+def make_linear(linear, units, **defaults):
+    """Build the linear sublayer of an EQL layer (see ``EqlLayer``'s ``linear``)."""
+    if linear is None:
+        linear = "dense"
+    if isinstance(linear, str):
+        if linear not in LINEAR_KINDS:
+            raise ValueError(
+                f"Invalid value for argument `linear`: expected one of "
+                f"{sorted(LINEAR_KINDS)}, a layer config dict or a layer. "
+                f"Received: linear={linear!r}"
+            )
+        cls = keras.saving.get_registered_object(LINEAR_KINDS[linear])
+        return cls(units=units, **{k: v for k, v in defaults.items() if v is not None})
+    if isinstance(linear, dict):
+        config = dict(linear)
+        inner = dict(config.get("config", {}))
+        inner["units"] = units
+        config["config"] = inner
+        layer = keras.saving.deserialize_keras_object(config)
+    elif isinstance(linear, keras.layers.Layer):
+        layer = linear
+    else:
+        raise ValueError(
+            "Invalid value for argument `linear`: expected a name, a layer config dict "
+            f"or a layer. Received: linear={linear!r}"
+        )
+    if getattr(layer, "units", None) != units:
+        raise ValueError(
+            f"The linear layer of this EqlLayer must have units={units} (the number of "
+            f"pre-activations its primitives consume). Received: units="
+            f"{getattr(layer, 'units', None)}"
+        )
+    return layer
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class EqlLayer(keras.layers.Layer):
+    """One hidden layer of an equation learner (EQL) network.
+
+    ``g = linear(x)`` then ``h = f(g)``: each output applies one primitive function to
+    its own pre-activation(s) (unary primitives take one component of ``g``, binary
+    ones two, constants none). Primitives may repeat; they are applied grouped by kind,
+    one op per kind on a contiguous slice of ``g``, and the outputs are laid out in that
+    grouped order (first appearance in ``primitives``; see
+    :func:`deepsymreg.primitives.group`). With ``skip=True`` the layer input is
+    concatenated after the outputs, DenseNet style: ``h = [f(g), x]``.
+
+    Args:
+        primitives: list of registered primitive names (default: the paper's set,
+            :data:`deepsymreg.primitives.DEFAULT`).
+        linear: the map producing ``g``: ``"dense"`` (a :class:`MaskedDense`, default),
+            another registered kind (e.g. ``"hard_concrete"`` for relaxed-L0 gates), a
+            layer config dict, or a layer with the right ``units``.
+        skip: concatenate the input to the output.
+        n_stack: size of a leading weight axis (restarts or stacked steps) or None.
+        use_bias, kernel_initializer, kernel_regularizer: passed to the linear layer
+            when it is given by name.
+
+    Call arguments:
+        inputs: tensor ``(batch, in)`` (or ``(n_stack, batch, in)``).
+        training: passed to the linear layer (stochastic gates sample only then).
+
+    Input shape:
+        ``(batch, in)``, or ``(n_stack, batch, in)`` with ``n_stack``.
+
+    Output shape:
+        ``(batch, n_outputs [+ in])`` (``(n_stack, ...)`` first with ``n_stack``), where
+        ``n_outputs = len(primitives)``.
+
+    Example:
+
+    >>> layer = EqlLayer(["identity", "square", "product"])
+    >>> layer(tf.ones((5, 3))).shape
+    TensorShape([5, 3])
+
+    References:
+        Martius & Lampert (2016), Extrapolation and learning equations, arXiv:1610.02995.
+        Sahoo, Lampert & Martius (2018), Learning equations for extrapolation and
+        control, ICML.
+        Kim et al. (2020), Integration of neural network-based symbolic regression in
+        deep learning for scientific discovery, IEEE TNNLS.
+    """
+
+    def __init__(
+        self,
+        primitives=primitives_lib.DEFAULT,
+        linear=None,
+        skip=False,
+        n_stack=None,
+        use_bias=False,
+        kernel_initializer=None,
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.primitives = list(primitives) if not isinstance(primitives, str) else primitives
+        self._groups = primitives_lib.group(self.primitives)
+        self.n_pre_activations = sum(p.arity * c for p, c in self._groups)
+        self.n_outputs = sum(c for _, c in self._groups)
+        if self.n_pre_activations == 0:
+            raise ValueError(
+                "Invalid value for argument `primitives`: at least one primitive must "
+                f"take an argument. Received: primitives={self.primitives}"
+            )
+        self.skip = bool(skip)
+        self.linear = make_linear(
+            linear,
+            self.n_pre_activations,
+            n_stack=stacking.check_n_stack(n_stack),
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            kernel_regularizer=kernel_regularizer,
+            name="linear",
+        )
+        self.n_stack = self.linear.n_stack
+
+    @property
+    def output_names(self):
+        """The primitive name of each output (grouped order), then ``input_i`` if skip."""
+        return [p.name for p, c in self._groups for _ in range(c)]
+
+    def build(self, input_shape):
+        self.input_dim = int(input_shape[-1])
+        self.linear.build(input_shape)
+
+    def apply_primitives(self, g):
+        """``f(g)``: the primitives applied, grouped by kind, to pre-activations ``g``."""
+        outputs, col = [], 0
+        batch_shape = tf.shape(g)[:-1]
+        for prim, count in self._groups:
+            if prim.arity == 0:
+                value = tf.cast(float(prim.expression), g.dtype)
+                outputs.append(tf.fill(tf.concat([batch_shape, [count]], 0), value))
+                continue
+            args = [g[..., col + j * count : col + (j + 1) * count] for j in range(prim.arity)]
+            col += prim.arity * count
+            out = prim.tensorflow(*args)
+            if not tf.is_tensor(out):  # an expression without its arguments, e.g. 0*g
+                out = tf.fill(tf.shape(args[0]), tf.cast(out, g.dtype))
+            outputs.append(out)
+        return tf.concat(outputs, axis=-1)
+
+    def call(self, inputs, training=None):
+        g = self.linear(inputs, training=training)
+        h = self.apply_primitives(g)
+        if self.skip:
+            h = tf.concat([h, stacking.broadcast_to_stack(inputs, self.n_stack, h)], -1)
+        return h
+
+    def compute_output_shape(self, input_shape):
+        shape = stacking.stacked_output_shape(input_shape, self.n_outputs, self.n_stack)
+        if self.skip:
+            shape = (*shape[:-1], shape[-1] + input_shape[-1])
+        return shape
+
+    # -- symbolic view -----------------------------------------------------------
+    def kernel_numpy(self, stack_index=None):
+        """Effective kernel ``(in, n_pre)`` and bias (or None) as NumPy arrays."""
+        w = np.asarray(keras.ops.convert_to_numpy(self.linear.effective_kernel))
+        b = getattr(self.linear, "bias", None)
+        b = None if b is None else np.asarray(keras.ops.convert_to_numpy(b))
+        if self.n_stack is not None:
+            if stack_index is None:
+                raise ValueError(
+                    f"This layer holds n_stack={self.n_stack} weight sets; pass "
+                    "`stack_index` to choose one."
+                )
+            w = w[stack_index]
+            b = None if b is None else b[stack_index]
+        return w, b
+
+    def to_sympy(self, inputs, stack_index=None, threshold=0.0):
+        """The layer's outputs as SymPy expressions of the SymPy ``inputs`` list.
+
+        Weights with ``|w| < threshold`` are treated as zero.
+        """
+        w, b = self.kernel_numpy(stack_index)
+        if len(inputs) != w.shape[0]:
+            raise ValueError(
+                f"Expected {w.shape[0]} input expressions. Received: {len(inputs)}"
+            )
+        w = np.where(np.abs(w) < threshold, 0.0, w)
+        g = []
+        for j in range(w.shape[1]):
+            terms = [sympy.Float(w[i, j]) * inputs[i] for i in range(w.shape[0]) if w[i, j] != 0]
+            if b is not None and abs(b[j]) >= threshold:
+                terms.append(sympy.Float(b[j]))
+            g.append(sympy.Add(*terms))
+        outputs, col = [], 0
+        for prim, count in self._groups:
+            for c in range(count):
+                args = [g[col + j * count + c] for j in range(prim.arity)]
+                outputs.append(prim.sympy(*args))
+            col += prim.arity * count
+        if self.skip:
+            outputs.extend(inputs)
+        return outputs
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "primitives": list(self.primitives),
+            "skip": self.skip,
+            "linear": keras.saving.serialize_keras_object(self.linear),
+        }

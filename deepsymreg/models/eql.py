@@ -1,0 +1,335 @@
+"""`EQL`: the equation-learner network as a Keras model."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import sympy
+import tensorflow as tf
+
+from deepsymreg import primitives as primitives_lib
+from deepsymreg import regularizers as regularizers_lib
+from deepsymreg import symbolic
+from deepsymreg.layers.eql import EqlLayer
+
+#: Initial standard deviations of the first, middle and last weight matrices, from the
+#: paper's reference benchmark code (truncated normal).
+PAPER_INIT_STDDEV = (0.1, 0.5, 1.0)
+
+
+def _check_positive_int(name, value):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a positive integer. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class EQL(keras.Model):
+    """Equation learner: hidden :class:`EqlLayer` s and a linear output layer.
+
+    ``h_0 = x``; ``h_i = f(W_i h_{i-1})`` for the hidden layers; ``y = W_{L+1} h_L``.
+    All weight matrices share one sparsity regularizer (one lambda). After training,
+    :meth:`to_sympy` reads the network as an equation.
+
+    The model trains like any Keras model. Two additions make EQL training fast on a
+    CPU: ``steps_per_call`` optimizer steps run inside one compiled call on each batch
+    (full-batch training, as in the paper), and ``trials=K`` trains ``K`` independent
+    random restarts in one graph (a leading trial axis on every weight; the loss is the
+    sum of the per-restart losses, so each restart gets its own gradient, and a
+    restart whose loss is not finite does not touch the others).
+
+    Args:
+        n_outputs: number of outputs.
+        depth: number of hidden layers L (default 2); ignored when ``primitives`` is
+            a list of per-layer lists.
+        primitives: primitive names of each hidden layer (default: the paper's set),
+            or a list with one such list per hidden layer.
+        regularizer: sparsity penalty on all weights: ``"l05"`` (smoothed L0.5,
+            default), ``"l1"``, ``"lq"``, ``None``, or a regularizer instance. Its
+            strength ``reg_lambda`` starts at ``reg_lambda`` and is set by callbacks.
+        reg_lambda: initial strength (default 0).
+        linear: kind of linear map in every layer (``"dense"`` or ``"hard_concrete"``).
+        skip: DenseNet-style skip connections in the hidden layers.
+        init_stddev: truncated-normal standard deviations of the (first, middle, last)
+            weight matrices.
+        trials: ``None`` or the number K of restarts trained together.
+        steps_per_call: optimizer steps per batch in ``fit`` (default 1).
+        seed: seed of the initial weights (restart k uses ``seed + k``).
+
+    Call arguments:
+        inputs: ``(batch, n_inputs)``.
+        training: passed to the layers.
+
+    Output shape:
+        ``(batch, n_outputs)``; ``(trials, batch, n_outputs)`` with ``trials``.
+
+    Example:
+
+    >>> model = EQL(n_outputs=1, depth=1, primitives=["identity", "square"])
+    >>> model(np.zeros((4, 2), "float32")).shape
+    TensorShape([4, 1])
+    """
+
+    def __init__(
+        self,
+        n_outputs=1,
+        depth=2,
+        primitives=primitives_lib.DEFAULT,
+        regularizer="l05",
+        reg_lambda=0.0,
+        linear=None,
+        skip=False,
+        init_stddev=PAPER_INIT_STDDEV,
+        trials=None,
+        steps_per_call=1,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.n_outputs = _check_positive_int("n_outputs", n_outputs)
+        if primitives and not isinstance(primitives, str) and all(
+            isinstance(p, (list, tuple)) for p in primitives
+        ):
+            layer_primitives = [list(p) for p in primitives]
+        else:
+            depth = _check_positive_int("depth", depth)
+            layer_primitives = [list(primitives)] * depth
+        self.layer_primitives = layer_primitives
+        self.depth = len(layer_primitives)
+        if isinstance(regularizer, keras.regularizers.Regularizer):
+            self.regularizer = regularizer
+        else:
+            self.regularizer = regularizers_lib.get(regularizer, reg_lambda=reg_lambda)
+        self.linear_kind = linear
+        self.skip = bool(skip)
+        if len(init_stddev) != 3 or not all(float(s) > 0 for s in init_stddev):
+            raise ValueError(
+                "Invalid value for argument `init_stddev`: expected three positive "
+                f"numbers (first, middle, last). Received: init_stddev={init_stddev!r}"
+            )
+        self.init_stddev = tuple(float(s) for s in init_stddev)
+        self.trials = None if trials is None else _check_positive_int("trials", trials)
+        self.steps_per_call = _check_positive_int("steps_per_call", steps_per_call)
+        self.seed = seed
+
+        n_layers = self.depth + 1
+        self.hidden = []
+        for i, prims in enumerate(layer_primitives):
+            self.hidden.append(
+                EqlLayer(
+                    prims,
+                    linear=linear,
+                    skip=self.skip,
+                    n_stack=self.trials,
+                    kernel_initializer=self._initializer(i, n_layers),
+                    kernel_regularizer=self.regularizer,
+                    name=f"eql_{i}",
+                )
+            )
+        self.output_layer = EqlLayer(
+            ["identity"] * self.n_outputs,
+            linear=linear,
+            n_stack=self.trials,
+            kernel_initializer=self._initializer(n_layers - 1, n_layers),
+            kernel_regularizer=self.regularizer,
+            name="output",
+        )
+        # Per-restart data loss of the last training step; read by callbacks. A plain
+        # tf.Variable, so it is not part of the saved model.
+        self.trial_loss = tf.Variable(
+            tf.zeros([self.trials or 1]), trainable=False, name="trial_loss"
+        )
+
+    def _initializer(self, index, n_layers, seed=None):
+        if index == 0:
+            sd = self.init_stddev[0]
+        elif index == n_layers - 1:
+            sd = self.init_stddev[2]
+        else:
+            sd = self.init_stddev[1]
+        if seed is None and self.seed is not None:
+            seed = int(self.seed) * 1000 + index
+        return keras.initializers.TruncatedNormal(stddev=sd, seed=seed)
+
+    @property
+    def eql_layers(self):
+        """Hidden layers followed by the output layer."""
+        return [*self.hidden, self.output_layer]
+
+    @property
+    def reg_lambda(self):
+        """The strength variable of the shared regularizer (None without one)."""
+        return getattr(self.regularizer, "reg_lambda", None)
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        self.n_inputs = int(shape[-1])
+        for layer in self.eql_layers:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+
+    def call(self, inputs, training=None):
+        h = inputs
+        for layer in self.eql_layers:
+            h = layer(h, training=training)
+        return h
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self.eql_layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    # -- restarts ------------------------------------------------------------------
+    def trial_seeds(self):
+        """Seed of each restart's initial weights: ``seed + k`` (None when unseeded)."""
+        k = self.trials or 1
+        return [None if self.seed is None else int(self.seed) + i for i in range(k)]
+
+    def initialize_trials(self, seeds, indices=None):
+        """Re-draw the weights of restarts ``indices`` (all by default) from ``seeds``.
+
+        Restart ``k`` drawn with seed ``s`` gets exactly the weights of an untrialled
+        ``EQL(seed=s)`` with the same settings.
+        """
+        n_layers = len(self.eql_layers)
+        indices = list(range(self.trials or 1)) if indices is None else list(indices)
+        if len(seeds) != len(indices):
+            raise ValueError(
+                f"Expected one seed per restart ({len(indices)}). Received: {len(seeds)}"
+            )
+        for i, layer in enumerate(self.eql_layers):
+            lin = layer.linear
+            shape = lin.kernel.shape[1:] if self.trials else lin.kernel.shape
+            for k, s in zip(indices, seeds):
+                init = self._initializer(i, n_layers, None if s is None else int(s) * 1000 + i)
+                lin.reinitialize_entry(init(shape), k if self.trials else None)
+
+    # -- training ------------------------------------------------------------------
+    def _per_trial_loss(self, y, y_pred):
+        loss = self.loss if self.loss is not None else "mse"
+        if self.trials is not None:
+            y = tf.broadcast_to(tf.cast(y, y_pred.dtype), tf.shape(y_pred))
+        if isinstance(loss, keras.losses.Loss):
+            pointwise = loss.call(y, y_pred)
+        else:
+            pointwise = keras.losses.get(loss)(y, y_pred)
+        return tf.reduce_mean(pointwise, axis=-1)  # (K,) or ()
+
+    def _loss_terms(self, x, y):
+        y_pred = self(x, training=True)
+        per_trial = tf.reshape(self._per_trial_loss(y, y_pred), [-1])
+        finite = tf.math.is_finite(per_trial)
+        data = tf.reduce_sum(tf.where(finite, per_trial, tf.zeros_like(per_trial)))
+        reg = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
+        return data, reg, per_trial
+
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if sample_weight is not None:
+            raise ValueError("EQL.fit does not support sample weights.")
+        if not self.built:
+            self.build(x.shape)
+        variables = self.trainable_variables
+        if not self.optimizer.built:
+            # Slot variables must exist before the step loop is traced.
+            self.optimizer.build(variables)
+
+        def one_step():
+            with tf.GradientTape() as tape:
+                data_loss, reg, per_trial = self._loss_terms(x, y)
+                total = data_loss + reg
+            grads = tape.gradient(total, variables)
+            self.optimizer.apply(grads, variables)
+            return data_loss, reg, per_trial
+
+        if self.steps_per_call == 1:
+            data_loss, reg, per_trial = one_step()
+        else:
+
+            def body(i, *_):
+                return (i + 1, *one_step())
+
+            k = self.trials or 1
+            init = (tf.constant(0), tf.constant(0.0), tf.constant(0.0), tf.zeros([k]))
+            _, data_loss, reg, per_trial = tf.while_loop(
+                lambda i, *_: i < self.steps_per_call, body, init
+            )
+        self.trial_loss.assign(per_trial)
+        finite = tf.math.is_finite(reg)
+        return {
+            "loss": data_loss + tf.where(finite, reg, 0.0),
+            "data_loss": data_loss,
+            "reg_loss": reg,
+        }
+
+    def test_step(self, data):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        per_trial = tf.reshape(self._per_trial_loss(y, self(x, training=False)), [-1])
+        reg = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
+        return {"loss": tf.reduce_sum(per_trial) + reg, "data_loss": tf.reduce_sum(per_trial)}
+
+    def trial_errors(self, x, y, batch_size=4096):
+        """Mean squared error of each restart on ``(x, y)``: array ``(trials,)``."""
+        pred = self.predict(x, batch_size=batch_size, verbose=0)
+        pred = pred if self.trials else pred[None]
+        y = np.asarray(y, dtype=pred.dtype).reshape(pred.shape[1:])
+        err = np.mean((pred - y[None]) ** 2, axis=(1, 2))
+        return np.where(np.isfinite(err), err, np.inf)
+
+    # -- symbolic view ---------------------------------------------------------------
+    def to_sympy(self, var_names=None, threshold=0.01, trial=None):
+        """The network as SymPy: one expression, or a list for several outputs.
+
+        Args:
+            var_names: names (or SymPy symbols) of the inputs; default ``x0, x1, ...``.
+            threshold: weights with ``|w| < threshold`` and terms of the final
+                expanded expression with ``|coefficient| < threshold`` are dropped.
+            trial: which restart to read (required when ``trials`` is set).
+        """
+        if not self.built:
+            raise ValueError("The model is not built yet; call it on data first.")
+        symbols = symbolic.make_symbols(var_names, self.n_inputs)
+        if self.trials is not None and trial is None:
+            raise ValueError(
+                f"This model holds trials={self.trials} restarts; pass `trial`."
+            )
+        exprs = list(symbols)
+        for layer in self.eql_layers:
+            exprs = layer.to_sympy(exprs, stack_index=trial, threshold=threshold)
+        exprs = [symbolic.clean(e, threshold) for e in exprs]
+        return exprs[0] if self.n_outputs == 1 else exprs
+
+    def latex(self, var_names=None, threshold=0.01, trial=None):
+        """LaTeX of :meth:`to_sympy` (a list of strings for several outputs)."""
+        expr = self.to_sympy(var_names, threshold, trial)
+        if isinstance(expr, list):
+            return [sympy.latex(symbolic.rounded(e)) for e in expr]
+        return sympy.latex(symbolic.rounded(expr))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "n_outputs": self.n_outputs,
+            "primitives": self.layer_primitives,
+            "regularizer": keras.regularizers.serialize(self.regularizer)
+            if self.regularizer is not None
+            else None,
+            "linear": self.linear_kind,
+            "skip": self.skip,
+            "init_stddev": list(self.init_stddev),
+            "trials": self.trials,
+            "steps_per_call": self.steps_per_call,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        reg = config.get("regularizer")
+        if isinstance(reg, dict):
+            config["regularizer"] = keras.regularizers.deserialize(reg)
+        return cls(**config)

@@ -1,0 +1,151 @@
+"""Sparsity regularizers whose strength lambda can change during ``fit``.
+
+Each regularizer returns ``lambda * sum(penalty(w))``. Lambda lives in a non-trainable
+``keras.Variable`` (``regularizer.reg_lambda``) so that callbacks such as
+:class:`deepsymreg.callbacks.PhasedSchedule` can ``assign`` it while a compiled training
+step runs; a Python float would be frozen into the traced graph.
+
+References:
+    Kim, Lu, Mukherjee, Gilbert, Jing, Ceperic, Soljacic (2020). Integration of neural
+    network-based symbolic regression in deep learning for scientific discovery. IEEE
+    TNNLS 32(9). (Smoothed L0.5, eq. 3.)
+    Wu, Fan, Zhang, Wang, Zhang (2014). Batch gradient method with smoothing L1/2
+    regularization for training of feedforward neural networks. Neural Networks 50.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+__all__ = ["StrengthRegularizer", "SmoothL05", "Lq", "L1", "get"]
+
+
+def _check_non_negative(name, value):
+    try:
+        ok = float(value) >= 0.0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a non-negative number. "
+            f"Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+class StrengthRegularizer(keras.regularizers.Regularizer):
+    """Base class: ``reg_lambda * sum(self.penalty(w))`` with a variable lambda.
+
+    Subclasses implement :meth:`penalty` (elementwise, same shape as ``w``). One
+    instance may be shared by many layers; they then share one lambda.
+    """
+
+    def __init__(self, reg_lambda=0.0):
+        reg_lambda = _check_non_negative("reg_lambda", reg_lambda)
+        self.reg_lambda = keras.Variable(
+            reg_lambda, trainable=False, dtype="float32", name="reg_lambda"
+        )
+
+    def penalty(self, w):
+        raise NotImplementedError
+
+    def __call__(self, w):
+        return tf.cast(self.reg_lambda, w.dtype) * tf.reduce_sum(self.penalty(w))
+
+    def get_config(self):
+        return {"reg_lambda": float(self.reg_lambda.numpy())}
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class SmoothL05(StrengthRegularizer):
+    """Smoothed L0.5 penalty (Kim et al. 2020, eq. 3).
+
+    ``|w|^(1/2)`` for ``|w| >= a`` and ``(-w^4/(8 a^3) + 3 w^2/(4 a) + 3 a/8)^(1/2)``
+    below, which removes the infinite gradient of ``|w|^(1/2)`` at 0. Both pieces and
+    their first derivatives agree at ``|w| = a``.
+
+    Args:
+        reg_lambda: initial strength lambda (default 0).
+        a: transition point (default 0.01, as in the paper).
+
+    Example:
+
+    >>> reg = SmoothL05(reg_lambda=1.0, a=0.01)
+    >>> float(reg(tf.constant([0.04, -0.09])))  # 0.2 + 0.3
+    0.5
+    """
+
+    def __init__(self, reg_lambda=0.0, a=0.01):
+        super().__init__(reg_lambda)
+        self.a = _check_non_negative("a", a)
+        if self.a == 0.0:
+            raise ValueError("Invalid value for argument `a`: expected a > 0. Received: a=0")
+
+    def penalty(self, w):
+        a = tf.cast(self.a, w.dtype)
+        aw = tf.abs(w)
+        small = aw < a
+        # The guard sits inside sqrt: a branch selected by tf.where after sqrt would
+        # leak an infinite derivative at w = 0 under XLA.
+        inner = tf.where(
+            small, -(w**4) / (8.0 * a**3) + 3.0 * w**2 / (4.0 * a) + 3.0 * a / 8.0, aw
+        )
+        return tf.sqrt(inner)
+
+    def get_config(self):
+        return {**super().get_config(), "a": self.a}
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class Lq(StrengthRegularizer):
+    """``|w|^q`` penalty (``0 < q``), e.g. q = 0.3 or 0.7 as tried in the paper.
+
+    For ``q < 1`` the gradient is infinite at ``w = 0``; weights that are exactly zero
+    (thresholded, masked) get gradient 0 here instead of NaN, by evaluating the power on
+    ``max(|w|, eps)`` where ``eps`` is the dtype's tiny.
+    """
+
+    def __init__(self, reg_lambda=0.0, q=0.5):
+        super().__init__(reg_lambda)
+        self.q = _check_non_negative("q", q)
+        if self.q == 0.0:
+            raise ValueError(
+                "Invalid value for argument `q`: expected q > 0 (use the L0 gates for q "
+                "= 0). Received: q=0"
+            )
+
+    def penalty(self, w):
+        aw = tf.abs(w)
+        tiny = tf.constant(1e-30, w.dtype)
+        powered = tf.pow(tf.maximum(aw, tiny), self.q)
+        return tf.where(aw > 0, powered, tf.zeros_like(aw))
+
+    def get_config(self):
+        return {**super().get_config(), "q": self.q}
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class L1(StrengthRegularizer):
+    """``|w|`` penalty (the original EQL of Martius & Lampert 2016)."""
+
+    def penalty(self, w):
+        return tf.abs(w)
+
+
+_ALIASES = {"l05": SmoothL05, "smooth_l05": SmoothL05, "l1": L1, "lq": Lq}
+
+
+def get(identifier, reg_lambda=None):
+    """Resolve ``None``, an alias (``"l05"``, ``"l1"``, ``"lq"``), a config or instance."""
+    if identifier is None or isinstance(identifier, keras.regularizers.Regularizer):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _ALIASES:
+        cls = _ALIASES[identifier.lower()]
+        return cls() if reg_lambda is None else cls(reg_lambda=reg_lambda)
+    if isinstance(identifier, dict):
+        return keras.regularizers.get(identifier)
+    raise ValueError(
+        "Invalid value for argument `regularizer`: expected None, one of "
+        f"{sorted(_ALIASES)}, a config dict or a Regularizer. Received: {identifier!r}"
+    )

@@ -1,0 +1,134 @@
+"""Reading EQL networks as equations: cleaning, rounding, complexity and judging."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import sympy
+
+from deepsymreg.primitives import elementary
+
+__all__ = [
+    "make_symbols",
+    "clean",
+    "rounded",
+    "complexity",
+    "parse",
+    "to_numpy_function",
+    "normalized_rmse",
+    "judge",
+]
+
+
+def make_symbols(var_names, n_inputs):
+    """SymPy symbols for ``n_inputs`` inputs: given names, or ``x0, x1, ...``."""
+    if var_names is None:
+        var_names = [f"x{i}" for i in range(n_inputs)]
+    if isinstance(var_names, str):
+        var_names = [v.strip() for v in var_names.split(",") if v.strip()]
+    if len(var_names) != n_inputs:
+        raise ValueError(
+            f"Invalid value for argument `var_names`: expected {n_inputs} names. "
+            f"Received: var_names={list(var_names)!r}"
+        )
+    return [v if isinstance(v, sympy.Symbol) else sympy.Symbol(str(v)) for v in var_names]
+
+
+def _drop_small(expr, threshold):
+    if expr.is_Atom:
+        return expr
+    args = [_drop_small(a, threshold) for a in expr.args]
+    if isinstance(expr, sympy.Add):
+        kept = []
+        for term in args:
+            coeff, _ = term.as_coeff_Mul()
+            if coeff.is_number and abs(float(coeff)) < threshold:
+                continue
+            kept.append(term)
+        return sympy.Add(*kept)
+    return expr.func(*args)
+
+
+def clean(expr, threshold=0.01):
+    """Elementary functions only, products expanded, terms with ``|coef| < threshold`` dropped."""
+    expr = elementary(sympy.sympify(expr))
+    expr = sympy.expand(expr, power_exp=False, log=False)
+    if threshold > 0:
+        expr = _drop_small(expr, threshold)
+    return expr
+
+
+def rounded(expr, digits=4):
+    """``expr`` with every float shown to ``digits`` significant digits."""
+    return expr.xreplace({f: sympy.Float(float(f), digits) for f in expr.atoms(sympy.Float)})
+
+
+def complexity(expr):
+    """Number of nodes of the expression tree (a simple size measure)."""
+    return sum(1 for _ in sympy.preorder_traversal(expr))
+
+
+def parse(text, var_names):
+    """Parse ``text`` with SymPy; ``var_names`` become plain symbols (``pi``, ``E`` known)."""
+    if isinstance(var_names, str):
+        var_names = [v.strip() for v in var_names.split(",") if v.strip()]
+    symbols = make_symbols(var_names, len(var_names))
+    local = {s.name: s for s in symbols}
+    try:
+        expr = sympy.sympify(text, locals=local)
+    except (sympy.SympifyError, SyntaxError, TypeError) as err:
+        raise ValueError(f"Invalid value for argument `expr`: cannot parse {text!r}: {err}") from None
+    unknown = expr.free_symbols - set(symbols)
+    if unknown:
+        raise ValueError(
+            f"Invalid value for argument `expr`: {text!r} uses {sorted(map(str, unknown))}, "
+            f"which are not among the variables {[s.name for s in symbols]}"
+        )
+    return expr, symbols
+
+
+def to_numpy_function(expr, symbols):
+    """A NumPy function of arrays ``(n, len(symbols))`` returning ``(n,)``."""
+    fn = sympy.lambdify(symbols, elementary(expr), "numpy")
+
+    def f(x):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(all="ignore"):
+            out = fn(*[x[:, i] for i in range(x.shape[1])])
+        return np.broadcast_to(np.asarray(out, dtype=float), (x.shape[0],)).copy()
+
+    return f
+
+
+def normalized_rmse(y_hat, y):
+    """``rms(y_hat - y) / std(y)`` (``rms(y)`` if ``y`` is constant); inf if not finite."""
+    y_hat, y = np.asarray(y_hat, float), np.asarray(y, float)
+    scale = np.std(y)
+    if scale < 1e-12:
+        scale = max(np.sqrt(np.mean(y**2)), 1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        err = np.sqrt(np.mean((y_hat - y) ** 2)) / scale
+    return float(err) if np.isfinite(err) else float("inf")
+
+
+def judge(candidate, truth, symbols, domain, n_points=4000, tolerance=0.05, seed=0):
+    """Is ``candidate`` the law ``truth``? Checked where it matters: extrapolation.
+
+    Both are evaluated on ``n_points`` uniform points of ``domain`` (a ``(low, high)``
+    pair for every variable, normally wider than the training domain). The candidate
+    counts as the true law when its normalized RMSE there is below ``tolerance``:
+    small extra terms and drifted coefficients pass, structurally wrong expressions
+    (which fit the training domain but not beyond it) fail.
+
+    Returns:
+        ``(success, nrmse)``.
+    """
+    low, high = domain
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(low, high, size=(n_points, len(symbols)))
+    y_true = to_numpy_function(truth, symbols)(x)
+    y_hat = to_numpy_function(candidate, symbols)(x)
+    err = normalized_rmse(y_hat, y_true)
+    return err < tolerance, err
