@@ -1,0 +1,183 @@
+"""Symbolic-regression benchmark on a known law: data, restarts, selection, judging."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from deepsymreg import symbolic
+from deepsymreg.callbacks import paper_schedule
+from deepsymreg.restarts import fit_restarts, select_best
+
+__all__ = ["REGULARIZATIONS", "make_data", "parse_domain", "run_benchmark", "model_settings"]
+
+#: Sparsity methods accepted by :func:`run_benchmark` and the command line.
+REGULARIZATIONS = ("l05",)
+
+
+def _finite_or_none(value):
+    # JSON has no inf or NaN.
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def parse_domain(text, name="domain"):
+    """``"-1,1"`` (or a pair) -> ``(-1.0, 1.0)`` with ``low < high``."""
+    try:
+        if isinstance(text, str):
+            low, high = (float(v) for v in text.split(","))
+        else:
+            low, high = (float(v) for v in text)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected 'low,high'. Received: {text!r}"
+        ) from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected finite low < high. "
+            f"Received: {text!r}"
+        )
+    return low, high
+
+
+def make_data(expr, symbols, domain, n, noise=0.0, rng=None):
+    """``n`` points ``x ~ U(domain)^d`` and ``y = expr(x) + noise * std(expr(x)) * N(0, 1)``.
+
+    ``noise`` is relative: 0.1 adds Gaussian noise with a tenth of the target's
+    standard deviation.
+    """
+    rng = np.random.default_rng(rng)
+    x = rng.uniform(domain[0], domain[1], size=(n, len(symbols)))
+    y = symbolic.to_numpy_function(expr, symbols)(x)
+    if not np.all(np.isfinite(y)):
+        raise ValueError(
+            f"Invalid value for argument `expr`: {expr} is not finite on the domain "
+            f"{domain}."
+        )
+    if noise:
+        y = y + noise * np.std(y) * rng.standard_normal(y.shape)
+    return x.astype("float32"), y.astype("float32")
+
+
+def model_settings(regularization):
+    """EQL settings for a sparsity method (see :data:`REGULARIZATIONS`)."""
+    if regularization not in REGULARIZATIONS:
+        raise ValueError(
+            f"Invalid value for argument `regularization`: expected one of "
+            f"{list(REGULARIZATIONS)}. Received: regularization={regularization!r}"
+        )
+    return {"regularizer": "l05"}, paper_schedule()
+
+
+def run_benchmark(
+    expr,
+    var_names,
+    train_domain=(-1.0, 1.0),
+    test_domain=(-2.0, 2.0),
+    n_train=256,
+    n_test=1024,
+    noise=0.0,
+    trials=20,
+    regularization="l05",
+    seed=0,
+    workers=1,
+    tolerance=0.05,
+    schedule=None,
+    steps_per_call=500,
+    verbose=0,
+    **model_kwargs,
+):
+    """Run ``trials`` restarts on data from ``expr`` and judge them against it.
+
+    Args:
+        expr: the true law, a SymPy-parsable string (e.g. ``"x**2 + sin(2*pi*y)"``).
+        var_names: its variables, a list or a comma-separated string.
+        train_domain, test_domain: ``(low, high)`` for every variable; the test domain
+            is normally wider, to measure extrapolation.
+        n_train, n_test: numbers of points.
+        noise: relative Gaussian noise on the training targets (see :func:`make_data`).
+        trials: number of restarts.
+        regularization: sparsity method, one of :data:`REGULARIZATIONS`.
+        seed: seed of the data and of the first restart.
+        tolerance: normalized RMSE on the test domain below which an equation counts as
+            the true law (see :func:`deepsymreg.symbolic.judge`).
+        schedule: training phases (default: the method's paper schedule).
+
+    Returns:
+        A JSON-ready dict: ``expr``, ``vars``, ``success_rate``, ``best_expression``,
+        ``best_success``, ``wall_seconds``, ``steps`` (optimizer steps per restart),
+        ``trials`` (per restart: ``seed``, ``expression``, ``success``,
+        ``extrapolation_mse``, ``nrmse``, ``complexity``, ``nan_reruns``) and the
+        settings used.
+    """
+    truth, symbols = symbolic.parse(expr, var_names)
+    train_domain = parse_domain(train_domain, "train_domain")
+    test_domain = parse_domain(test_domain, "test_domain")
+    for name, value in (("n_train", n_train), ("n_test", n_test)):
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(
+                f"Invalid value for argument `{name}`: expected a positive integer. "
+                f"Received: {name}={value!r}"
+            )
+    if not (isinstance(noise, (int, float)) and noise >= 0):
+        raise ValueError(
+            f"Invalid value for argument `noise`: expected a number >= 0. Received: noise={noise!r}"
+        )
+    settings, default_schedule = model_settings(regularization)
+    settings.update(model_kwargs)
+    schedule = list(schedule) if schedule is not None else default_schedule
+    rng = np.random.default_rng(seed)
+    x, y = make_data(truth, symbols, train_domain, n_train, noise, rng)
+    x_test, y_test = make_data(truth, symbols, test_domain, n_test, 0.0, rng)
+
+    start = time.perf_counter()
+    results = fit_restarts(
+        x, y, x_test, y_test,
+        trials=trials,
+        schedule=schedule,
+        seed=seed,
+        var_names=[s.name for s in symbols],
+        steps_per_call=steps_per_call,
+        workers=workers,
+        verbose=verbose,
+        **settings,
+    )
+    wall = time.perf_counter() - start
+    for r in results:
+        candidate, _ = symbolic.parse(r.expression, [s.name for s in symbols])
+        r.success, r.nrmse = symbolic.judge(
+            candidate, truth, symbols, test_domain, tolerance=tolerance
+        )
+        r.success = bool(r.success)
+    best = select_best(results)
+    return {
+        "expr": expr,
+        "vars": [s.name for s in symbols],
+        "regularization": regularization,
+        "train_domain": list(train_domain),
+        "test_domain": list(test_domain),
+        "n_train": n_train,
+        "noise": noise,
+        "seed": seed,
+        "tolerance": tolerance,
+        "success_rate": float(np.mean([r.success for r in results])),
+        "best_expression": best.expression,
+        "best_seed": best.seed,
+        "best_success": bool(best.success),
+        "wall_seconds": wall,
+        "steps": int(sum(p.steps for p in schedule)),
+        "workers": workers,
+        "trials": [
+            {
+                "seed": r.seed,
+                "expression": r.expression,
+                "success": r.success,
+                "extrapolation_mse": _finite_or_none(r.extrapolation_mse),
+                "train_mse": _finite_or_none(r.train_mse),
+                "nrmse": _finite_or_none(r.nrmse),
+                "complexity": r.complexity,
+                "nan_reruns": r.nan_reruns,
+            }
+            for r in results
+        ],
+    }
