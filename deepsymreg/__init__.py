@@ -5,7 +5,7 @@ Layers (:class:`EqlLayer`, :class:`MaskedDense`), sparsity regularizers
 (:mod:`deepsymreg.callbacks`) and random restarts (:mod:`deepsymreg.restarts`).
 """
 
-from deepsymreg import callbacks, primitives, regularizers, symbolic
+from deepsymreg import callbacks, optimizers, primitives, regularizers, symbolic
 from deepsymreg.callbacks import NaNRecovery, Phase, PhasedSchedule, WeightThreshold
 from deepsymreg.layers import EqlLayer, MaskedDense
 from deepsymreg.models import EQL
@@ -25,6 +25,7 @@ __all__ = [
     "WeightThreshold",
     "NaNRecovery",
     "callbacks",
+    "optimizers",
     "primitives",
     "regularizers",
     "symbolic",

@@ -254,6 +254,12 @@ class WeightThreshold(keras.callbacks.Callback):
         self.done = True
 
 
+def _slot_start(optimizer, var):
+    if hasattr(optimizer, "slot_initial_value"):
+        return optimizer.slot_initial_value(var)
+    return 0.0
+
+
 def _eql_models(model):
     return [m for m in _all_layers(model) if hasattr(m, "initialize_trials")]
 
@@ -310,8 +316,10 @@ class NaNRecovery(keras.callbacks.Callback):
                 return
             for m in models:
                 m.initialize_trials(self._new_seeds(1))
-            for var in self.model.optimizer.variables:
-                var.assign(np.zeros(var.shape, dtype=var.dtype))
+            optimizer = self.model.optimizer
+            for var in optimizer.variables:
+                if "learning_rate" not in var.name:
+                    var.assign(np.full(var.shape, _slot_start(optimizer, var), var.dtype))
             self.restarts += 1
         if self.max_restarts is not None and self.restarts > self.max_restarts:
             self.model.stop_training = True
@@ -322,5 +330,6 @@ class NaNRecovery(keras.callbacks.Callback):
         for var in self.model.optimizer.variables:
             shape = tuple(var.shape)
             if shape in shapes and shape and shape[0] == k:
+                start = np.full(shape[1:], _slot_start(self.model.optimizer, var), var.dtype)
                 for i in indices:
-                    stacking.assign_entries(var, np.zeros(shape[1:], var.dtype), i)
+                    stacking.assign_entries(var, start, i)

@@ -57,7 +57,10 @@ def _build_and_train(x, y, seeds, schedule, model_kwargs, steps_per_call, verbos
     )
     model.build(x.shape)
     model.initialize_trials(seeds)
-    model.compile(optimizer=keras.optimizers.RMSprop(schedule[0].learning_rate), jit_compile=True)
+    from deepsymreg.optimizers import RMSprop
+
+    acc = float(os.environ.get("DSR_ACC", "1.0"))
+    model.compile(optimizer=RMSprop(schedule[0].learning_rate, initial_accumulator=acc, epsilon=1e-10), jit_compile=True)
     phased = PhasedSchedule(schedule)
     nan = NaNRecovery(seed=int(seeds[0]) if seeds[0] is not None else None)
     data = tf.data.Dataset.from_tensors((x, y)).repeat()
