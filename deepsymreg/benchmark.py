@@ -66,7 +66,10 @@ def model_settings(regularization):
             f"Invalid value for argument `regularization`: expected one of "
             f"{list(REGULARIZATIONS)}. Received: regularization={regularization!r}"
         )
-    return {"regularizer": "l05"}, paper_schedule()
+    import os
+    a = float(os.environ.get("DSR_A", "0.01"))
+    lam = float(os.environ.get("DSR_LAMBDA", "5e-3"))
+    return {"regularizer": {"class_name": "SmoothL05", "config": {"a": a}, "module": None, "registered_name": "deepsymreg>SmoothL05"}}, paper_schedule(reg_lambda=lam)
 
 
 def run_benchmark(

@@ -68,6 +68,7 @@ def _build_and_train(x, y, seeds, schedule, model_kwargs, steps_per_call, verbos
         data,
         epochs=1,
         steps_per_epoch=phased.batches_needed(model),
+        shuffle=False,
         callbacks=[nan, phased],
         verbose=verbose,
     )
@@ -76,8 +77,15 @@ def _build_and_train(x, y, seeds, schedule, model_kwargs, steps_per_call, verbos
 
 def _train_chunk(args):
     (x, y, x_test, y_test, seeds, schedule, model_kwargs, steps_per_call, var_names,
-     threshold, max_nan_reruns, verbose) = args
+     threshold, max_nan_reruns, verbose, standardize) = args
     from deepsymreg import symbolic
+
+    # Train on standardized targets so that lambda means the same for every law;
+    # equations and errors are reported in the original units.
+    mu, sigma = (y.mean(axis=0), y.std(axis=0)) if standardize else (0.0, 1.0)
+    sigma = np.where(np.asarray(sigma) > 0, sigma, 1.0)
+    y_std, y_test_std = (y - mu) / sigma, (y_test - mu) / sigma
+    unit = float(np.mean(np.square(sigma)))
 
     results = {}
     pending = list(seeds)
@@ -86,10 +94,10 @@ def _train_chunk(args):
     rng = np.random.default_rng(abs(hash(tuple(seeds))) % (2**32))
     while pending:
         model, nan_trials = _build_and_train(
-            x, y, pending, schedule, model_kwargs, steps_per_call, verbose
+            x, y_std, pending, schedule, model_kwargs, steps_per_call, verbose
         )
-        test_err = model.trial_errors(x_test, y_test)
-        train_err = model.trial_errors(x, y)
+        test_err = model.trial_errors(x_test, y_test_std) * unit
+        train_err = model.trial_errors(x, y_std) * unit
         retry = []
         for k, s in enumerate(pending):
             first = origin[s]
@@ -101,6 +109,11 @@ def _train_chunk(args):
                 continue
             expr = model.to_sympy(var_names, threshold=threshold, trial=k)
             exprs = expr if isinstance(expr, list) else [expr]
+            if standardize:
+                exprs = [
+                    symbolic.clean(float(sd) * e + float(m), threshold)
+                    for e, m, sd in zip(exprs, np.ravel(mu), np.ravel(sigma))
+                ]
             results[first] = TrialResult(
                 seed=int(s),
                 expression="; ".join(str(symbolic.rounded(e, 6)) for e in exprs),
@@ -126,6 +139,7 @@ def fit_restarts(
     steps_per_call=500,
     workers=1,
     max_nan_reruns=3,
+    standardize=True,
     verbose=0,
     **model_kwargs,
 ):
@@ -143,6 +157,9 @@ def fit_restarts(
             boundary.
         workers: processes to split the restarts over (each trains its share in one
             graph). XLA keeps about one core busy, so 2 suits a 2-core machine.
+        standardize: train on ``(y - mean) / std`` (per output), so that the penalty
+            strength means the same whatever the scale of the law; equations and errors
+            are converted back to the original units.
         max_nan_reruns: how often a restart whose loss went NaN is re-run from fresh
             weights (its result keeps its first seed; ``nan_reruns`` counts).
         **model_kwargs: passed to :class:`~deepsymreg.EQL` (``primitives``, ``depth``,
@@ -182,7 +199,7 @@ def fit_restarts(
     chunks = [seeds[i::workers] for i in range(workers)]
     jobs = [
         (x, y, x_test, y_test, c, schedule, model_kwargs, steps_per_call, var_names,
-         threshold, max_nan_reruns, verbose)
+         threshold, max_nan_reruns, verbose, standardize)
         for c in chunks
     ]
     if workers == 1:

@@ -113,22 +113,32 @@ def normalized_rmse(y_hat, y):
     return float(err) if np.isfinite(err) else float("inf")
 
 
-def judge(candidate, truth, symbols, domain, n_points=4000, tolerance=0.05, seed=0):
+def judge(candidate, truth, symbols, domain, n_points=4000, tolerance=0.05, far_factor=2.0,
+          far_tolerance=0.25, seed=0):
     """Is ``candidate`` the law ``truth``? Checked where it matters: extrapolation.
 
     Both are evaluated on ``n_points`` uniform points of ``domain`` (a ``(low, high)``
-    pair for every variable, normally wider than the training domain). The candidate
-    counts as the true law when its normalized RMSE there is below ``tolerance``:
-    small extra terms and drifted coefficients pass, structurally wrong expressions
-    (which fit the training domain but not beyond it) fail.
+    pair for every variable, normally wider than the training domain) and on a domain
+    ``far_factor`` times wider still (same centre). The candidate counts as the true
+    law when its normalized RMSE is below ``tolerance`` on ``domain`` and below
+    ``far_tolerance`` on the far domain: drifted coefficients and tiny extra terms
+    pass; expressions that only imitate the law near the data (a polynomial for a
+    Gaussian, a sine for a cube) fail, if not on ``domain`` then further out. Points
+    where the true law is not finite are left out.
 
     Returns:
-        ``(success, nrmse)``.
+        ``(success, nrmse)`` with the normalized RMSE on ``domain``.
     """
     low, high = domain
+    centre, half = (low + high) / 2, (high - low) / 2
     rng = np.random.default_rng(seed)
-    x = rng.uniform(low, high, size=(n_points, len(symbols)))
-    y_true = to_numpy_function(truth, symbols)(x)
-    y_hat = to_numpy_function(candidate, symbols)(x)
-    err = normalized_rmse(y_hat, y_true)
-    return err < tolerance, err
+    f_true = to_numpy_function(truth, symbols)
+    f_hat = to_numpy_function(candidate, symbols)
+    errors = []
+    for scale in (1.0, far_factor):
+        x = rng.uniform(centre - scale * half, centre + scale * half, (n_points, len(symbols)))
+        y_true = f_true(x)
+        keep = np.isfinite(y_true)
+        errors.append(normalized_rmse(f_hat(x)[keep], y_true[keep]))
+    near, far = errors
+    return bool(near < tolerance and far < far_tolerance), near

@@ -63,6 +63,7 @@ def main(argv=None):
         data,
         epochs=1,
         steps_per_epoch=schedule.batches_needed(model),
+        shuffle=False,
         callbacks=[dsr.NaNRecovery(seed=args.seed), schedule],
         verbose=0,
     )
