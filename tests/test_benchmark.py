@@ -1,0 +1,47 @@
+"""Benchmark helpers: domains, data from a known law, argument checks."""
+
+import numpy as np
+import pytest
+
+from deepsymreg import benchmark, symbolic
+
+
+@pytest.mark.parametrize("text", ["-1,1", (-1, 1), [-1.0, 1.0], " -1 , 1 "])
+def test_parse_domain(text):
+    assert benchmark.parse_domain(text) == (-1.0, 1.0)
+
+
+def test_make_data_samples_the_law_on_the_domain():
+    truth, symbols = symbolic.parse("x*y + 1", "x,y")
+    x, y = benchmark.make_data(truth, symbols, (-2.0, 3.0), 500, rng=0)
+    assert x.shape == (500, 2) and y.shape == (500,)
+    assert x.dtype == y.dtype == np.float32
+    assert x.min() >= -2 and x.max() <= 3 and x.min() < -1.9 and x.max() > 2.9
+    np.testing.assert_allclose(y, x[:, 0] * x[:, 1] + 1, rtol=1e-5, atol=1e-6)
+
+
+def test_make_data_noise_is_relative():
+    truth, symbols = symbolic.parse("10*x", "x")
+    x, clean = benchmark.make_data(truth, symbols, (-1, 1), 20000, rng=1)
+    _, noisy = benchmark.make_data(truth, symbols, (-1, 1), 20000, noise=0.1, rng=1)
+    assert np.std(noisy - clean) == pytest.approx(0.1 * np.std(clean), rel=0.05)
+
+
+def test_make_data_rejects_laws_not_finite_on_the_domain():
+    truth, symbols = symbolic.parse("log(x)", "x")
+    with pytest.raises(ValueError, match="argument `expr`"):
+        benchmark.make_data(truth, symbols, (-1, 1), 50, rng=0)
+
+
+def test_model_settings_rejects_unknown_methods():
+    with pytest.raises(ValueError, match="argument `regularization`.*'l7'"):
+        benchmark.model_settings("l7")
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [({"n_train": 0}, "n_train"), ({"n_test": 2.5}, "n_test"), ({"noise": -0.1}, "noise")],
+)
+def test_run_benchmark_checks_arguments_before_training(kwargs, argument):
+    with pytest.raises(ValueError, match=f"argument `{argument}`"):
+        benchmark.run_benchmark("x", "x", **kwargs)

@@ -1,0 +1,106 @@
+"""The `deepsymreg benchmark` command line: argument errors and a tiny real run."""
+
+import json
+
+import pytest
+import sympy
+
+from deepsymreg import __version__, benchmark, cli
+from deepsymreg.callbacks import Phase
+
+BASE = ["benchmark", "--expr", "x*y", "--vars", "x,y", "--trials", "2", "--workers", "1"]
+
+
+@pytest.mark.parametrize("value", ["1", "a,b", "1,-1", "0,0", "nan,1", "-1,inf"])
+def test_bad_train_domain_exits_2_naming_it(value, capsys):
+    assert cli.main([*BASE, f"--train-domain={value}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "train_domain" in err and value in err
+
+
+def test_bad_test_domain_exits_2_naming_it(capsys):
+    assert cli.main([*BASE, "--test-domain=2,-2"]) == 2
+    assert "test_domain" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("expr", ["x*z", "x + y + t**2"])
+def test_unknown_variable_in_expr_exits_2_naming_it(expr, capsys):
+    argv = [*BASE]
+    argv[argv.index("x*y")] = expr
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "`expr`" in err and ("'z'" in err or "'t'" in err)
+
+
+def test_unparsable_expr_exits_2(capsys):
+    argv = [*BASE]
+    argv[argv.index("x*y")] = "x +* y"
+    assert cli.main(argv) == 2
+    assert "`expr`" in capsys.readouterr().err
+
+
+def test_missing_json_folder_exits_2(tmp_path, capsys):
+    assert cli.main([*BASE, "--json", str(tmp_path / "nope" / "out.json")]) == 2
+    assert "--json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, option",
+    [
+        (["--trials", "0"], "--trials"),
+        (["--workers", "two"], "--workers"),
+        (["--noise", "-0.1"], "--noise"),
+        (["--regularization", "l3"], "--regularization"),
+    ],
+)
+def test_argparse_errors_exit_2_naming_the_option(extra, option, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*BASE, *extra])
+    assert exit_info.value.code == 2
+    assert option in capsys.readouterr().err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+SHORT_SCHEDULE = [
+    Phase(500, 1e-1, 5e-3),
+    Phase(500, 1e-2, 5e-3, threshold=0.01),
+    Phase(500, 1e-3, 0.0),
+]
+
+
+def _reject_constant(name):
+    raise AssertionError(f"not valid JSON: {name}")
+
+
+def test_tiny_real_run_writes_valid_json(tmp_path, monkeypatch, capsys):
+    real_settings = benchmark.model_settings
+    monkeypatch.setattr(
+        benchmark, "model_settings", lambda method: (real_settings(method)[0], SHORT_SCHEDULE)
+    )
+    path = tmp_path / "run.json"
+    argv = [*BASE, "--seed", "3", "--n-train", "128", "--n-test", "256", "--json", str(path)]
+    argv[argv.index("x*y")] = "2*x - y"
+    assert cli.main(argv) == 0
+    assert f"wrote {path}" in capsys.readouterr().out
+
+    result = json.loads(path.read_text(), parse_constant=_reject_constant)
+    assert result["expr"] == "2*x - y"
+    assert result["steps"] == 1500
+    assert result["wall_seconds"] > 0
+    trials = result["trials"]
+    assert [t["seed"] for t in trials] == [3, 4]
+    assert result["success_rate"] == pytest.approx(sum(t["success"] for t in trials) / 2)
+    symbols = {"x": sympy.Symbol("x"), "y": sympy.Symbol("y")}
+    expressions = [result["best_expression"]] + [t["expression"] for t in trials]
+    for text in expressions:
+        assert sympy.sympify(text, locals=symbols).free_symbols <= set(symbols.values())
+    for t in trials:
+        assert isinstance(t["success"], bool)
+        assert t["extrapolation_mse"] is None or t["extrapolation_mse"] >= 0
+    assert result["best_expression"] in [t["expression"] for t in trials]
