@@ -7,9 +7,9 @@ Layers (:class:`EqlLayer`, :class:`MaskedDense`), sparsity regularizers
 
 from deepsymreg import callbacks, optimizers, primitives, regularizers, symbolic
 from deepsymreg.callbacks import NaNRecovery, Phase, PhasedSchedule, WeightThreshold
-from deepsymreg.layers import EqlLayer, MaskedDense
+from deepsymreg.layers import EqlLayer, HardConcreteDense, MaskedDense
 from deepsymreg.models import EQL
-from deepsymreg.regularizers import L1, Lq, SmoothL05
+from deepsymreg.regularizers import L1, ExpectedL0, Lq, SmoothL05
 
 __version__ = "0.1.0"
 
@@ -17,6 +17,8 @@ __all__ = [
     "EQL",
     "EqlLayer",
     "MaskedDense",
+    "HardConcreteDense",
+    "ExpectedL0",
     "SmoothL05",
     "Lq",
     "L1",

@@ -7,13 +7,13 @@ import time
 import numpy as np
 
 from deepsymreg import symbolic
-from deepsymreg.callbacks import paper_schedule
+from deepsymreg.callbacks import Phase, paper_schedule
 from deepsymreg.restarts import fit_restarts, select_best
 
 __all__ = ["REGULARIZATIONS", "make_data", "parse_domain", "run_benchmark", "model_settings"]
 
 #: Sparsity methods accepted by :func:`run_benchmark` and the command line.
-REGULARIZATIONS = ("l05",)
+REGULARIZATIONS = ("l05", "l0")
 
 
 def _finite_or_none(value):
@@ -66,10 +66,10 @@ def model_settings(regularization):
             f"Invalid value for argument `regularization`: expected one of "
             f"{list(REGULARIZATIONS)}. Received: regularization={regularization!r}"
         )
-    import os
-    a = float(os.environ.get("DSR_A", "0.01"))
-    lam = float(os.environ.get("DSR_LAMBDA", "5e-3"))
-    return {"regularizer": {"class_name": "SmoothL05", "config": {"a": a}, "module": None, "registered_name": "deepsymreg>SmoothL05"}}, paper_schedule(reg_lambda=lam)
+    if regularization == "l0":
+        # The reference L0 benchmark: one phase, no thresholding (Kim et al. 2020, app. B).
+        return {"regularizer": "l0"}, [Phase(20000, 1e-2, 1e-2)]
+    return {"regularizer": "l05"}, paper_schedule()
 
 
 def run_benchmark(

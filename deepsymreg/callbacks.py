@@ -219,6 +219,14 @@ class PhasedSchedule(keras.callbacks.Callback):
         if step >= self.total_steps:
             self.model.stop_training = True
 
+    def on_epoch_end(self, epoch, logs=None):
+        # Batch logs are per-batch copies; epoch logs are what History keeps.
+        if logs is not None and self._current is not None:
+            phase = self.phases[self._current]
+            logs["learning_rate"] = phase.learning_rate
+            logs["reg_lambda"] = phase.reg_lambda
+            logs["phase"] = self._current
+
 
 class WeightThreshold(keras.callbacks.Callback):
     """Zero and freeze weights with ``|w| < alpha`` once ``at_step`` optimizer steps are done.
@@ -312,7 +320,10 @@ class NaNRecovery(keras.callbacks.Callback):
             self.restarts += len(bad)
         else:
             loss = (logs or {}).get("loss")
-            if loss is None or np.isfinite(float(loss)):
+            finite = loss is None or np.isfinite(float(loss))
+            if hasattr(self.model, "trial_loss"):  # EQL masks non-finite losses in logs
+                finite = finite and bool(np.all(np.isfinite(self.model.trial_loss.numpy())))
+            if finite:
                 return
             for m in models:
                 m.initialize_trials(self._new_seeds(1))

@@ -174,7 +174,7 @@ def evaluate(expr: sympy.Expr, env: dict, backend: str = "numpy"):
                 return out if n > 0 else 1.0 / out
             if exponent == sympy.S.Half:
                 return ops.sqrt(b)
-            return ops.power(b, float(exponent))
+            return ops.power(b, float(exponent) if exponent.is_number else rec(exponent))
         fn = ops.functions.get(e.func)
         if fn is None:
             raise ValueError(
@@ -271,8 +271,11 @@ def register_primitive(
             f"Invalid value for argument `definition`: the expression {expression} uses "
             f"symbols {sorted(map(str, free))} that are not its arguments."
         )
-    # Check once that both back ends can evaluate the definition.
-    evaluate(expression, {s: np.ones(1) * 0.25 for s in symbols}, "numpy")
+    # Check once that the back ends can evaluate the definition.
+    try:
+        evaluate(expression, {s: np.ones(1) * 0.25 for s in symbols}, "numpy")
+    except ValueError as err:
+        raise ValueError(f"Invalid value for argument `definition`: {err}") from None
     primitive = Primitive(name, arity, expression, symbols)
     _REGISTRY[name] = primitive
     return primitive

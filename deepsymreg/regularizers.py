@@ -18,7 +18,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-__all__ = ["StrengthRegularizer", "SmoothL05", "Lq", "L1", "get"]
+__all__ = ["StrengthRegularizer", "SmoothL05", "Lq", "L1", "ExpectedL0", "get"]
 
 
 def _check_non_negative(name, value):
@@ -39,22 +39,48 @@ class StrengthRegularizer(keras.regularizers.Regularizer):
 
     Subclasses implement :meth:`penalty` (elementwise, same shape as ``w``). One
     instance may be shared by many layers; they then share one lambda.
+
+    ``stack_scale`` (a list of ``K`` factors) gives weight sets stacked along a leading
+    axis of size ``K`` their own strength ``reg_lambda * stack_scale[k]``: restarts
+    trained together can then explore different sparsity levels.
     """
 
-    def __init__(self, reg_lambda=0.0):
+    def __init__(self, reg_lambda=0.0, stack_scale=None):
         reg_lambda = _check_non_negative("reg_lambda", reg_lambda)
         self.reg_lambda = keras.Variable(
             reg_lambda, trainable=False, dtype="float32", name="reg_lambda"
         )
+        if stack_scale is not None:
+            stack_scale = [float(v) for v in stack_scale]
+            if not stack_scale or min(stack_scale) < 0:
+                raise ValueError(
+                    "Invalid value for argument `stack_scale`: expected a non-empty list "
+                    f"of numbers >= 0. Received: stack_scale={stack_scale!r}"
+                )
+        self.stack_scale = stack_scale
 
     def penalty(self, w):
         raise NotImplementedError
 
     def __call__(self, w):
-        return tf.cast(self.reg_lambda, w.dtype) * tf.reduce_sum(self.penalty(w))
+        return self.scaled_sum(self.penalty(w))
+
+    def scaled_sum(self, p):
+        """``reg_lambda * sum(p)``, each stacked set scaled by ``stack_scale``."""
+        if self.stack_scale is not None:
+            if len(p.shape) < 1 or p.shape[0] != len(self.stack_scale):
+                raise ValueError(
+                    f"This regularizer has stack_scale for {len(self.stack_scale)} stacked "
+                    f"weight sets, but received weights of shape {tuple(p.shape)}."
+                )
+            per_set = tf.reduce_sum(tf.reshape(p, [p.shape[0], -1]), axis=1)
+            total = tf.reduce_sum(tf.constant(self.stack_scale, p.dtype) * per_set)
+        else:
+            total = tf.reduce_sum(p)
+        return tf.cast(self.reg_lambda, p.dtype) * total
 
     def get_config(self):
-        return {"reg_lambda": float(self.reg_lambda.numpy())}
+        return {"reg_lambda": float(self.reg_lambda.numpy()), "stack_scale": self.stack_scale}
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")
@@ -76,14 +102,14 @@ class SmoothL05(StrengthRegularizer):
     0.5
     """
 
-    def __init__(self, reg_lambda=0.0, a=0.01):
-        super().__init__(reg_lambda)
+    def __init__(self, reg_lambda=0.0, a=0.01, stack_scale=None):
+        super().__init__(reg_lambda, stack_scale)
         self.a = _check_non_negative("a", a)
         if self.a == 0.0:
             raise ValueError("Invalid value for argument `a`: expected a > 0. Received: a=0")
 
     def penalty(self, w):
-        a = tf.cast(self.a, w.dtype)
+        a = tf.constant(self.a, w.dtype)
         aw = tf.abs(w)
         small = aw < a
         # The guard sits inside sqrt: a branch selected by tf.where after sqrt would
@@ -106,8 +132,8 @@ class Lq(StrengthRegularizer):
     ``max(|w|, eps)`` where ``eps`` is the dtype's tiny.
     """
 
-    def __init__(self, reg_lambda=0.0, q=0.5):
-        super().__init__(reg_lambda)
+    def __init__(self, reg_lambda=0.0, q=0.5, stack_scale=None):
+        super().__init__(reg_lambda, stack_scale)
         self.q = _check_non_negative("q", q)
         if self.q == 0.0:
             raise ValueError(
@@ -133,7 +159,23 @@ class L1(StrengthRegularizer):
         return tf.abs(w)
 
 
-_ALIASES = {"l05": SmoothL05, "smooth_l05": SmoothL05, "l1": L1, "lq": Lq}
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class ExpectedL0(StrengthRegularizer):
+    """Strength of the relaxed-L0 penalty of hard-concrete gates (Louizos et al. 2018).
+
+    Given to :class:`~deepsymreg.layers.HardConcreteDense` as ``kernel_regularizer``,
+    it scales the layer's expected number of open gates. Called directly on gate
+    locations ``log_alpha`` it returns
+    ``reg_lambda * sum(sigmoid(log_alpha - beta * log(-gamma / zeta)))`` with the
+    default ``beta = 2/3, gamma = -0.1, zeta = 1.1``.
+    """
+
+    def penalty(self, log_alpha):
+        shift = (2.0 / 3.0) * tf.math.log(tf.constant(0.1 / 1.1, log_alpha.dtype))
+        return tf.sigmoid(log_alpha - shift)
+
+
+_ALIASES = {"l05": SmoothL05, "smooth_l05": SmoothL05, "l1": L1, "lq": Lq, "l0": ExpectedL0}
 
 
 def get(identifier, reg_lambda=None):

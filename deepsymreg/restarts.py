@@ -30,6 +30,8 @@ class TrialResult:
         train_mse: mean squared error on the training data.
         complexity: size of the expression tree.
         nan_reruns: how many times this restart was re-run because its loss went NaN.
+        reg_scale: factor on the penalty strength this restart was trained with.
+        success, nrmse: the verdict of a judge, when one was applied.
     """
 
     seed: int
@@ -38,92 +40,114 @@ class TrialResult:
     train_mse: float
     complexity: int
     nan_reruns: int = 0
+    reg_scale: float = 1.0
     success: bool | None = None
     nrmse: float | None = None
 
 
-def _build_and_train(x, y, seeds, schedule, model_kwargs, steps_per_call, verbose):
-    import keras
+def _build_and_train(job, x, y, seeds, scales):
     import tensorflow as tf
 
+    from deepsymreg import regularizers
     from deepsymreg.callbacks import NaNRecovery, PhasedSchedule
     from deepsymreg.models.eql import EQL
+    from deepsymreg.optimizers import RMSprop
 
+    model_kwargs = dict(job["model_kwargs"])
+    reg = regularizers.get(model_kwargs.pop("regularizer", "l05"))
+    if reg is not None and len(set(scales)) > 1:
+        reg.stack_scale = list(scales)
     model = EQL(
         n_outputs=y.shape[1],
         trials=len(seeds),
-        steps_per_call=steps_per_call,
+        steps_per_call=job["steps_per_call"],
+        regularizer=reg,
         **model_kwargs,
     )
     model.build(x.shape)
     model.initialize_trials(seeds)
-    from deepsymreg.optimizers import RMSprop
-
-    acc = float(os.environ.get("DSR_ACC", "1.0"))
-    model.compile(optimizer=RMSprop(schedule[0].learning_rate, initial_accumulator=acc, epsilon=1e-10), jit_compile=True)
+    schedule = job["schedule"]
+    model.compile(optimizer=RMSprop(schedule[0].learning_rate, epsilon=1e-10), jit_compile=True)
     phased = PhasedSchedule(schedule)
-    nan = NaNRecovery(seed=int(seeds[0]) if seeds[0] is not None else None)
-    data = tf.data.Dataset.from_tensors((x, y)).repeat()
+    nan = NaNRecovery(seed=int(seeds[0]))
     model.fit(
-        data,
+        tf.data.Dataset.from_tensors((x, y)).repeat(),
         epochs=1,
         steps_per_epoch=phased.batches_needed(model),
         shuffle=False,
         callbacks=[nan, phased],
-        verbose=verbose,
+        verbose=job["verbose"],
     )
     return model, sorted(set(nan.restarted))
 
 
-def _train_chunk(args):
-    (x, y, x_test, y_test, seeds, schedule, model_kwargs, steps_per_call, var_names,
-     threshold, max_nan_reruns, verbose, standardize) = args
-    from deepsymreg import symbolic
+def _train_chunk(job):
+    """Train the restarts ``job["seeds"]`` (one graph; NaN restarts re-run) and read them."""
+    from deepsymreg import primitives, symbolic
 
+    for prim in job["primitives"]:  # user primitives must exist in worker processes too
+        if prim.name not in primitives.registered_names():
+            primitives.register_primitive(prim.name, _definition(prim))
+    x, y, x_test, y_test = job["x"], job["y"], job["x_test"], job["y_test"]
+    threshold = job["threshold"]
     # Train on standardized targets so that lambda means the same for every law;
     # equations and errors are reported in the original units.
-    mu, sigma = (y.mean(axis=0), y.std(axis=0)) if standardize else (0.0, 1.0)
-    sigma = np.where(np.asarray(sigma) > 0, sigma, 1.0)
+    if job["standardize"]:
+        mu, sigma = y.mean(axis=0), y.std(axis=0)
+        sigma = np.where(sigma > 0, sigma, 1.0)
+    else:
+        mu, sigma = np.zeros(y.shape[1]), np.ones(y.shape[1])
     y_std, y_test_std = (y - mu) / sigma, (y_test - mu) / sigma
     unit = float(np.mean(np.square(sigma)))
 
-    results = {}
-    pending = list(seeds)
-    reruns = {s: 0 for s in seeds}
-    origin = {s: s for s in seeds}
-    rng = np.random.default_rng(abs(hash(tuple(seeds))) % (2**32))
+    seeds, scales = list(job["seeds"]), list(job["scales"])
+    results, reruns = {}, {s: 0 for s in seeds}
+    rng = np.random.default_rng(seeds[0] + 104729)
+    pending = [(s, s, c) for s, c in zip(seeds, scales)]  # (first seed, seed, scale)
     while pending:
         model, nan_trials = _build_and_train(
-            x, y_std, pending, schedule, model_kwargs, steps_per_call, verbose
+            job, x, y_std, [p[1] for p in pending], [p[2] for p in pending]
         )
         test_err = model.trial_errors(x_test, y_test_std) * unit
         train_err = model.trial_errors(x, y_std) * unit
         retry = []
-        for k, s in enumerate(pending):
-            first = origin[s]
-            if k in nan_trials and reruns[first] < max_nan_reruns:
-                new = int(rng.integers(0, 2**31 - 1))
-                origin[new] = first
+        for k, (first, seed, scale) in enumerate(pending):
+            if k in nan_trials and reruns[first] < job["max_nan_reruns"]:
                 reruns[first] += 1
-                retry.append(new)
+                retry.append((first, int(rng.integers(0, 2**31 - 1)), scale))
                 continue
-            expr = model.to_sympy(var_names, threshold=threshold, trial=k)
+            expr = model.to_sympy(job["var_names"], threshold=threshold, trial=k)
             exprs = expr if isinstance(expr, list) else [expr]
-            if standardize:
-                exprs = [
-                    symbolic.clean(float(sd) * e + float(m), threshold)
-                    for e, m, sd in zip(exprs, np.ravel(mu), np.ravel(sigma))
-                ]
+            exprs = [
+                symbolic.clean(float(sd) * e + float(m), threshold)
+                for e, m, sd in zip(exprs, mu, sigma)
+            ]
             results[first] = TrialResult(
-                seed=int(s),
+                seed=int(seed),
                 expression="; ".join(str(symbolic.rounded(e, 6)) for e in exprs),
                 extrapolation_mse=float(test_err[k]),
                 train_mse=float(train_err[k]),
                 complexity=int(sum(symbolic.complexity(e) for e in exprs)),
                 nan_reruns=reruns[first],
+                reg_scale=float(scale),
             )
         pending = retry
     return [results[s] for s in seeds]
+
+
+def _definition(prim):
+    if prim.arity == 0:
+        return prim.expression
+    return lambda *args: prim.sympy(*args)
+
+
+def lambda_scales(trials, spread, levels=4):
+    """Per-restart factors on lambda: ``levels`` values log-evenly in [1/sqrt(spread),
+    sqrt(spread)], cycled over the restarts (all 1 when ``spread == 1``)."""
+    if spread == 1 or trials == 1:
+        return [1.0] * trials
+    grid = [spread ** (i / (levels - 1) - 0.5) for i in range(levels)]
+    return [grid[k % levels] for k in range(trials)]
 
 
 def fit_restarts(
@@ -140,6 +164,7 @@ def fit_restarts(
     workers=1,
     max_nan_reruns=3,
     standardize=True,
+    lambda_spread=1.0,
     verbose=0,
     **model_kwargs,
 ):
@@ -160,6 +185,10 @@ def fit_restarts(
         standardize: train on ``(y - mean) / std`` (per output), so that the penalty
             strength means the same whatever the scale of the law; equations and errors
             are converted back to the original units.
+        lambda_spread: restarts get different penalty strengths, ``lambda`` times
+            factors spread log-evenly over a range of this ratio (1: all the same).
+            Which sparsity level reveals a law depends on the law; selection by
+            extrapolation then keeps the right one.
         max_nan_reruns: how often a restart whose loss went NaN is re-run from fresh
             weights (its result keeps its first seed; ``nan_reruns`` counts).
         **model_kwargs: passed to :class:`~deepsymreg.EQL` (``primitives``, ``depth``,
@@ -194,12 +223,29 @@ def fit_restarts(
             f"Received: workers={workers!r}"
         )
     schedule = list(schedule) if schedule is not None else paper_schedule()
+    if not float(lambda_spread) >= 1:
+        raise ValueError(
+            "Invalid value for argument `lambda_spread`: expected a number >= 1. "
+            f"Received: lambda_spread={lambda_spread!r}"
+        )
+    from deepsymreg import primitives as primitives_lib
+
+    names = model_kwargs.get("primitives", primitives_lib.DEFAULT)
+    flat = [n for layer in names for n in (layer if isinstance(layer, (list, tuple)) else [layer])]
     seeds = [int(seed) + k for k in range(trials)]
+    scales = lambda_scales(trials, float(lambda_spread))
     workers = min(workers, trials)
-    chunks = [seeds[i::workers] for i in range(workers)]
+    chunks = [list(range(i, trials, workers)) for i in range(workers)]
     jobs = [
-        (x, y, x_test, y_test, c, schedule, model_kwargs, steps_per_call, var_names,
-         threshold, max_nan_reruns, verbose, standardize)
+        {
+            "x": x, "y": y, "x_test": x_test, "y_test": y_test,
+            "seeds": [seeds[k] for k in c], "scales": [scales[k] for k in c],
+            "schedule": schedule, "model_kwargs": model_kwargs,
+            "steps_per_call": steps_per_call, "var_names": var_names,
+            "threshold": threshold, "max_nan_reruns": max_nan_reruns,
+            "verbose": verbose, "standardize": standardize,
+            "primitives": [primitives_lib.get(n) for n in dict.fromkeys(flat)],
+        }
         for c in chunks
     ]
     if workers == 1:
@@ -214,8 +260,8 @@ def fit_restarts(
         finally:
             if env_before is None:
                 os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
-    by_seed = {s: r for c, part in zip(chunks, parts) for s, r in zip(c, part)}
-    return [by_seed[s] for s in seeds]
+    by_index = {k: r for c, part in zip(chunks, parts) for k, r in zip(c, part)}
+    return [by_index[k] for k in range(trials)]
 
 
 def select_best(results, tie_factor=1.5):

@@ -53,6 +53,11 @@ def _drop_small(expr, threshold):
 def clean(expr, threshold=0.01):
     """Elementary functions only, products expanded, terms with ``|coef| < threshold`` dropped."""
     expr = elementary(sympy.sympify(expr))
+    # Functions of constants only (sin(0.3*pi), exp(0.2)) become numbers.
+    expr = expr.replace(
+        lambda e: isinstance(e, sympy.Function) and e.is_number,
+        lambda e: sympy.Float(e.evalf()),
+    )
     expr = sympy.expand(expr, power_exp=False, log=False)
     if threshold > 0:
         expr = _drop_small(expr, threshold)

@@ -1,6 +1,9 @@
 """Keras layers of deepsymreg."""
 
 from deepsymreg.layers.eql import EqlLayer, register_linear_kind
+from deepsymreg.layers.hard_concrete import HardConcreteDense
 from deepsymreg.layers.masked_dense import MaskedDense
 
-__all__ = ["EqlLayer", "MaskedDense", "register_linear_kind"]
+register_linear_kind("hard_concrete", "deepsymreg>HardConcreteDense")
+
+__all__ = ["EqlLayer", "HardConcreteDense", "MaskedDense", "register_linear_kind"]

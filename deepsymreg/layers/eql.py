@@ -143,7 +143,8 @@ class EqlLayer(keras.layers.Layer):
 
     def build(self, input_shape):
         self.input_dim = int(input_shape[-1])
-        self.linear.build(input_shape)
+        if not self.linear.built:  # a layer restored from a config may come built
+            self.linear.build(input_shape)
 
     def apply_primitives(self, g):
         """``f(g)``: the primitives applied, grouped by kind, to pre-activations ``g``."""

@@ -48,7 +48,8 @@ class EQL(keras.Model):
         primitives: primitive names of each hidden layer (default: the paper's set),
             or a list with one such list per hidden layer.
         regularizer: sparsity penalty on all weights: ``"l05"`` (smoothed L0.5,
-            default), ``"l1"``, ``"lq"``, ``None``, or a regularizer instance. Its
+            default), ``"l1"``, ``"lq"``, ``"l0"`` (relaxed L0 on hard-concrete gates;
+            selects ``linear="hard_concrete"``), ``None``, or a regularizer instance. Its
             strength ``reg_lambda`` starts at ``reg_lambda`` and is set by callbacks.
         reg_lambda: initial strength (default 0).
         linear: kind of linear map in every layer (``"dense"`` or ``"hard_concrete"``).
@@ -103,6 +104,8 @@ class EQL(keras.Model):
             self.regularizer = regularizer
         else:
             self.regularizer = regularizers_lib.get(regularizer, reg_lambda=reg_lambda)
+        if linear is None and isinstance(self.regularizer, regularizers_lib.ExpectedL0):
+            linear = "hard_concrete"  # the L0 penalty lives on hard-concrete gates
         self.linear_kind = linear
         self.skip = bool(skip)
         if len(init_stddev) != 3 or not all(float(s) > 0 for s in init_stddev):
@@ -271,6 +274,16 @@ class EQL(keras.Model):
         per_trial = tf.reshape(self._per_trial_loss(y, self(x, training=False)), [-1])
         reg = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
         return {"loss": tf.reduce_sum(per_trial) + reg, "data_loss": tf.reduce_sum(per_trial)}
+
+    def predict_step(self, data):
+        out = super().predict_step(data)
+        # Keras joins predicted batches along axis 0: put the batch axis there.
+        return out if self.trials is None else tf.transpose(out, [1, 0, 2])
+
+    def predict(self, x, *args, **kwargs):
+        """As ``keras.Model.predict``; with ``trials`` the output is ``(trials, n, out)``."""
+        out = super().predict(x, *args, **kwargs)
+        return out if self.trials is None else np.transpose(out, (1, 0, 2))
 
     def trial_errors(self, x, y, batch_size=4096):
         """Mean squared error of each restart on ``(x, y)``: array ``(trials,)``."""

@@ -1,0 +1,123 @@
+"""HardConcreteDense: gate maths, sampling statistics, gradients, saving, sparsity."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import deepsymreg as dsr
+from deepsymreg.layers import HardConcreteDense
+
+BETA, GAMMA, ZETA = 2 / 3, -0.1, 1.1
+
+
+def _built(units=3, in_dim=4, **kwargs):
+    layer = HardConcreteDense(units, **kwargs)
+    layer.build((None, in_dim))
+    return layer
+
+
+def test_penalty_equals_formula():
+    layer = _built(kernel_regularizer=dsr.ExpectedL0(reg_lambda=0.3))
+    log_alpha = np.random.default_rng(0).normal(0, 2, (4, 3)).astype("float32")
+    layer.log_alpha.assign(log_alpha)
+    expected = np.sum(1 / (1 + np.exp(-(log_alpha - BETA * math.log(-GAMMA / ZETA)))))
+    np.testing.assert_allclose(float(layer.expected_l0()), expected, rtol=1e-5)
+    layer(np.ones((2, 4), "float32"))
+    np.testing.assert_allclose(float(layer.losses[0]), 0.3 * expected, rtol=1e-5)
+
+
+def test_deterministic_gate_formula_and_exact_zeros():
+    layer = _built()
+    log_alpha = np.array([[-10.0, -1.0, 0.0], [1.0, 3.0, 10.0]] * 2, "float32")
+    layer.log_alpha.assign(log_alpha)
+    s = 1 / (1 + np.exp(-log_alpha))
+    expected = np.clip(s * (ZETA - GAMMA) + GAMMA, 0, 1)
+    got = layer.deterministic_gates().numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    assert got[0, 0] == 0.0 and got[1, 2] == 1.0  # saturated gates are exactly 0 / 1
+
+
+def test_sampled_gates_match_analytic_statistics():
+    layer = _built(units=2, in_dim=1, seed=3)
+    layer.log_alpha.assign(np.array([[-1.0, 1.5]], "float32"))
+    draws = np.stack([layer.sample_gates().numpy()[0] for _ in range(4000)])
+    # P(z != 0) is exactly the L0 penalty's summand.
+    np.testing.assert_allclose(
+        (draws > 0).mean(axis=0), layer.open_probabilities().numpy()[0], atol=0.03
+    )
+    # E[z] by inverse-CDF quadrature of the hard-concrete distribution.
+    u = (np.arange(200000) + 0.5) / 200000
+    for j, la in enumerate([-1.0, 1.5]):
+        s = 1 / (1 + np.exp(-(np.log(u) - np.log(1 - u) + la) / BETA))
+        mean = np.clip(s * (ZETA - GAMMA) + GAMMA, 0, 1).mean()
+        assert abs(draws[:, j].mean() - mean) < 0.03
+
+
+def test_gradients_reach_kernel_and_log_alpha():
+    layer = _built(kernel_regularizer=dsr.ExpectedL0(1e-2), seed=0)
+    x = tf.random.normal((8, 4), seed=1)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x, training=True) ** 2) + tf.add_n(layer.losses)
+    g_kernel, g_alpha = tape.gradient(loss, [layer.kernel, layer.log_alpha])
+    assert np.any(g_kernel.numpy() != 0) and np.any(g_alpha.numpy() != 0)
+    assert np.all(np.isfinite(g_alpha.numpy()))
+
+
+def test_inference_is_deterministic_training_is_not():
+    layer = _built(seed=0)
+    x = tf.ones((2, 4))
+    np.testing.assert_array_equal(layer(x, training=False), layer(x, training=False))
+    np.testing.assert_array_equal(layer(x), layer(x))  # training=None is inference
+    assert not np.array_equal(layer(x, training=True), layer(x, training=True))
+
+
+def test_shared_gates_over_stack():
+    layer = _built(n_stack=5, share_gates=True)
+    assert tuple(layer.kernel.shape) == (5, 4, 3)
+    assert tuple(layer.log_alpha.shape) == (4, 3)
+    assert tuple(layer(tf.ones((7, 4))).shape) == (5, 7, 3)
+    own = _built(n_stack=5)
+    assert tuple(own.log_alpha.shape) == (5, 4, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [({"units": 0}, "units"), ({"units": 2, "beta": 0.0}, "beta"),
+     ({"units": 2, "gamma": 0.1}, "gamma"), ({"units": 2, "drop_rate": 1.0}, "drop_rate")],
+)
+def test_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        HardConcreteDense(**kwargs)
+
+
+def test_keras_round_trip(tmp_path):
+    inputs = keras.Input((4,))
+    outputs = HardConcreteDense(3, kernel_regularizer=dsr.ExpectedL0(0.1), seed=1)(inputs)
+    model = keras.Model(inputs, outputs)
+    model.layers[1].log_alpha.assign(np.linspace(-3, 3, 12).reshape(4, 3).astype("float32"))
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    path = tmp_path / "hc.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert isinstance(loaded.layers[1].kernel_regularizer, dsr.ExpectedL0)
+
+
+def test_trained_gates_are_exactly_closed_where_unused():
+    # y = 2 x0: the gates of x1 and x2 must close (exactly 0), the gate of x0 stay open.
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (256, 3)).astype("float32")
+    y = 2 * x[:, :1]
+    inputs = keras.Input((3,))
+    layer = HardConcreteDense(1, kernel_regularizer=dsr.ExpectedL0(0.05), seed=0,
+                              kernel_initializer=keras.initializers.Constant(0.5))
+    model = keras.Model(inputs, layer(inputs))
+    model.compile(keras.optimizers.Adam(0.05), loss="mse")
+    model.fit(x, y, batch_size=256, epochs=600, verbose=0)
+    gates = layer.deterministic_gates().numpy()[:, 0]
+    assert gates[0] > 0.9
+    assert gates[1] == 0.0 and gates[2] == 0.0
+    np.testing.assert_allclose(layer.effective_kernel.numpy()[0, 0], 2.0, rtol=0.05)
