@@ -122,7 +122,7 @@ def main(argv=None):
 
     print(f"schedule: {total} optimizer steps per restart, 256 points, 2 hidden layers, "
           f"paper primitives; {os.cpu_count()} CPU cores")
-    print(f"| variant | restarts | workers | restart-steps/s | s per restart | wall s |")
+    print("| variant | restarts | workers | restart-steps/s | s per restart | wall s |")
     print("|---|---|---|---|---|---|")
     for name, r, w, sps, spr, wall in rows:
         print(f"| {name} | {r} | {w} | {sps:,.0f} | {spr:.2f} | {wall:.1f} |")

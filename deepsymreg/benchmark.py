@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from deepsymreg import primitives as primitives_lib
 from deepsymreg import symbolic
 from deepsymreg.callbacks import Phase, paper_schedule
 from deepsymreg.restarts import fit_restarts, select_best
@@ -82,6 +83,7 @@ def run_benchmark(
     noise=0.0,
     trials=20,
     regularization="l05",
+    primitives="default10",
     seed=0,
     workers=1,
     tolerance=0.05,
@@ -101,6 +103,8 @@ def run_benchmark(
         noise: relative Gaussian noise on the training targets (see :func:`make_data`).
         trials: number of restarts.
         regularization: sparsity method, one of :data:`REGULARIZATIONS`.
+        primitives: hidden-layer primitives: a name in
+            :data:`deepsymreg.primitives.SETS` (default ``"default10"``) or a list.
         seed: seed of the data and of the first restart.
         tolerance: normalized RMSE on the test domain below which an equation counts as
             the true law (see :func:`deepsymreg.symbolic.judge`).
@@ -127,6 +131,15 @@ def run_benchmark(
             f"Invalid value for argument `noise`: expected a number >= 0. Received: noise={noise!r}"
         )
     settings, default_schedule = model_settings(regularization)
+    if isinstance(primitives, str):
+        if primitives not in primitives_lib.SETS:
+            raise ValueError(
+                f"Invalid value for argument `primitives`: expected one of "
+                f"{sorted(primitives_lib.SETS)} or a list of names. "
+                f"Received: primitives={primitives!r}"
+            )
+        primitives = primitives_lib.SETS[primitives]
+    settings["primitives"] = list(primitives)
     settings.update(model_kwargs)
     schedule = list(schedule) if schedule is not None else default_schedule
     rng = np.random.default_rng(seed)
@@ -157,6 +170,7 @@ def run_benchmark(
         "expr": expr,
         "vars": [s.name for s in symbols],
         "regularization": regularization,
+        "primitives": settings["primitives"],
         "train_domain": list(train_domain),
         "test_domain": list(test_domain),
         "n_train": n_train,

@@ -58,6 +58,8 @@ def build_parser():
     )
     bench.add_argument("--trials", type=_positive_int, default=20)
     bench.add_argument("--regularization", choices=REGULARIZATIONS, default="l05")
+    bench.add_argument("--primitives", default="default10",
+                       help="hidden-layer primitive set: default10 (default), default or sho")
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--workers", type=_positive_int, default=2,
                        help="processes to split the restarts over (default 2)")
@@ -101,6 +103,7 @@ def main(argv=None):
             noise=args.noise,
             trials=args.trials,
             regularization=args.regularization,
+            primitives=args.primitives,
             seed=args.seed,
             workers=args.workers,
             tolerance=args.tolerance,

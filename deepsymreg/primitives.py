@@ -39,7 +39,9 @@ __all__ = [
     "evaluate",
     "sigmoid",
     "DEFAULT",
+    "DEFAULT10",
     "SHO",
+    "SETS",
     "group",
 ]
 
@@ -347,6 +349,12 @@ DEFAULT = (
     + ["product"] * 2
 )
 
+#: The paper's default layer with the product scaled by 10, as in the authors' public
+#: benchmark code (and the SHO set): at small pre-activations a plain product is nearly
+#: flat, so without the factor, sines and sigmoids in their linear range win the race
+#: to fit cubic and multiplicative terms.
+DEFAULT10 = [{"product": "product10"}.get(p, p) for p in DEFAULT]
+
 #: The hidden layer used for the simple harmonic oscillator (Kim et al. 2020, IV-C).
 SHO = (
     ["constant"] * 2
@@ -354,3 +362,6 @@ SHO = (
     + ["square", "sin2pi", "exp"]
     + ["product10"] * 2
 )
+
+#: Named primitive sets, for command lines and configs.
+SETS = {"default": DEFAULT, "default10": DEFAULT10, "sho": SHO}

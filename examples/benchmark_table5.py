@@ -33,14 +33,26 @@ TABLE_V = [
 ]
 
 
+def _quick_schedule(regularization):
+    from deepsymreg.benchmark import model_settings
+    from deepsymreg.callbacks import Phase
+
+    _, phases = model_settings(regularization)
+    return [Phase(p.steps // 10, p.learning_rate, p.reg_lambda, p.threshold) for p in phases]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--regularization", choices=REGULARIZATIONS, default="l05")
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--primitives", default="default10",
+                        help="primitive set: default10 (product x10, default) or default")
     parser.add_argument("--only", help="comma-separated subset of the laws (as written above)")
     parser.add_argument("--json", dest="json_path", help="write all results here")
+    parser.add_argument("--quick", action="store_true",
+                        help="a tenth of the schedule (a smoke test, not a reproduction)")
     args = parser.parse_args(argv)
 
     rows = TABLE_V
@@ -60,6 +72,8 @@ def main(argv=None):
         r = run_benchmark(
             law, names, trials=args.trials, workers=args.workers,
             regularization=args.regularization, seed=args.seed,
+            primitives=args.primitives,
+            schedule=_quick_schedule(args.regularization) if args.quick else None,
         )
         r["paper_success_rate"] = row[column]
         results.append(r)

@@ -15,7 +15,6 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -95,7 +94,7 @@ def main(argv=None):
         ax.plot(grid, law(pts), "k-", lw=2, label="truth")
         ax.plot(grid, pred, "C1--", lw=2, label="EQL")
         ax.set_xlabel(name)
-        ax.set_title(f"slice: other variable = 0.25")
+        ax.set_title("slice: other variable = 0.25")
     axes[0].legend(loc="best")
     fig.suptitle(f"truth {truth}   found {symbolic.rounded(found, 3)}", fontsize=9)
     fig.tight_layout()

@@ -9,7 +9,6 @@ import tensorflow as tf
 
 from deepsymreg import primitives as primitives_lib
 from deepsymreg.layers import stacking
-from deepsymreg.layers.masked_dense import MaskedDense
 
 #: Names accepted by the ``linear`` argument, mapped to registered layer classes.
 LINEAR_KINDS = {"dense": "deepsymreg>MaskedDense"}

@@ -5,18 +5,18 @@ from __future__ import annotations
 import math
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from deepsymreg import regularizers as regularizers_lib
 from deepsymreg.layers import stacking
+from deepsymreg.layers.linear import StackedLinear
 
 # Uniform draws stay this far from 0 and 1: log(u) - log(1 - u) is infinite at the ends.
 _EPSILON = 1e-6
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")
-class HardConcreteDense(keras.layers.Layer):
+class HardConcreteDense(StackedLinear):
     """Dense map ``x @ (W~ * z)`` whose weights are gated by hard-concrete variables.
 
     Each weight has a gate ``z`` in [0, 1] with a learned location ``log_alpha``
@@ -82,12 +82,15 @@ class HardConcreteDense(keras.layers.Layer):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(
-                "Invalid value for argument `units`: expected a positive integer. "
-                f"Received: units={units!r}"
-            )
+        super().__init__(
+            units,
+            n_stack=n_stack,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            **kwargs,
+        )
         if not beta > 0:
             raise ValueError(f"Invalid value for argument `beta`: expected > 0. Received: beta={beta!r}")
         if not (gamma < 0 and zeta > 1):
@@ -100,41 +103,20 @@ class HardConcreteDense(keras.layers.Layer):
                 "Invalid value for argument `drop_rate`: expected 0 < drop_rate < 1. "
                 f"Received: drop_rate={drop_rate!r}"
             )
-        self.units = int(units)
-        self.n_stack = stacking.check_n_stack(n_stack)
         self.share_gates = bool(share_gates)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = keras.initializers.get(
-            kernel_initializer or keras.initializers.TruncatedNormal(stddev=0.5)
-        )
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers_lib.get(kernel_regularizer)
         self.beta, self.gamma, self.zeta = float(beta), float(gamma), float(zeta)
         self.drop_rate = float(drop_rate)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, input_shape):
-        self.input_dim = int(input_shape[-1])
-        shape = stacking.stacked_shape(self.n_stack, (self.input_dim, self.units))
-        gate_shape = shape if not self.share_gates else (self.input_dim, self.units)
-        self.kernel = self.add_weight(
-            name="kernel", shape=shape, initializer=self.kernel_initializer
-        )
+        shape = self.add_kernel_and_bias(input_shape)
+        gate_shape = shape if not self.share_gates else shape[-2:]
         mean = math.log(1 - self.drop_rate) - math.log(self.drop_rate)
         self.log_alpha = self.add_weight(
             name="log_alpha",
             shape=gate_shape,
             initializer=keras.initializers.RandomNormal(mean=mean, stddev=1e-2, seed=self.seed),
-        )
-        self.bias = (
-            self.add_weight(
-                name="bias",
-                shape=stacking.stacked_shape(self.n_stack, (self.units,)),
-                initializer=self.bias_initializer,
-            )
-            if self.use_bias
-            else None
         )
 
     # -- gates -------------------------------------------------------------------
@@ -175,13 +157,7 @@ class HardConcreteDense(keras.layers.Layer):
             self.add_loss(reg.scaled_sum(self.open_probabilities()))
         elif reg is not None:
             self.add_loss(reg(self.effective_kernel))
-        out = stacking.stacked_matmul(inputs, w, self.n_stack)
-        if self.bias is not None:
-            out = out + (self.bias if self.n_stack is None else self.bias[:, None, :])
-        return out
-
-    def compute_output_shape(self, input_shape):
-        return stacking.stacked_output_shape(input_shape, self.units, self.n_stack)
+        return self.apply_kernel(inputs, w)
 
     def reinitialize_entry(self, kernel_values, index=None):
         """Set the kernel (of stack entry ``index``, or all) and reset its gates."""
@@ -191,21 +167,12 @@ class HardConcreteDense(keras.layers.Layer):
             self.log_alpha.assign(tf.fill(self.log_alpha.shape, mean))
         else:
             stacking.assign_entries(self.log_alpha, tf.fill(self.log_alpha.shape, mean), index)
-        if self.bias is not None:
-            stacking.assign_entries(self.bias, tf.zeros_like(self.bias), index)
+        self.reset_bias_entry(index)
 
     def get_config(self):
         return {
             **super().get_config(),
-            "units": self.units,
-            "n_stack": self.n_stack,
             "share_gates": self.share_gates,
-            "use_bias": self.use_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)
-            if self.kernel_regularizer is not None
-            else None,
             "beta": self.beta,
             "gamma": self.gamma,
             "zeta": self.zeta,

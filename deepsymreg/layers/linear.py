@@ -1,0 +1,98 @@
+"""`StackedLinear`: what the linear maps inside EQL layers have in common."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from deepsymreg import regularizers as regularizers_lib
+from deepsymreg.layers import stacking
+
+
+class StackedLinear(keras.layers.Layer):
+    """Base of the linear maps of EQL layers: ``x @ W_eff (+ b)``, optionally stacked.
+
+    Holds the arguments every such map shares, creates the kernel (and bias) in
+    :meth:`add_kernel_and_bias`, applies a weight matrix in :meth:`apply_kernel`, and
+    serializes the shared arguments. Subclasses define how the effective weights are
+    formed (masks, gates, a hyper-network) and expose them as ``effective_kernel``, the
+    weights EQL extraction reads.
+
+    Args:
+        units: output width (positive int).
+        n_stack: ``None`` or the size ``K`` of a leading weight axis.
+        use_bias: add a bias.
+        kernel_initializer: initializer of the kernel (default truncated normal, sd 0.5).
+        bias_initializer: initializer of the bias.
+        kernel_regularizer: a penalty (see subclasses for what it is applied to).
+    """
+
+    def __init__(
+        self,
+        units,
+        n_stack=None,
+        use_bias=False,
+        kernel_initializer=None,
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
+            raise ValueError(
+                "Invalid value for argument `units`: expected a positive integer. "
+                f"Received: units={units!r}"
+            )
+        self.units = int(units)
+        self.n_stack = stacking.check_n_stack(n_stack)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = keras.initializers.get(
+            kernel_initializer or keras.initializers.TruncatedNormal(stddev=0.5)
+        )
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers_lib.get(kernel_regularizer)
+
+    def add_kernel_and_bias(self, input_shape):
+        """Create ``kernel`` ``([K,] in, units)`` and ``bias`` (or None); return the kernel shape."""
+        in_dim = input_shape[-1]
+        if in_dim is None:
+            raise ValueError(f"{type(self).__name__} needs a known last input dimension.")
+        self.input_dim = int(in_dim)
+        shape = stacking.stacked_shape(self.n_stack, (self.input_dim, self.units))
+        # No `regularizer=` here: penalties see the effective weights (add_loss in call).
+        self.kernel = self.add_weight(name="kernel", shape=shape, initializer=self.kernel_initializer)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=stacking.stacked_shape(self.n_stack, (self.units,)),
+                initializer=self.bias_initializer,
+            )
+        return shape
+
+    def apply_kernel(self, inputs, w):
+        """``inputs @ w (+ bias)`` for plain or stacked weights."""
+        out = stacking.stacked_matmul(inputs, w, self.n_stack)
+        if self.bias is not None:
+            out = out + (self.bias if self.n_stack is None else self.bias[:, None, :])
+        return out
+
+    def reset_bias_entry(self, index=None):
+        if self.bias is not None:
+            stacking.assign_entries(self.bias, tf.zeros_like(self.bias), index)
+
+    def compute_output_shape(self, input_shape):
+        return stacking.stacked_output_shape(input_shape, self.units, self.n_stack)
+
+    def get_config(self):
+        reg = self.kernel_regularizer
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "n_stack": self.n_stack,
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(reg) if reg is not None else None,
+        }
