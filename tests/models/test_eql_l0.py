@@ -1,0 +1,67 @@
+"""The L0 EQL: hard-concrete gates by composition, extraction, saving, restarts."""
+
+import keras
+import numpy as np
+import sympy
+
+import deepsymreg as dsr
+from deepsymreg import symbolic
+from deepsymreg.layers import HardConcreteDense
+from deepsymreg.restarts import fit_restarts
+
+
+def _l0_model(**kwargs):
+    model = dsr.EQL(depth=1, primitives=["identity", "square", "product10"],
+                    regularizer=dsr.ExpectedL0(0.01), seed=0, **kwargs)
+    model.build((None, 2))
+    return model
+
+
+def test_l0_regularizer_selects_hard_concrete_layers():
+    model = _l0_model()
+    assert all(isinstance(layer.linear, HardConcreteDense) for layer in model.eql_layers)
+    strengths = dsr.callbacks.penalty_strengths(model)
+    assert len(strengths) == 1 and strengths[0] is model.reg_lambda
+    x = np.zeros((3, 2), "float32")
+    model(x, training=True)
+    expected = sum(float(layer.linear.expected_l0()) for layer in model.eql_layers)
+    np.testing.assert_allclose(float(sum(model.losses)), 0.01 * expected, rtol=1e-5)
+
+
+def test_extraction_uses_deterministic_gates_and_drops_closed_ones(rng):
+    model = _l0_model()
+    x = rng.uniform(-1, 1, (50, 2)).astype("float32")
+    for layer in model.eql_layers:
+        la = np.where(rng.random(layer.linear.log_alpha.shape) < 0.5, -20.0, 5.0)
+        layer.linear.log_alpha.assign(la.astype("float32"))
+    expr = model.to_sympy(["a", "b"], threshold=0.0)
+    f = symbolic.to_numpy_function(expr, sympy.symbols("a b"))
+    np.testing.assert_allclose(f(x), model.predict(x, verbose=0)[:, 0], rtol=1e-4, atol=1e-5)
+    # Close every gate of the output layer: the equation is exactly 0.
+    model.output_layer.linear.log_alpha.assign(np.full((3, 1), -20.0, "float32"))
+    assert model.to_sympy(["a", "b"], threshold=0.0) == 0
+
+
+def test_l0_model_keras_round_trip(tmp_path, rng):
+    model = _l0_model()
+    x = rng.uniform(-1, 1, (20, 2)).astype("float32")
+    path = tmp_path / "l0.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert isinstance(loaded.eql_layers[0].linear, HardConcreteDense)
+
+
+def test_l0_restarts_find_a_product(rng):
+    x = rng.uniform(-1, 1, (256, 2)).astype("float32")
+    y = x[:, 0] * x[:, 1]
+    xt = rng.uniform(-2, 2, (256, 2)).astype("float32")
+    results = fit_restarts(
+        x, y, xt, xt[:, 0] * xt[:, 1], trials=4, seed=0, var_names=["x", "y"],
+        schedule=[dsr.Phase(4000, 1e-2, 1e-2)], regularizer="l0",
+        primitives=dsr.primitives.DEFAULT10,
+    )
+    best = dsr.restarts.select_best(results)
+    ok, _ = symbolic.judge(sympy.sympify(best.expression), sympy.sympify("x*y"),
+                           sympy.symbols("x y"), (-2, 2))
+    assert ok, [r.expression for r in results]
