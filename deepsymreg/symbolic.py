@@ -119,31 +119,42 @@ def normalized_rmse(y_hat, y):
 
 
 def judge(candidate, truth, symbols, domain, n_points=4000, tolerance=0.05, far_factor=2.0,
-          far_tolerance=0.25, seed=0):
-    """Is ``candidate`` the law ``truth``? Checked where it matters: extrapolation.
+          far_tolerance=0.25, small_term=0.05, seed=0):
+    """Is ``candidate`` the law ``truth``, up to small terms and coefficient drift?
 
     Both are evaluated on ``n_points`` uniform points of ``domain`` (a ``(low, high)``
     pair for every variable, normally wider than the training domain) and on a domain
-    ``far_factor`` times wider still (same centre). The candidate counts as the true
-    law when its normalized RMSE is below ``tolerance`` on ``domain`` and below
-    ``far_tolerance`` on the far domain: drifted coefficients and tiny extra terms
-    pass; expressions that only imitate the law near the data (a polynomial for a
-    Gaussian, a sine for a cube) fail, if not on ``domain`` then further out. Points
-    where the true law is not finite are left out.
+    ``far_factor`` times wider still (same centre). Additive terms of the candidate
+    whose RMS on ``domain`` is below ``small_term`` times the standard deviation of the
+    truth are ignored (the "small terms" of the paper's criterion). The rest counts as
+    the true law when its normalized RMSE is below ``tolerance`` on ``domain`` and
+    below ``far_tolerance`` on the far domain: drifted coefficients pass; expressions
+    that only imitate the law near the data (a polynomial for a Gaussian, a sine for a
+    cube) fail, if not on ``domain`` then further out. Points where the true law is not
+    finite are left out.
 
     Returns:
-        ``(success, nrmse)`` with the normalized RMSE on ``domain``.
+        ``(success, nrmse)`` with the normalized RMSE of the whole candidate on
+        ``domain``.
     """
     low, high = domain
     centre, half = (low + high) / 2, (high - low) / 2
     rng = np.random.default_rng(seed)
     f_true = to_numpy_function(truth, symbols)
-    f_hat = to_numpy_function(candidate, symbols)
-    errors = []
-    for scale in (1.0, far_factor):
-        x = rng.uniform(centre - scale * half, centre + scale * half, (n_points, len(symbols)))
-        y_true = f_true(x)
-        keep = np.isfinite(y_true)
-        errors.append(normalized_rmse(f_hat(x)[keep], y_true[keep]))
-    near, far = errors
-    return bool(near < tolerance and far < far_tolerance), near
+    points = [
+        rng.uniform(centre - s * half, centre + s * half, (n_points, len(symbols)))
+        for s in (1.0, far_factor)
+    ]
+    y_true = [f_true(x) for x in points]
+    keep = [np.isfinite(y) for y in y_true]
+    scale = np.std(y_true[0][keep[0]]) or 1.0
+    terms = sympy.Add.make_args(sympy.expand(elementary(sympy.sympify(candidate))))
+    with np.errstate(all="ignore"):
+        sizes = [np.sqrt(np.mean(to_numpy_function(t, symbols)(points[0]) ** 2)) for t in terms]
+    main = sympy.Add(*[t for t, size in zip(terms, sizes) if not size < small_term * scale])
+    whole = normalized_rmse(to_numpy_function(candidate, symbols)(points[0])[keep[0]], y_true[0][keep[0]])
+    near, far = (
+        normalized_rmse(to_numpy_function(main, symbols)(x)[k], y[k])
+        for x, y, k in zip(points, y_true, keep)
+    )
+    return bool(near < tolerance and far < far_tolerance), whole
