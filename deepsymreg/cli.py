@@ -61,8 +61,9 @@ def build_parser():
     bench.add_argument("--primitives", default="default10",
                        help="hidden-layer primitive set: default10 (default), default or sho")
     bench.add_argument("--seed", type=int, default=0)
-    bench.add_argument("--workers", type=_positive_int, default=2,
-                       help="processes to split the restarts over (default 2)")
+    bench.add_argument("--workers", type=_positive_int, default=1,
+                       help="processes to split the restarts over (default 1; see "
+                       "docs/performance.md)")
     bench.add_argument("--tolerance", type=float, default=0.05,
                        help="normalized RMSE on the test domain that counts as success")
     bench.add_argument("--json", dest="json_path", help="write the results to this file")

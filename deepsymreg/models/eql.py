@@ -132,12 +132,16 @@ class EQL(keras.Model):
                     name=f"eql_{i}",
                 )
             )
+        # With L0 gates, the output layer stays an ungated, unpenalized linear map, as
+        # in the paper's reference code: the gates of the hidden layers already decide
+        # which terms exist, and noisy gates on the final sum make training erratic.
+        gated = linear == "hard_concrete"
         self.output_layer = EqlLayer(
             ["identity"] * self.n_outputs,
-            linear=linear,
+            linear="dense" if gated else linear,
             n_stack=self.trials,
             kernel_initializer=self._initializer(n_layers - 1, n_layers),
-            kernel_regularizer=self.regularizer,
+            kernel_regularizer=None if gated else self.regularizer,
             name="output",
         )
         # Per-restart data loss of the last training step; read by callbacks. A plain
