@@ -10,6 +10,7 @@ with the lowest error on a wider test domain, the simplest among near ties.
 from __future__ import annotations
 
 import dataclasses
+import math
 import multiprocessing
 import os
 
@@ -141,6 +142,13 @@ def _definition(prim):
     return lambda *args: prim.sympy(*args)
 
 
+def _steps_per_call(schedule, limit):
+    """The largest number of steps per compiled call, at most ``limit``, that divides
+    every phase (phases switch between calls)."""
+    g = math.gcd(*[p.steps for p in schedule])
+    return max(d for d in range(1, min(g, int(limit)) + 1) if g % d == 0)
+
+
 def lambda_scales(trials, spread, levels=4):
     """Per-restart factors on lambda: ``levels`` values log-evenly in [1/sqrt(spread),
     sqrt(spread)], cycled over the restarts (all 1 when ``spread == 1``)."""
@@ -178,8 +186,8 @@ def fit_restarts(
             :func:`deepsymreg.callbacks.paper_schedule`).
         var_names: input names for the equations.
         threshold: weights and terms below it are dropped from the equations.
-        steps_per_call: optimizer steps per compiled call; must divide every phase
-            boundary.
+        steps_per_call: the most optimizer steps per compiled call; the largest
+            count up to it that divides every phase is used.
         workers: processes to split the restarts over (each trains its share in one
             graph). XLA keeps about one core busy, so 2 suits a 2-core machine.
         standardize: train on ``(y - mean) / std`` (per output), so that the penalty
@@ -223,6 +231,7 @@ def fit_restarts(
             f"Received: workers={workers!r}"
         )
     schedule = list(schedule) if schedule is not None else paper_schedule()
+    steps_per_call = _steps_per_call(schedule, steps_per_call)
     if not float(lambda_spread) >= 1:
         raise ValueError(
             "Invalid value for argument `lambda_spread`: expected a number >= 1. "

@@ -137,7 +137,7 @@ class EqlLayer(keras.layers.Layer):
 
     @property
     def output_names(self):
-        """The primitive name of each output (grouped order), then ``input_i`` if skip."""
+        """The primitive name of each output, in the layer's grouped order."""
         return [p.name for p, c in self._groups for _ in range(c)]
 
     def build(self, input_shape):

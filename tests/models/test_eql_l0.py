@@ -17,28 +17,32 @@ def _l0_model(**kwargs):
     return model
 
 
-def test_l0_regularizer_selects_hard_concrete_layers():
+def test_l0_regularizer_gates_the_hidden_layers_only():
     model = _l0_model()
-    assert all(isinstance(layer.linear, HardConcreteDense) for layer in model.eql_layers)
+    assert all(isinstance(layer.linear, HardConcreteDense) for layer in model.hidden)
+    # As in the reference code, the output layer is an ungated, unpenalized linear map.
+    assert isinstance(model.output_layer.linear, dsr.MaskedDense)
+    assert model.output_layer.linear.kernel_regularizer is None
     strengths = dsr.callbacks.penalty_strengths(model)
     assert len(strengths) == 1 and strengths[0] is model.reg_lambda
     x = np.zeros((3, 2), "float32")
     model(x, training=True)
-    expected = sum(float(layer.linear.expected_l0()) for layer in model.eql_layers)
+    expected = sum(float(layer.linear.expected_l0()) for layer in model.hidden)
     np.testing.assert_allclose(float(sum(model.losses)), 0.01 * expected, rtol=1e-5)
 
 
 def test_extraction_uses_deterministic_gates_and_drops_closed_ones(rng):
     model = _l0_model()
     x = rng.uniform(-1, 1, (50, 2)).astype("float32")
-    for layer in model.eql_layers:
+    for layer in model.hidden:
         la = np.where(rng.random(layer.linear.log_alpha.shape) < 0.5, -20.0, 5.0)
         layer.linear.log_alpha.assign(la.astype("float32"))
     expr = model.to_sympy(["a", "b"], threshold=0.0)
     f = symbolic.to_numpy_function(expr, sympy.symbols("a b"))
     np.testing.assert_allclose(f(x), model.predict(x, verbose=0)[:, 0], rtol=1e-4, atol=1e-5)
-    # Close every gate of the output layer: the equation is exactly 0.
-    model.output_layer.linear.log_alpha.assign(np.full((3, 1), -20.0, "float32"))
+    # Close every gate: all primitives see 0 and output 0, so the equation is exactly 0.
+    for layer in model.hidden:
+        layer.linear.log_alpha.assign(np.full(layer.linear.log_alpha.shape, -20.0, "float32"))
     assert model.to_sympy(["a", "b"], threshold=0.0) == 0
 
 
