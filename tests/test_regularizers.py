@@ -148,3 +148,24 @@ def test_get_passes_instances_none_and_configs():
 def test_get_rejects_unknown_names():
     with pytest.raises(ValueError, match="argument `regularizer`.*'l2'"):
         regularizers.get("l2")
+
+
+def test_stack_scale_weights_each_stacked_set():
+    w = tf.constant(np.arange(1, 13, dtype="float32").reshape(3, 2, 2))
+    reg = L1(reg_lambda=0.5, stack_scale=[1.0, 0.0, 2.0])
+    per_set = np.abs(w.numpy()).reshape(3, -1).sum(axis=1)
+    np.testing.assert_allclose(float(reg(w)), 0.5 * (per_set[0] + 2 * per_set[2]))
+    with pytest.raises(ValueError, match="stack_scale"):
+        reg(tf.ones((2, 2, 2)))
+    with pytest.raises(ValueError, match="stack_scale"):
+        L1(stack_scale=[-1.0])
+    assert L1.from_config(reg.get_config()).stack_scale == [1.0, 0.0, 2.0]
+
+
+def test_lambda_scales_cycle_over_a_log_even_grid():
+    from deepsymreg.restarts import lambda_scales
+
+    assert lambda_scales(5, 1.0) == [1.0] * 5
+    scales = lambda_scales(8, 16.0)
+    np.testing.assert_allclose(scales[:4], [0.25, 0.25 * 16 ** (1 / 3), 0.25 * 16 ** (2 / 3), 4.0])
+    assert scales[4:] == scales[:4]
