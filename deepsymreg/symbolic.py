@@ -119,7 +119,7 @@ def normalized_rmse(y_hat, y):
 
 
 def judge(candidate, truth, symbols, domain, n_points=4000, tolerance=0.05, far_factor=2.0,
-          far_tolerance=0.25, small_term=0.05, seed=0):
+          far_tolerance=0.1, small_term=0.05, seed=0):
     """Is ``candidate`` the law ``truth``, up to small terms and coefficient drift?
 
     Both are evaluated on ``n_points`` uniform points of ``domain`` (a ``(low, high)``

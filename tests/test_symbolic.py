@@ -98,8 +98,10 @@ def test_judge_accepts_small_extra_terms_in_two_variables():
 
 def test_judge_rejects_a_law_that_only_fits_the_training_domain():
     taylor, _ = symbolic.parse("1 + x + x**2/2 + x**3/6", "x")
-    # Close on the training domain [-1, 1] ...
-    assert symbolic.judge(taylor, EXP, X_SYMBOLS, (-1, 1))[0]
+    # Close if one looks at the training domain [-1, 1] only ...
+    assert symbolic.judge(taylor, EXP, X_SYMBOLS, (-1, 1), far_factor=1.0)[0]
+    # ... and the wider check already catches it from there.
+    assert not symbolic.judge(taylor, EXP, X_SYMBOLS, (-1, 1))[0]
     # ... but not where it must extrapolate.
     ok, err = symbolic.judge(taylor, EXP, X_SYMBOLS, (-2, 2))
     assert not ok and err > 0.05
