@@ -24,7 +24,7 @@ class TrialResult:
     """One restart, read as an equation.
 
     Attributes:
-        seed: seed of its initial weights (``EQL(seed=seed)`` reproduces it alone).
+        seed: seed of its initial weights (``EQL(seed=seed)`` starts from the same weights).
         expression: the extracted equation (a SymPy-parsable string per output, joined
             by ``"; "`` for several outputs).
         extrapolation_mse: mean squared error of the network on the test data.
