@@ -20,6 +20,7 @@ __all__ = [
     "PhasedSchedule",
     "WeightThreshold",
     "NaNRecovery",
+    "HorizonCurriculum",
     "penalty_strengths",
     "threshold_weights",
     "paper_schedule",
@@ -344,3 +345,51 @@ class NaNRecovery(keras.callbacks.Callback):
                 start = np.full(shape[1:], _slot_start(self.model.optimizer, var), var.dtype)
                 for i in indices:
                     stacking.assign_entries(var, start, i)
+
+
+class HorizonCurriculum(keras.callbacks.Callback):
+    """Grows the prediction horizon ``T_y`` during ``fit`` (curriculum learning).
+
+    ``schedule`` lists ``(step, horizon)`` pairs: from optimizer step ``step`` on, the
+    horizon variable (e.g. :attr:`deepsymreg.losses.HorizonMSE.horizon`) is
+    ``horizon``. The paper's kinematics run is ``[(0, 1), (1000, 5)]``.
+
+    Args:
+        horizon: the integer variable to assign (or an object with a ``horizon``
+            variable, such as a ``HorizonMSE`` loss).
+        schedule: ``(step, horizon)`` pairs with increasing steps, the first at 0.
+
+    Logs ``horizon`` after every batch and epoch.
+    """
+
+    def __init__(self, horizon, schedule):
+        super().__init__()
+        self.variable = getattr(horizon, "horizon", horizon)
+        if not isinstance(self.variable, keras.Variable):
+            raise ValueError(
+                "Invalid value for argument `horizon`: expected a keras.Variable or an "
+                f"object with a `horizon` variable. Received: horizon={horizon!r}"
+            )
+        pairs = [(int(s), int(h)) for s, h in schedule]
+        steps = [s for s, _ in pairs]
+        if not pairs or steps[0] != 0 or steps != sorted(set(steps)) or min(h for _, h in pairs) < 1:
+            raise ValueError(
+                "Invalid value for argument `schedule`: expected (step, horizon) pairs with "
+                "strictly increasing steps starting at 0 and horizons >= 1. "
+                f"Received: schedule={schedule!r}"
+            )
+        self.schedule = pairs
+
+    def horizon_at(self, step):
+        return [h for s, h in self.schedule if s <= step][-1]
+
+    def on_train_batch_begin(self, batch, logs=None):
+        value = self.horizon_at(int(self.model.optimizer.iterations))
+        if int(self.variable.numpy()) != value:
+            self.variable.assign(value)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs is not None:
+            logs["horizon"] = int(self.variable.numpy())
+
+    on_epoch_end = on_train_batch_end

@@ -1,0 +1,99 @@
+"""`EqlCell`: a recurrent cell whose update rule is one EQL network per state variable."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from deepsymreg import regularizers as regularizers_lib
+from deepsymreg.models.eql import EQL
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class EqlCell(keras.layers.Layer):
+    """Recurrent cell ``s_{t+1, i} = EQL_i([s_t, x_t])`` for use with ``keras.layers.RNN``.
+
+    The propagating decoder of Kim et al. (2020, §III-C): each state variable has its own
+    EQL network reading the whole current state and the step's input (e.g. a latent
+    parameter ``z`` repeated over time). Unrolled by ``keras.layers.RNN`` it predicts a
+    trajectory one step at a time; :meth:`to_sympy` reads the learned update rule.
+
+    Args:
+        n_state: number of state variables.
+        eql: keyword arguments of every :class:`~deepsymreg.EQL` (``depth``,
+            ``primitives``, ``regularizer`` ...). A regularizer given by name is created
+            once and shared, so one lambda governs the whole cell.
+
+    Call arguments:
+        inputs: ``(batch, n_inputs)`` the step's input.
+        states: ``[(batch, n_state)]``.
+
+    Output shape:
+        ``(batch, n_state)``, the next state (also the new cell state).
+
+    Example:
+
+    >>> cell = EqlCell(2, eql={"depth": 1, "primitives": ["identity", "product10"]})
+    >>> rnn = keras.layers.RNN(cell, return_sequences=True)
+    >>> rnn(np.zeros((4, 7, 1), "float32"), initial_state=[np.ones((4, 2), "float32")]).shape
+    TensorShape([4, 7, 2])
+    """
+
+    def __init__(self, n_state, eql=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(n_state, (int, np.integer)) or isinstance(n_state, bool) or n_state <= 0:
+            raise ValueError(
+                "Invalid value for argument `n_state`: expected a positive integer. "
+                f"Received: n_state={n_state!r}"
+            )
+        eql = dict(eql or {})
+        if "n_outputs" in eql or "trials" in eql:
+            raise ValueError(
+                "Invalid value for argument `eql`: `n_outputs` and `trials` are set by "
+                f"the cell. Received: eql={eql!r}"
+            )
+        self.n_state = int(n_state)
+        self.eql_kwargs = eql
+        reg = eql.get("regularizer", "l05")
+        shared = reg if isinstance(reg, keras.regularizers.Regularizer) else (
+            regularizers_lib.get(reg, reg_lambda=eql.get("reg_lambda", 0.0))
+            if not isinstance(reg, dict)
+            else keras.regularizers.deserialize(reg)
+        )
+        options = {k: v for k, v in eql.items() if k not in ("regularizer", "reg_lambda")}
+        self.eqls = [
+            EQL(n_outputs=1, regularizer=shared, name=f"eql_{i}", **options)
+            for i in range(self.n_state)
+        ]
+        self.state_size = self.n_state
+        self.output_size = self.n_state
+
+    def build(self, input_shape):
+        width = self.n_state + int(input_shape[-1])
+        for model in self.eqls:
+            model.build((None, width))
+
+    def call(self, inputs, states, training=None):
+        state = states[0] if isinstance(states, (list, tuple)) else states
+        full = tf.concat([state, inputs], axis=-1)
+        new = tf.concat([model(full, training=training) for model in self.eqls], axis=-1)
+        return new, [new]
+
+    def to_sympy(self, state_names=None, input_names=None, threshold=0.01):
+        """The update rule: one SymPy expression per state variable.
+
+        Names default to ``u0, u1, ...`` for the state and ``z0, ...`` for the inputs.
+        """
+        n_inputs = self.eqls[0].n_inputs - self.n_state
+        state_names = list(state_names or [f"u{i}" for i in range(self.n_state)])
+        input_names = list(input_names or [f"z{i}" for i in range(n_inputs)])
+        names = state_names + input_names
+        return [model.to_sympy(names, threshold=threshold) for model in self.eqls]
+
+    def get_config(self):
+        eql = dict(self.eql_kwargs)
+        reg = self.eqls[0].regularizer
+        eql["regularizer"] = keras.regularizers.serialize(reg) if reg is not None else None
+        eql.pop("reg_lambda", None)
+        return {**super().get_config(), "n_state": self.n_state, "eql": eql}
