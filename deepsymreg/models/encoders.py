@@ -1,0 +1,103 @@
+"""Encoders and baselines of the papers' deep-learning experiments (Kim et al. 2020)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+__all__ = ["DigitEncoder", "DynamicsEncoder", "relu_mlp"]
+
+
+def _check_positive(name, value):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a positive integer. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class DigitEncoder(keras.Model):
+    """MNIST digit -> one unconstrained latent ``z`` (appendix C-A).
+
+    conv 32 (5x5) -> max-pool 2 -> conv 64 (5x5) -> max-pool 2 -> dense 128 relu ->
+    dense 16 relu -> dense ``latent_dim`` -> batch norm, output divided by 2 (standard
+    deviation 0.5, to suit an EQL built for inputs in [-1, 1]).
+
+    Input shape: ``(batch, 28, 28)`` or ``(batch, 28, 28, 1)``. Output: ``(batch, latent_dim)``.
+    """
+
+    def __init__(self, latent_dim=1, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim = _check_positive("latent_dim", latent_dim)
+        self.body = [
+            keras.layers.Conv2D(32, 5, activation="relu"),
+            keras.layers.MaxPooling2D(2, 2),
+            keras.layers.Conv2D(64, 5, activation="relu"),
+            keras.layers.MaxPooling2D(2, 2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(self.latent_dim),
+            keras.layers.BatchNormalization(),
+        ]
+
+    def call(self, images, training=None):
+        h = images if images.shape.rank == 4 else images[..., None]
+        for layer in self.body:
+            h = layer(h, training=training)
+        return h / 2.0
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim}
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class DynamicsEncoder(keras.Model):
+    """Time series -> one latent ``z`` describing the hidden parameter (appendix C-B).
+
+    Two conv1d layers (16 filters, length 5, relu) -> dense 16 relu -> dense
+    ``latent_dim`` -> batch norm scaled to standard deviation 0.5.
+
+    Input shape: ``(batch, T_x, features)``. Output: ``(batch, latent_dim)``.
+    """
+
+    def __init__(self, latent_dim=1, filters=16, kernel_size=5, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim = _check_positive("latent_dim", latent_dim)
+        self.filters = _check_positive("filters", filters)
+        self.kernel_size = _check_positive("kernel_size", kernel_size)
+        self.body = [
+            keras.layers.Conv1D(self.filters, self.kernel_size, activation="relu"),
+            keras.layers.Conv1D(self.filters, self.kernel_size, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(self.latent_dim),
+            keras.layers.BatchNormalization(),
+        ]
+
+    def call(self, series, training=None):
+        h = series
+        for layer in self.body:
+            h = layer(h, training=training)
+        return 0.5 * h
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "latent_dim": self.latent_dim,
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+        }
+
+
+def relu_mlp(widths, n_outputs=1, name="relu_baseline"):
+    """The papers' ReLU baseline: dense ``widths`` with ReLU, then a linear output.
+
+    ``relu_mlp([50, 50])`` is the MNIST and kinematics baseline, ``[50] * 4`` the SHO one.
+    """
+    widths = [_check_positive("widths", w) for w in widths]
+    layers = [keras.layers.Dense(w, activation="relu") for w in widths]
+    return keras.Sequential([*layers, keras.layers.Dense(_check_positive("n_outputs", n_outputs))],
+                            name=name)
