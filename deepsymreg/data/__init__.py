@@ -1,5 +1,9 @@
 """Data sets of the papers' experiments, generated or loaded."""
 
+from deepsymreg.data.digits import DigitData, digit_pairs, load_digits
 from deepsymreg.data.dynamics import DynamicsData, euler_sho, kinematics, sho
 
-__all__ = ["DynamicsData", "kinematics", "sho", "euler_sho"]
+__all__ = [
+    "DigitData", "load_digits", "digit_pairs",
+    "DynamicsData", "kinematics", "sho", "euler_sho",
+]
