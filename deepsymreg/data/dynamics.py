@@ -13,6 +13,8 @@ import dataclasses
 
 import numpy as np
 
+from deepsymreg._validation import check_int
+
 __all__ = ["DynamicsData", "kinematics", "sho", "euler_sho"]
 
 
@@ -35,13 +37,16 @@ class DynamicsData:
     dt: float
 
 
-def _check(name, value, minimum=1):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected an integer >= {minimum}. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
+def _pack(states, starts, t_x, t_y, params, dt):
+    """Input series from the first start, prediction trajectory from the second."""
+    pred = states(starts[1], t_y + 1)
+    return DynamicsData(
+        x=states(starts[0], t_x).astype("float32"),
+        y0=pred[:, 0].astype("float32"),
+        y=pred[:, 1:].astype("float32"),
+        params=params.astype("float32"),
+        dt=float(dt),
+    )
 
 
 def kinematics(n=100, t_x=100, t_y=5, seed=None):
@@ -50,7 +55,7 @@ def kinematics(n=100, t_x=100, t_y=5, seed=None):
     ``u0, v0, a ~ U(-1, 1)`` independently for both trajectories (``a`` shared). The
     states are exact: ``u(t) = u0 + v0 t + a t^2 / 2``, ``v(t) = v0 + a t``.
     """
-    n, t_x, t_y = _check("n", n), _check("t_x", t_x), _check("t_y", t_y, 0)
+    n, t_x, t_y = check_int("n", n), check_int("t_x", t_x), check_int("t_y", t_y, 0)
     rng = np.random.default_rng(seed)
     a = rng.uniform(-1, 1, n)
     start = rng.uniform(-1, 1, (2, n, 2))  # (trajectory, example, [u0, v0])
@@ -61,14 +66,7 @@ def kinematics(n=100, t_x=100, t_y=5, seed=None):
         v = u0v0[:, 1:] + a[:, None] * t
         return np.stack([u, v], axis=-1)
 
-    pred = states(start[1], t_y + 1)
-    return DynamicsData(
-        x=states(start[0], t_x).astype("float32"),
-        y0=pred[:, 0].astype("float32"),
-        y=pred[:, 1:].astype("float32"),
-        params=a.astype("float32"),
-        dt=1.0,
-    )
+    return _pack(states, start, t_x, t_y, a, 1.0)
 
 
 def sho(n=1000, t_x=500, t_y=25, dt=0.1, seed=None):
@@ -77,7 +75,7 @@ def sho(n=1000, t_x=500, t_y=25, dt=0.1, seed=None):
     ``omega^2 ~ U(0.1, 1)`` (shared by both trajectories), ``u0, v0 ~ U(-1, 1)``. The
     states are the exact solution; :func:`euler_sho` gives the Euler baseline.
     """
-    n, t_x, t_y = _check("n", n), _check("t_x", t_x), _check("t_y", t_y, 0)
+    n, t_x, t_y = check_int("n", n), check_int("t_x", t_x), check_int("t_y", t_y, 0)
     if not float(dt) > 0:
         raise ValueError(f"Invalid value for argument `dt`: expected dt > 0. Received: dt={dt!r}")
     rng = np.random.default_rng(seed)
@@ -92,14 +90,7 @@ def sho(n=1000, t_x=500, t_y=25, dt=0.1, seed=None):
         v = -u0 * omega * np.sin(omega * t) + v0 * np.cos(omega * t)
         return np.stack([u, v], axis=-1)
 
-    pred = states(start[1], t_y + 1)
-    return DynamicsData(
-        x=states(start[0], t_x).astype("float32"),
-        y0=pred[:, 0].astype("float32"),
-        y=pred[:, 1:].astype("float32"),
-        params=omega2.astype("float32"),
-        dt=float(dt),
-    )
+    return _pack(states, start, t_x, t_y, omega2, dt)
 
 
 def euler_sho(y0, omega2, steps, dt=0.1):
@@ -108,7 +99,7 @@ def euler_sho(y0, omega2, steps, dt=0.1):
     ``u' = u + v dt``, ``v' = v - omega^2 u dt``: the first-order scheme the paper
     compares the learned propagator with.
     """
-    steps = _check("steps", steps, 0)
+    steps = check_int("steps", steps, 0)
     state = np.asarray(y0, dtype=float).copy()
     omega2 = np.asarray(omega2, dtype=float)
     out = np.empty((state.shape[0], steps, 2))

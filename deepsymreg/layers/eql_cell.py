@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from deepsymreg import regularizers as regularizers_lib
+from deepsymreg._validation import check_int
 from deepsymreg.models.eql import EQL
 
 
@@ -42,18 +42,13 @@ class EqlCell(keras.layers.Layer):
 
     def __init__(self, n_state, eql=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(n_state, (int, np.integer)) or isinstance(n_state, bool) or n_state <= 0:
-            raise ValueError(
-                "Invalid value for argument `n_state`: expected a positive integer. "
-                f"Received: n_state={n_state!r}"
-            )
         eql = dict(eql or {})
         if "n_outputs" in eql or "trials" in eql:
             raise ValueError(
                 "Invalid value for argument `eql`: `n_outputs` and `trials` are set by "
                 f"the cell. Received: eql={eql!r}"
             )
-        self.n_state = int(n_state)
+        self.n_state = check_int("n_state", n_state)
         self.eql_kwargs = eql
         reg = eql.get("regularizer", "l05")
         shared = reg if isinstance(reg, keras.regularizers.Regularizer) else (

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from deepsymreg import regularizers as regularizers_lib
+from deepsymreg._validation import check_int
 from deepsymreg.layers import stacking
 
 
@@ -39,12 +39,7 @@ class StackedLinear(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
-            raise ValueError(
-                "Invalid value for argument `units`: expected a positive integer. "
-                f"Received: units={units!r}"
-            )
-        self.units = int(units)
+        self.units = check_int("units", units)
         self.n_stack = stacking.check_n_stack(n_stack)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(

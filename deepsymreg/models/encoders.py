@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
+
+from deepsymreg._validation import check_int
 
 __all__ = ["DigitEncoder", "DynamicsEncoder", "relu_mlp"]
-
-
-def _check_positive(name, value):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected a positive integer. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")
@@ -30,7 +22,7 @@ class DigitEncoder(keras.Model):
 
     def __init__(self, latent_dim=1, **kwargs):
         super().__init__(**kwargs)
-        self.latent_dim = _check_positive("latent_dim", latent_dim)
+        self.latent_dim = check_int("latent_dim", latent_dim)
         self.body = [
             keras.layers.Conv2D(32, 5, activation="relu"),
             keras.layers.MaxPooling2D(2, 2),
@@ -65,9 +57,9 @@ class DynamicsEncoder(keras.Model):
 
     def __init__(self, latent_dim=1, filters=16, kernel_size=5, **kwargs):
         super().__init__(**kwargs)
-        self.latent_dim = _check_positive("latent_dim", latent_dim)
-        self.filters = _check_positive("filters", filters)
-        self.kernel_size = _check_positive("kernel_size", kernel_size)
+        self.latent_dim = check_int("latent_dim", latent_dim)
+        self.filters = check_int("filters", filters)
+        self.kernel_size = check_int("kernel_size", kernel_size)
         self.body = [
             keras.layers.Conv1D(self.filters, self.kernel_size, activation="relu"),
             keras.layers.Conv1D(self.filters, self.kernel_size, activation="relu"),
@@ -97,7 +89,7 @@ def relu_mlp(widths, n_outputs=1, name="relu_baseline"):
 
     ``relu_mlp([50, 50])`` is the MNIST and kinematics baseline, ``[50] * 4`` the SHO one.
     """
-    widths = [_check_positive("widths", w) for w in widths]
+    widths = [check_int("widths", w) for w in widths]
     layers = [keras.layers.Dense(w, activation="relu") for w in widths]
-    return keras.Sequential([*layers, keras.layers.Dense(_check_positive("n_outputs", n_outputs))],
+    return keras.Sequential([*layers, keras.layers.Dense(check_int("n_outputs", n_outputs))],
                             name=name)

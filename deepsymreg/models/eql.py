@@ -10,20 +10,12 @@ import tensorflow as tf
 from deepsymreg import primitives as primitives_lib
 from deepsymreg import regularizers as regularizers_lib
 from deepsymreg import symbolic
+from deepsymreg._validation import check_int
 from deepsymreg.layers.eql import EqlLayer
 
 #: Initial standard deviations of the first, middle and last weight matrices, from the
 #: paper's reference benchmark code (truncated normal).
 PAPER_INIT_STDDEV = (0.1, 0.5, 1.0)
-
-
-def _check_positive_int(name, value):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected a positive integer. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")
@@ -90,13 +82,13 @@ class EQL(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.n_outputs = _check_positive_int("n_outputs", n_outputs)
+        self.n_outputs = check_int("n_outputs", n_outputs)
         if primitives and not isinstance(primitives, str) and all(
             isinstance(p, (list, tuple)) for p in primitives
         ):
             layer_primitives = [list(p) for p in primitives]
         else:
-            depth = _check_positive_int("depth", depth)
+            depth = check_int("depth", depth)
             layer_primitives = [list(primitives)] * depth
         self.layer_primitives = layer_primitives
         self.depth = len(layer_primitives)
@@ -114,8 +106,8 @@ class EQL(keras.Model):
                 f"numbers (first, middle, last). Received: init_stddev={init_stddev!r}"
             )
         self.init_stddev = tuple(float(s) for s in init_stddev)
-        self.trials = None if trials is None else _check_positive_int("trials", trials)
-        self.steps_per_call = _check_positive_int("steps_per_call", steps_per_call)
+        self.trials = None if trials is None else check_int("trials", trials)
+        self.steps_per_call = check_int("steps_per_call", steps_per_call)
         self.seed = seed
 
         n_layers = self.depth + 1
