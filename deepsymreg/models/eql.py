@@ -229,7 +229,10 @@ class EQL(keras.Model):
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         if sample_weight is not None:
-            raise ValueError("EQL.fit does not support sample weights.")
+            raise ValueError(
+                "Invalid value for argument `sample_weight`: EQL.fit does not support "
+                "sample weights. Received sample weights."
+            )
         if not self.built:
             self.build(x.shape)
         variables = self.trainable_variables
