@@ -169,6 +169,9 @@ class EQL(keras.Model):
         for layer in self.eql_layers:
             layer.build(shape)
             shape = layer.compute_output_shape(shape)
+        if self.trials is not None and self.seed is not None:
+            # Restart k starts exactly where EQL(seed=seed + k) would.
+            self.initialize_trials(self.trial_seeds())
 
     def call(self, inputs, training=None):
         h = inputs

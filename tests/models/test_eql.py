@@ -285,3 +285,13 @@ def test_keras_file_keeps_masks_lambda_and_outputs(trials, x30, tmp_path):
     for a, b in zip(_effective_kernels(loaded), _effective_kernels(model)):
         np.testing.assert_array_equal(a, b)
     assert str(loaded.to_sympy(trial=trials and 1)) == str(model.to_sympy(trial=trials and 1))
+
+
+def test_seeded_trials_start_like_single_models():
+    stacked = EQL(depth=1, primitives=["identity", "square"], trials=3, seed=4)
+    stacked.build((None, 2))
+    for k in range(3):
+        single = EQL(depth=1, primitives=["identity", "square"], seed=4 + k)
+        single.build((None, 2))
+        for a, b in zip(stacked.eql_layers, single.eql_layers):
+            np.testing.assert_array_equal(a.linear.kernel.numpy()[k], b.linear.kernel.numpy())
