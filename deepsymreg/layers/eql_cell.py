@@ -35,7 +35,7 @@ class EqlCell(keras.layers.Layer):
     Example:
 
     >>> cell = EqlCell(2, eql={"depth": 1, "primitives": ["identity", "product10"]})
-    >>> rnn = keras.layers.RNN(cell, return_sequences=True)
+    >>> rnn = EqlRNN(cell, return_sequences=True)
     >>> rnn(np.zeros((4, 7, 1), "float32"), initial_state=[np.ones((4, 2), "float32")]).shape
     TensorShape([4, 7, 2])
     """
@@ -64,10 +64,21 @@ class EqlCell(keras.layers.Layer):
         self.state_size = self.n_state
         self.output_size = self.n_state
 
+    def _linear_maps(self):
+        return [layer.linear for model in self.eqls for layer in model.eql_layers]
+
     def build(self, input_shape):
         width = self.n_state + int(input_shape[-1])
         for model in self.eqls:
             model.build((None, width))
+        for linear in self._linear_maps():
+            # Losses added inside the RNN's step loop cannot leave it: EqlRNN adds
+            # `penalty()` once per sequence instead.
+            linear.defer_penalty = True
+
+    def penalty(self):
+        """The sparsity penalty of all the cell's weights (added once by :class:`EqlRNN`)."""
+        return tf.add_n([linear.penalty() for linear in self._linear_maps()])
 
     def call(self, inputs, states, training=None):
         state = states[0] if isinstance(states, (list, tuple)) else states
@@ -92,3 +103,31 @@ class EqlCell(keras.layers.Layer):
         eql["regularizer"] = keras.regularizers.serialize(reg) if reg is not None else None
         eql.pop("reg_lambda", None)
         return {**super().get_config(), "n_state": self.n_state, "eql": eql}
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class EqlRNN(keras.layers.RNN):
+    """``keras.layers.RNN`` over an :class:`EqlCell` that adds the cell's penalty once.
+
+    Use it instead of ``keras.layers.RNN(EqlCell(...))`` whenever the cell's EQL
+    networks are regularized: the penalty of the weights is added to the model's losses
+    once per call, not once per time step, and from outside the step loop.
+
+    Args:
+        cell: an :class:`EqlCell`.
+        **kwargs: as for ``keras.layers.RNN`` (``return_sequences=True`` is typical).
+    """
+
+    def __init__(self, cell, **kwargs):
+        if isinstance(cell, dict):
+            cell = keras.saving.deserialize_keras_object(cell)
+        if not isinstance(cell, EqlCell):
+            raise ValueError(
+                f"Invalid value for argument `cell`: expected an EqlCell. Received: cell={cell!r}"
+            )
+        super().__init__(cell, **kwargs)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        out = super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+        self.add_loss(self.cell.penalty())
+        return out

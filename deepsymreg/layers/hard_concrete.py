@@ -143,6 +143,13 @@ class HardConcreteDense(StackedLinear):
         """Expected number of open gates (the relaxed L0 norm)."""
         return tf.reduce_sum(self.open_probabilities())
 
+    def penalty(self):
+        """Expected-L0 penalty (with an ``ExpectedL0``), else the regularizer on ``W~ z``."""
+        reg = self.kernel_regularizer
+        if isinstance(reg, regularizers_lib.ExpectedL0):
+            return reg.scaled_sum(self.open_probabilities())
+        return super().penalty()
+
     @property
     def effective_kernel(self):
         """``W~ * z`` with the deterministic gates (what inference and extraction use)."""
@@ -152,11 +159,7 @@ class HardConcreteDense(StackedLinear):
     def call(self, inputs, training=None):
         gates = self.sample_gates() if training else self.deterministic_gates()
         w = self.kernel * gates
-        reg = self.kernel_regularizer
-        if isinstance(reg, regularizers_lib.ExpectedL0):
-            self.add_loss(reg.scaled_sum(self.open_probabilities()))
-        elif reg is not None:
-            self.add_loss(reg(self.effective_kernel))
+        self.add_penalty()
         return self.apply_kernel(inputs, w)
 
     def reinitialize_entry(self, kernel_values, index=None):

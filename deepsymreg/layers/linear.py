@@ -47,6 +47,9 @@ class StackedLinear(keras.layers.Layer):
         )
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers_lib.get(kernel_regularizer)
+        # When True, `call` leaves the penalty to the owner, which adds `penalty()` once
+        # (an RNN cell runs inside a loop, where per-step losses cannot escape).
+        self.defer_penalty = False
 
     def add_kernel_and_bias(self, input_shape):
         """Create ``kernel`` ``([K,] in, units)`` and ``bias`` (or None); return the kernel shape."""
@@ -72,6 +75,15 @@ class StackedLinear(keras.layers.Layer):
         if self.bias is not None:
             out = out + (self.bias if self.n_stack is None else self.bias[:, None, :])
         return out
+
+    def penalty(self):
+        """The sparsity penalty of this map (0 without a regularizer)."""
+        reg = self.kernel_regularizer
+        return reg(self.effective_kernel) if reg is not None else tf.constant(0.0)
+
+    def add_penalty(self):
+        if self.kernel_regularizer is not None and not self.defer_penalty:
+            self.add_loss(self.penalty())
 
     def reset_bias_entry(self, index=None):
         if self.bias is not None:

@@ -49,10 +49,8 @@ class MaskedDense(StackedLinear):
 
     # -- maths -------------------------------------------------------------------
     def call(self, inputs):
-        w = self.effective_kernel
-        if self.kernel_regularizer is not None:
-            self.add_loss(self.kernel_regularizer(w))
-        return self.apply_kernel(inputs, w)
+        self.add_penalty()
+        return self.apply_kernel(inputs, self.effective_kernel)
 
     # -- editing -----------------------------------------------------------------
     def threshold(self, alpha):

@@ -7,13 +7,13 @@ import sympy
 
 import deepsymreg as dsr
 from deepsymreg import symbolic
-from deepsymreg.layers import EqlCell
+from deepsymreg.layers import EqlCell, EqlRNN
 
 EQL_ARGS = {"depth": 1, "primitives": ["identity", "square", "product10"], "seed": 0}
 
 
 def _rnn(cell):
-    return keras.layers.RNN(cell, return_sequences=True)
+    return EqlRNN(cell, return_sequences=True)
 
 
 def test_unrolls_one_step_at_a_time(rng):
@@ -60,3 +60,23 @@ def test_one_shared_lambda_and_keras_round_trip(tmp_path, rng):
 def test_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         EqlCell(**kwargs)
+
+
+def test_penalty_is_added_once_and_training_works(rng):
+    cell = EqlCell(2, eql={**EQL_ARGS, "regularizer": "l05", "reg_lambda": 1e-3})
+    z_in, y0_in = keras.Input((4, 1)), keras.Input((2,))
+    model = keras.Model([z_in, y0_in], _rnn(cell)(z_in, initial_state=[y0_in]))
+    z = rng.normal(size=(16, 4, 1)).astype("float32")
+    y0 = rng.normal(size=(16, 2)).astype("float32")
+    model([z, y0])
+    assert len(model.losses) == 1  # once per sequence, not per step or per layer
+    np.testing.assert_allclose(float(model.losses[0]), float(cell.penalty()), rtol=1e-6)
+    model.compile(keras.optimizers.Adam(1e-2), loss="mse", jit_compile=True)
+    target = np.repeat(y0[:, None], 4, axis=1)  # "stay where you are"
+    history = model.fit([z, y0], target, epochs=30, verbose=0)
+    assert history.history["loss"][-1] < 0.9 * history.history["loss"][0]
+
+
+def test_eql_rnn_needs_an_eql_cell():
+    with pytest.raises(ValueError, match="cell"):
+        EqlRNN(keras.layers.SimpleRNNCell(2))
