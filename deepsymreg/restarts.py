@@ -84,6 +84,8 @@ def _build_and_train(job, x, y, seeds, scales):
 
 def _train_chunk(job):
     """Train the restarts ``job["seeds"]`` (one graph; NaN restarts re-run) and read them."""
+    import sympy
+
     from deepsymreg import primitives, symbolic
 
     for prim in job["primitives"]:  # user primitives must exist in worker processes too
@@ -117,7 +119,10 @@ def _train_chunk(job):
                 reruns[first] += 1
                 retry.append((first, int(rng.integers(0, 2**31 - 1)), scale))
                 continue
-            expr = model.to_sympy(job["var_names"], threshold=threshold, trial=k)
+            try:
+                expr = model.to_sympy(job["var_names"], threshold=threshold, trial=k)
+            except ValueError:  # still diverged after its reruns: no equation to read
+                expr = [sympy.nan] * y.shape[1]
             exprs = expr if isinstance(expr, list) else [expr]
             exprs = [
                 symbolic.clean(float(sd) * e + float(m), threshold)

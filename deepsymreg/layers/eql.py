@@ -197,6 +197,11 @@ class EqlLayer(keras.layers.Layer):
         Weights with ``|w| < threshold`` are treated as zero.
         """
         w, b = self.kernel_numpy(stack_index)
+        if not (np.all(np.isfinite(w)) and (b is None or np.all(np.isfinite(b)))):
+            raise ValueError(
+                f"Layer {self.name!r} has non-finite weights (training diverged?); "
+                "it cannot be read as an equation."
+            )
         if len(inputs) != w.shape[0]:
             raise ValueError(
                 f"Expected {w.shape[0]} input expressions. Received: {len(inputs)}"

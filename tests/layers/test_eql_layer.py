@@ -177,3 +177,11 @@ def test_penalty_reaches_the_model_losses(x):
 
 def test_eager_matches_graph(x):
     eager_matches_graph(_built(EqlLayer(MIXED, skip=True), x), x)
+
+
+def test_non_finite_weights_give_a_clear_error():
+    layer = EqlLayer(["identity", "square"])
+    layer.build((None, 2))
+    layer.linear.kernel.assign(np.full((2, 2), np.nan, "float32"))
+    with pytest.raises(ValueError, match="non-finite"):
+        layer.to_sympy(list(sympy.symbols("a b")))
