@@ -1,21 +1,37 @@
 """deepsymreg: neural-network symbolic regression with Keras 3.
 
-Layers (:class:`EqlLayer`, :class:`MaskedDense`), sparsity regularizers
-(:class:`SmoothL05`, :class:`Lq`, :class:`L1`), the :class:`EQL` model, callbacks
+Layers (:class:`EqlLayer`, :class:`MaskedDense`, :class:`HardConcreteDense`, the
+recurrent :class:`EqlCell`), sparsity regularizers (:class:`SmoothL05`, :class:`Lq`,
+:class:`L1`, :class:`ExpectedL0`), the :class:`EQL` model and the deep models built
+around it (:class:`DigitArithmetic`, :class:`DynamicsModel`), callbacks
 (:mod:`deepsymreg.callbacks`) and random restarts (:mod:`deepsymreg.restarts`).
 """
 
 from deepsymreg import callbacks, optimizers, primitives, regularizers, symbolic
-from deepsymreg.callbacks import NaNRecovery, Phase, PhasedSchedule, WeightThreshold
-from deepsymreg.layers import EqlLayer, HardConcreteDense, MaskedDense
-from deepsymreg.models import EQL
+from deepsymreg.callbacks import (
+    HorizonCurriculum,
+    NaNRecovery,
+    Phase,
+    PhasedSchedule,
+    WeightThreshold,
+)
+from deepsymreg.layers import EqlCell, EqlLayer, EqlRNN, HardConcreteDense, MaskedDense, MlpCell
+from deepsymreg.losses import HorizonMSE
+from deepsymreg.models import EQL, DigitArithmetic, DynamicsModel
 from deepsymreg.regularizers import L1, ExpectedL0, Lq, SmoothL05
 
 __version__ = "0.1.0"
 
 __all__ = [
     "EQL",
+    "DigitArithmetic",
+    "DynamicsModel",
     "EqlLayer",
+    "EqlCell",
+    "EqlRNN",
+    "MlpCell",
+    "HorizonMSE",
+    "HorizonCurriculum",
     "MaskedDense",
     "HardConcreteDense",
     "ExpectedL0",

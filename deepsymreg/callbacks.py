@@ -276,10 +276,11 @@ def _eql_models(model):
 class NaNRecovery(keras.callbacks.Callback):
     """Restart from fresh weights when the training loss stops being finite.
 
-    For a model without restarts axis (or any model holding EQL sub-models), a
-    non-finite loss re-draws the EQL weights, opens all masks and resets the
-    optimizer, step counter included, so a :class:`PhasedSchedule` starts over: the
-    paper's "restart the trial". For ``EQL(trials=K)``, only the restarts whose own loss
+    For a model without restarts axis (an EQL, or any model holding EQL sub-models such
+    as an encoder + EQL pipeline), a non-finite loss returns every weight to where it
+    was when training began (encoders, batch-norm statistics, masks), re-draws the EQL
+    weights from fresh seeds and resets the optimizer, step counter included, so a
+    :class:`PhasedSchedule` starts over: the paper's "restart the trial". For ``EQL(trials=K)``, only the restarts whose own loss
     is not finite are re-drawn (and their optimizer slots cleared); the others go on
     untouched. Their indices are kept in :attr:`restarted`.
 
@@ -303,6 +304,15 @@ class NaNRecovery(keras.callbacks.Callback):
         self._rng = np.random.default_rng(self.seed)
         self.restarts = 0
         self.restarted = []
+        self._start = None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._start is None and not getattr(self.model, "trials", None):
+            # The weights the model starts from (taken once it is built): a restart
+            # returns every layer (encoders, batch-norm statistics, masks) here.
+            weights = self.model.get_weights()
+            if weights:
+                self._start = [np.array(w) for w in weights]
 
     def _new_seeds(self, n):
         return [int(s) for s in self._rng.integers(0, 2**31 - 1, size=n)]
@@ -326,12 +336,17 @@ class NaNRecovery(keras.callbacks.Callback):
                 finite = finite and bool(np.all(np.isfinite(self.model.trial_loss.numpy())))
             if finite:
                 return
+            if self._start is not None:
+                self.model.set_weights(self._start)
             for m in models:
                 m.initialize_trials(self._new_seeds(1))
             optimizer = self.model.optimizer
             for var in optimizer.variables:
                 if "learning_rate" not in var.name:
                     var.assign(np.full(var.shape, _slot_start(optimizer, var), var.dtype))
+            # The logged loss is a running mean over the epoch: without a reset it
+            # would stay NaN and trigger a restart on every following batch.
+            self.model.reset_metrics()
             self.restarts += 1
         if self.max_restarts is not None and self.restarts > self.max_restarts:
             self.model.stop_training = True

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import tempfile
 
 __all__ = ["main"]
 
@@ -70,23 +68,11 @@ def build_parser():
     return parser
 
 
-def _write_json_atomic(path, payload):
-    # Write next to the target and rename, so a failure never leaves half a file.
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from deepsymreg.benchmark import run_benchmark
+    from deepsymreg.reports import write_json
 
     if args.json_path:
         folder = os.path.dirname(os.path.abspath(args.json_path))
@@ -123,7 +109,7 @@ def main(argv=None):
     print(f"success rate:    {result['success_rate']:.2f} over {len(result['trials'])} restarts")
     print(f"wall time:       {result['wall_seconds']:.1f} s for {result['steps']} steps/restart")
     if args.json_path:
-        _write_json_atomic(args.json_path, result)
+        write_json(args.json_path, result)
         print(f"wrote {args.json_path}")
     return 0
 

@@ -332,6 +332,9 @@ register_primitive("sin", lambda g: sympy.sin(g))
 register_primitive("cos", lambda g: sympy.cos(g))
 register_primitive("sin2pi", lambda g: sympy.sin(2 * sympy.pi * g))
 register_primitive("exp", lambda g: sympy.exp(g))
+# (e^g - 1) / e: the exponential of the authors' public code; 0 at g = 0 and smaller
+# for large g, which tames recurrent use (a state fed through exp at every step).
+register_primitive("expm1_e", lambda g: (sympy.exp(g) - 1) / sympy.E)
 register_primitive("tanh", lambda g: sympy.tanh(g))
 register_primitive("sigmoid", lambda g: sigmoid(g))
 register_primitive("sigmoid20", lambda g: sigmoid(20 * g))

@@ -140,3 +140,40 @@ def digit_pairs(images, labels, n, seed=None, keep=None):
     i, j = i_all[:n], j_all[:n]
     total = (labels[i] + labels[j]).astype("float32")
     return images[i], images[j], total, labels[i], labels[j]
+
+
+def pair_dataset(images, labels, batch_size, seed=0, max_sum=None):
+    """An endless ``tf.data`` stream of batches of fresh random digit pairs.
+
+    Every batch draws new pairs (as the paper does: digits are drawn at random from
+    the training images at every step), without materializing them in memory.
+
+    Args:
+        images: ``(N, 28, 28)``; labels: ``(N,)`` integers.
+        batch_size: pairs per batch.
+        seed: seed of the draws.
+        max_sum: keep only pairs whose label sum is below it (15 for Table II).
+
+    Yields:
+        ``(pairs, sums)``: ``(batch_size, 2, 28, 28)`` float32 and ``(batch_size, 1)``.
+    """
+    import tensorflow as tf
+
+    if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(
+            "Invalid value for argument `batch_size`: expected a positive integer. "
+            f"Received: batch_size={batch_size!r}"
+        )
+    images = tf.constant(np.asarray(images, "float32"))
+    labels = tf.constant(np.asarray(labels, "int64"))
+    n = tf.cast(tf.shape(labels)[0], tf.int64)
+
+    def pair(draw):
+        i, j = draw[0] % n, draw[1] % n
+        total = tf.cast(labels[i] + labels[j], tf.float32)
+        return tf.stack([images[i], images[j]]), total[None]
+
+    ds = tf.data.Dataset.random(seed=seed).map(tf.abs).batch(2).map(pair)
+    if max_sum is not None:
+        ds = ds.filter(lambda _, total: total[0] < float(max_sum))
+    return ds.batch(batch_size, drop_remainder=True).prefetch(2)

@@ -56,9 +56,13 @@ class EqlCell(keras.layers.Layer):
             if not isinstance(reg, dict)
             else keras.regularizers.deserialize(reg)
         )
-        options = {k: v for k, v in eql.items() if k not in ("regularizer", "reg_lambda")}
+        options = {k: v for k, v in eql.items() if k not in ("regularizer", "reg_lambda", "seed")}
+        seed = eql.get("seed")
+        # Each state variable's network gets its own seed (seed + i): equal seeds would
+        # start all of them from the same weights.
         self.eqls = [
-            EQL(n_outputs=1, regularizer=shared, name=f"eql_{i}", **options)
+            EQL(n_outputs=1, regularizer=shared, name=f"eql_{i}",
+                seed=None if seed is None else int(seed) + i, **options)
             for i in range(self.n_state)
         ]
         self.state_size = self.n_state

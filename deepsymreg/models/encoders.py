@@ -9,6 +9,14 @@ from deepsymreg._validation import check_int
 __all__ = ["DigitEncoder", "DynamicsEncoder", "relu_mlp"]
 
 
+def _build_chain(layers, shape):
+    """Build ``layers`` applied one after the other to inputs of ``shape``."""
+    for layer in layers:
+        layer.build(shape)
+        shape = layer.compute_output_shape(shape)
+    return shape
+
+
 @keras.saving.register_keras_serializable(package="deepsymreg")
 class DigitEncoder(keras.Model):
     """MNIST digit -> one unconstrained latent ``z`` (appendix C-A).
@@ -34,6 +42,10 @@ class DigitEncoder(keras.Model):
             keras.layers.Dense(self.latent_dim),
             keras.layers.BatchNormalization(),
         ]
+
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        _build_chain(self.body, shape if len(shape) == 4 else (*shape, 1))
 
     def call(self, images, training=None):
         h = images if images.shape.rank == 4 else images[..., None]
@@ -68,6 +80,9 @@ class DynamicsEncoder(keras.Model):
             keras.layers.Dense(self.latent_dim),
             keras.layers.BatchNormalization(),
         ]
+
+    def build(self, input_shape):
+        _build_chain(self.body, tuple(input_shape))
 
     def call(self, series, training=None):
         h = series

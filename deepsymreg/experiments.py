@@ -1,0 +1,368 @@
+"""The papers' dynamics experiments end to end: train, read the equations, compare.
+
+:func:`run_dynamics` is what ``examples/kinematics.py`` and ``examples/sho.py`` run:
+it trains a :class:`~deepsymreg.DynamicsModel` with an EQL decoder (and, as the
+baseline, one with a ReLU decoder) by the paper's recipe, fits the latent ``z`` to the
+true parameter, reads the update rule, measures extrapolation past the training
+horizon and draws the figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Callable
+
+import numpy as np
+import sympy
+
+from deepsymreg import reports
+from deepsymreg.data import dynamics as dynamics_data
+from deepsymreg.models.dynamics import DynamicsModel
+from deepsymreg.recipes import fit_dynamics, kinematics_recipe, sho_recipe
+
+__all__ = ["DynamicsSystem", "SYSTEMS", "run_dynamics"]
+
+u, v, z = sympy.symbols("u v z")
+
+
+@dataclasses.dataclass(frozen=True)
+class DynamicsSystem:
+    """What differs between the dynamics experiments.
+
+    Attributes:
+        name: ``"kinematics"`` or ``"sho"``.
+        param_name: the hidden parameter's name.
+        make_data: ``(n, t_y, seed, quick) -> DynamicsData``.
+        recipe: ``fraction -> DynamicsRecipe``.
+        expected: ``(slope, intercept) -> [u', v']``: the true update rule with the
+            parameter replaced by the fitted ``slope * z + intercept``.
+        truth: the true update rule as text.
+        paper: the paper's fit and extracted equations (Tables III / IV), as text.
+        baseline_solver: optional ``(y0, params, steps) -> states`` (Euler for SHO).
+    """
+
+    name: str
+    param_name: str
+    make_data: Callable
+    recipe: Callable
+    expected: Callable
+    truth: tuple
+    paper: dict
+    baseline_solver: Callable | None = None
+
+
+def _kinematics_data(t_y, seed, quick):
+    return dynamics_data.kinematics(n=100, t_x=100, t_y=t_y, seed=seed)
+
+
+def _sho_data(t_y, seed, quick):
+    # The paper's 1000 series of 500 steps; quick runs use 300 series.
+    return dynamics_data.sho(n=300 if quick else 1000, t_x=500, t_y=t_y, seed=seed)
+
+
+SYSTEMS = {
+    "kinematics": DynamicsSystem(
+        name="kinematics",
+        param_name="a",
+        make_data=_kinematics_data,
+        recipe=kinematics_recipe,
+        expected=lambda m, c: [u + v + (m * z + c) / 2, v + m * z + c],
+        truth=("u + v + a/2", "v + a"),
+        paper={
+            "latent_fit": "a = -0.884 z - 0.091",
+            "equations": ("1.002 u + 1.002 v - 0.475 z", "1.002 v - 0.918 z - 0.102"),
+            "latent_correlation": None,
+        },
+    ),
+    "sho": DynamicsSystem(
+        name="sho",
+        param_name="omega^2",
+        make_data=_sho_data,
+        recipe=sho_recipe,
+        expected=lambda m, c: [u + 0.1 * v, v - 0.1 * (m * z + c) * u],
+        truth=("u + 0.1 v", "v - 0.1 omega^2 u"),
+        paper={
+            "latent_fit": "omega^2 = -0.927 z + 0.464",
+            "equations": ("0.994 u + 0.0992 v - 0.0031",
+                          "0.995 v - 0.0492 u + 0.084 u z + 0.0037 v z + 0.0133 z^2"),
+            "latent_correlation": -0.995,
+        },
+        baseline_solver=lambda y0, w2, steps: dynamics_data.euler_sho(y0, w2, steps, 0.1),
+    ),
+}
+
+
+def _rounded(expr, digits=4):
+    return str(expr.xreplace({n: sympy.Float(float(n), digits) for n in expr.atoms(sympy.Float)}))
+
+
+def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, figure=None,
+                 fraction=None, log=print):
+    """Run one dynamics experiment and return its results as a JSON-ready dict.
+
+    Args:
+        system: ``"kinematics"`` or ``"sho"`` (or a :class:`DynamicsSystem`).
+        quick: a short schedule (a fifth of the paper's steps; fewer SHO series).
+        baseline: ``"relu"`` to train the ReLU decoder too, or ``None``.
+        restarts: EQL restarts to train, keeping the best training fit (default 3, quick 1).
+        seed: seed of the data and of the first restart.
+        figure: path of the PNG to save (None: no figure).
+        fraction: override the fraction of the paper's steps (tests use tiny values).
+        log: where progress lines go.
+    """
+    spec = SYSTEMS[system] if isinstance(system, str) else system
+    if baseline not in ("relu", None):
+        raise ValueError(
+            f"Invalid value for argument `baseline`: expected 'relu' or None. "
+            f"Received: baseline={baseline!r}"
+        )
+    fraction = fraction if fraction is not None else (0.2 if quick else 1.0)
+    restarts = restarts or (1 if quick else 3)
+    recipe = spec.recipe(fraction)
+    t_y = recipe.horizon
+    data = spec.make_data(t_y, seed, quick)
+    test = spec.make_data(2 * t_y, seed + 10_000, quick)
+    started = time.perf_counter()
+
+    log(f"[{spec.name}] EQL decoder: {restarts} restart(s) x {recipe.total_steps} steps")
+    eql, info = fit_dynamics(
+        lambda s: DynamicsModel(2, t_y, "eql", eql={**recipe.eql, "seed": s}),
+        data, recipe, restarts=restarts, seed=seed,
+    )
+    z_test = eql.encode(test.x).numpy()[:, 0]
+    fit = reports.latent_fit(z_test, test.params)
+    found = eql.to_sympy(["u", "v"], ["z"])
+    expected = spec.expected(*fit[:2])
+    predictions = {"EQL": eql.propagate(test.x, test.y0, 2 * t_y).numpy()}
+
+    if baseline == "relu":
+        log(f"[{spec.name}] ReLU decoder {list(recipe.relu_widths)}: {recipe.total_steps} steps")
+        relu, _ = fit_dynamics(
+            lambda s: DynamicsModel(2, t_y, "relu", relu_widths=recipe.relu_widths),
+            data, recipe, restarts=1, seed=seed,
+        )
+        predictions["ReLU"] = relu.propagate(test.x, test.y0, 2 * t_y).numpy()
+    if spec.baseline_solver is not None:
+        predictions["Euler"] = spec.baseline_solver(test.y0, test.params, 2 * t_y)
+    mse = {k.lower(): float(np.mean((p - test.y) ** 2)) for k, p in predictions.items()}
+
+    result = {
+        "experiment": spec.name,
+        "data_source": f"generated ({spec.name}: exact states; {len(data.x)} training and "
+                       f"{len(test.x)} test series)",
+        "quick": bool(quick),
+        "steps": recipe.total_steps,
+        "restarts": restarts,
+        "restart_train_mse": info["losses"],
+        "nan_restarts": info["nan_restarts"],
+        "latent_correlation": fit[2],
+        "latent_fit": {"slope": fit[0], "intercept": fit[1],
+                       "text": f"{spec.param_name} = {fit[0]:.3f} z + {fit[1]:.3f}"},
+        "equations": {
+            "true_u": spec.truth[0], "true_v": spec.truth[1],
+            "expected_u": _rounded(sympy.expand(expected[0])),
+            "expected_v": _rounded(sympy.expand(expected[1])),
+            "eql_u": _rounded(found[0]), "eql_v": _rounded(found[1]),
+            "paper_u": spec.paper["equations"][0], "paper_v": spec.paper["equations"][1],
+        },
+        "extrapolation_mse": mse,
+        "extrapolation_steps": 2 * t_y,
+        "paper": spec.paper,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if figure:
+        example = int(np.argmax(np.abs(test.params)))  # a strongly driven example
+        reports.plot_propagation(
+            figure, test.y[example], {k: p[example] for k, p in predictions.items()},
+            t_y, ["u", "v"], dt=test.dt,
+            latent=(z_test, test.params, spec.param_name, fit),
+            title=f"{spec.name}: training horizon T_y = {t_y} (dotted line)",
+        )
+        result["figure"] = str(figure)
+    return result
+
+
+def format_dynamics(result):
+    """The printed summary of :func:`run_dynamics`: equations next to the paper's."""
+    eq, paper = result["equations"], result["paper"]
+    lines = [
+        f"data: {result['data_source']}",
+        f"latent fit: {result['latent_fit']['text']}  (r = {result['latent_correlation']:.4f}); "
+        f"paper: {paper['latent_fit']}",
+        "",
+        f"{'':10s} {'u_{i+1}':45s} v_{{i+1}}",
+        f"{'true':10s} {eq['true_u']:45s} {eq['true_v']}",
+        f"{'expected':10s} {eq['expected_u']:45s} {eq['expected_v']}",
+        f"{'ours':10s} {eq['eql_u']:45s} {eq['eql_v']}",
+        f"{'paper':10s} {eq['paper_u']:45s} {eq['paper_v']}",
+        "",
+        f"extrapolation MSE over {result['extrapolation_steps']} steps: "
+        + ", ".join(f"{k} {v:.3g}" for k, v in result["extrapolation_mse"].items()),
+        f"time: {result['seconds']} s",
+    ]
+    return "\n".join(lines)
+
+
+#: Kim et al. (2020) §IV-A, Tables I and II.
+PAPER_ARITHMETIC = {
+    "latent_fit": "psi = -1.788 z + 4.519",
+    "latent_correlation": {"train_digits": -0.985, "test_digits": -0.988},
+    "equation": "-1.809 z1 - 1.802 z2 + 9",
+    "mae": {"train_digits": 0.307, "test_digits": 0.315},
+    "accuracy": {"train_digits": 0.897, "test_digits": 0.902},
+    "generalization": {"eql": {"lt15": 0.92, "ge15": 0.87}, "relu": {"lt15": 0.93, "ge15": 0.008}},
+    "generalization_test_digits": {"eql": {"lt15": 0.91, "ge15": 0.83},
+                                   "relu": {"lt15": 0.92, "ge15": 0.006}},
+}
+
+
+def _pair_scores(model, images, labels, n, seed, keep=None):
+    from deepsymreg.data.digits import digit_pairs
+
+    first, second, total, _, _ = digit_pairs(images, labels, n, seed=seed, keep=keep)
+    pred = model.predict(np.stack([first, second], axis=1), batch_size=500, verbose=0)[:, 0]
+    return float(np.mean(np.abs(pred - total))), float(np.mean(np.round(pred) == total))
+
+
+def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=None, figure=None,
+                   fraction=None, n_eval=5000, log=print):
+    """MNIST arithmetic (Kim et al. 2020, §IV-A): the sum of two digit images.
+
+    Trains a :class:`DigitArithmetic` with an EQL head on all pairs (Table I: latent
+    fit, equation, MAE, accuracy), then an EQL head and, as the baseline, a ReLU head
+    on pairs with sum < 15 only, scored on sums < 15 and >= 15 (Table II).
+
+    Args:
+        quick: a short schedule (a tenth of the paper's steps).
+        baseline: ``"relu"`` or None (skip the ReLU generalization run).
+        source, path: digit images, see :func:`~deepsymreg.data.load_digits`.
+        figure: path of the PNG to save (latent vs. digit, predicted vs. true sums).
+        fraction: override the fraction of the paper's steps.
+        n_eval: pairs drawn for each score.
+    """
+    from deepsymreg.data.digits import load_digits
+    from deepsymreg.models.arithmetic import DigitArithmetic
+    from deepsymreg.recipes import arithmetic_recipe, fit_arithmetic
+
+    if baseline not in ("relu", None):
+        raise ValueError(
+            f"Invalid value for argument `baseline`: expected 'relu' or None. "
+            f"Received: baseline={baseline!r}"
+        )
+    fraction = fraction if fraction is not None else (0.1 if quick else 1.0)
+    recipe = arithmetic_recipe(fraction)
+    digits = load_digits(source, path=path, seed=seed)
+    log(f"[arithmetic] digits: {digits.source}")
+    started = time.perf_counter()
+    sets = {"train_digits": (digits.x_train, digits.y_train),
+            "test_digits": (digits.x_test, digits.y_test)}
+
+    def eql_model(s):
+        return DigitArithmetic(head="eql", eql={**recipe.eql, "seed": s})
+
+    log(f"[arithmetic] EQL head, all pairs: {recipe.total_steps} steps")
+    model, info = fit_arithmetic(eql_model, digits.x_train, digits.y_train, recipe, seed=seed)
+    z = {k: model.encode(x).numpy() for k, (x, _) in sets.items()}
+    fits = {k: reports.latent_fit(z[k], y) for k, (_, y) in sets.items()}
+    slope, intercept, _ = fits["train_digits"]
+    found = model.to_sympy(["z1", "z2"])
+    z1, z2 = sympy.symbols("z1 z2")
+    scores = {k: _pair_scores(model, x, y, n_eval, seed + 1) for k, (x, y) in sets.items()}
+
+    lt15, ge15 = (lambda s: s < 15), (lambda s: s >= 15)
+    heads = {"eql": eql_model}
+    if baseline == "relu":
+        heads["relu"] = lambda s: DigitArithmetic(head="relu", relu_widths=recipe.relu_widths)
+    generalization = {"train_digits": {}, "test_digits": {}}
+    gen_equation = None
+    for name, make in heads.items():
+        log(f"[arithmetic] {name} head, pairs with sum < 15: {recipe.total_steps} steps")
+        gen_model, _ = fit_arithmetic(make, digits.x_train, digits.y_train, recipe,
+                                      max_sum=15, seed=seed + 100)
+        for k, (x, y) in sets.items():
+            generalization[k][name] = {
+                "lt15": _pair_scores(gen_model, x, y, n_eval, seed + 2, lt15)[1],
+                "ge15": _pair_scores(gen_model, x, y, n_eval, seed + 3, ge15)[1],
+            }
+        if name == "eql":
+            gen_equation = _rounded(gen_model.to_sympy(["z1", "z2"]))
+
+    result = {
+        "experiment": "mnist_arithmetic",
+        "data_source": digits.source,
+        "quick": bool(quick),
+        "steps": recipe.total_steps,
+        "nan_restarts": info["nan_restarts"],
+        "latent_correlation": fits["test_digits"][2],
+        "latent_correlation_by_source": {k: f[2] for k, f in fits.items()},
+        "latent_fit": {"slope": slope, "intercept": intercept,
+                       "text": f"psi = {slope:.3f} z + {intercept:.3f}"},
+        "equations": {
+            "true": "psi1 + psi2",
+            "expected": _rounded(sympy.expand(slope * z1 + slope * z2 + 2 * intercept)),
+            "eql": _rounded(found),
+            "eql_lt15": gen_equation,
+            "paper": PAPER_ARITHMETIC["equation"],
+        },
+        "mae": {k: v[0] for k, v in scores.items()},
+        "accuracy": {k: v[1] for k, v in scores.items()},
+        "generalization": generalization["train_digits"],
+        "generalization_test_digits": generalization["test_digits"],
+        "paper": PAPER_ARITHMETIC,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if figure:
+        _arithmetic_figure(figure, model, sets, z, fits, seed)
+        result["figure"] = str(figure)
+    return result
+
+
+def _arithmetic_figure(path, model, sets, z, fits, seed):
+    from deepsymreg.data.digits import digit_pairs
+
+    plt = reports._pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(12.5, 3.6))
+    for k, (_, y) in sets.items():
+        axes[0].scatter(y + (0.15 if k == "test_digits" else -0.15), z[k], s=4, alpha=0.4,
+                        label=f"{k.replace('_', ' ')} (r = {fits[k][2]:.3f})")
+    axes[0].set_xlabel("true digit psi")
+    axes[0].set_ylabel("latent z")
+    axes[0].legend(fontsize=7)
+    for ax, (k, (x, y)) in zip(axes[1:], sets.items()):
+        first, second, total, _, _ = digit_pairs(x, y, 2000, seed=seed + 4)
+        pred = model.predict(np.stack([first, second], axis=1), verbose=0)[:, 0]
+        ax.scatter(total + np.random.default_rng(0).uniform(-0.2, 0.2, len(total)), pred,
+                   s=3, alpha=0.3)
+        ax.plot([0, 18], [0, 18], "k--", lw=1)
+        ax.set_xlabel("true sum y")
+        ax.set_ylabel("predicted sum")
+        ax.set_title(k.replace("_", " "), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def format_arithmetic(result):
+    """The printed summary of :func:`run_arithmetic`, next to the paper's numbers."""
+    p, eq = result["paper"], result["equations"]
+    gen, pgen = result["generalization"], p["generalization"]
+    lines = [
+        f"data: {result['data_source']}",
+        f"latent fit: {result['latent_fit']['text']}  (r = {result['latent_correlation']:.4f} "
+        f"on test digits); paper: {p['latent_fit']} (r = -0.988)",
+        f"true:      y = {eq['true']}",
+        f"expected:  y = {eq['expected']}   (from the latent fit)",
+        f"ours:      y = {eq['eql']}",
+        f"paper:     y = {eq['paper']}",
+        f"MAE       train digits {result['mae']['train_digits']:.3f} (paper 0.307), "
+        f"test digits {result['mae']['test_digits']:.3f} (paper 0.315)",
+        f"accuracy  train digits {result['accuracy']['train_digits']:.3f} (paper 0.897), "
+        f"test digits {result['accuracy']['test_digits']:.3f} (paper 0.902)",
+        "generalization (trained on sums < 15), accuracy on train digits [paper]:",
+    ]
+    for name, acc in gen.items():
+        lines.append(f"  {name:5s} y < 15: {acc['lt15']:.3f} [{pgen[name]['lt15']}]   "
+                     f"y >= 15: {acc['ge15']:.3f} [{pgen[name]['ge15']}]")
+    lines.append(f"time: {result['seconds']} s")
+    return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""`DynamicsModel`: dynamics encoder + propagating decoder (Kim et al. 2020, §III-C)."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from deepsymreg._validation import check_int
+# Module import (not names): layers.eql_cell itself imports this package's EQL.
+from deepsymreg.layers import eql_cell as eql_cell_lib
+from deepsymreg.layers.mlp_cell import MlpCell
+from deepsymreg.models.encoders import DynamicsEncoder
+
+DECODERS = ("eql", "relu")
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class DynamicsModel(keras.Model):
+    """Learns a hidden parameter and the update rule of a dynamical system end to end.
+
+    A :class:`DynamicsEncoder` reads an input series and outputs a latent ``z`` (the
+    system's hidden parameter, up to an affine map). A recurrent propagating decoder
+    starts from an initial state ``y0`` and predicts the following states one step at
+    a time from ``(state, z)``: an :class:`EqlCell` (one EQL network per state
+    variable, so the update rule can be read as equations) or, as the papers'
+    baseline, a ReLU :class:`MlpCell`.
+
+    Args:
+        n_state: number of state variables (2 for position and velocity).
+        horizon: number of predicted steps ``T_y`` of :meth:`call` (the training
+            horizon; :meth:`propagate` predicts any number of steps).
+        decoder: ``"eql"`` or ``"relu"``.
+        eql: keyword arguments of the cell's EQL networks (see :class:`EqlCell`).
+        relu_widths: hidden widths of the ReLU decoder.
+        latent_dim: size of ``z``.
+
+    Call arguments:
+        inputs: a pair ``(series, y0)``: ``(batch, T_x, features)`` and
+            ``(batch, n_state)``.
+
+    Output shape: ``(batch, horizon, n_state)``, states ``1..horizon``.
+    """
+
+    def __init__(self, n_state=2, horizon=1, decoder="eql", eql=None, relu_widths=(50, 50),
+                 latent_dim=1, **kwargs):
+        super().__init__(**kwargs)
+        if decoder not in DECODERS:
+            raise ValueError(
+                f"Invalid value for argument `decoder`: expected one of {list(DECODERS)}. "
+                f"Received: decoder={decoder!r}"
+            )
+        self.n_state = check_int("n_state", n_state)
+        self.horizon = check_int("horizon", horizon)
+        self.latent_dim = check_int("latent_dim", latent_dim)
+        self.decoder_kind = decoder
+        self.eql_kwargs = dict(eql or {})
+        self.relu_widths = [check_int("relu_widths", w) for w in relu_widths]
+        self.encoder = DynamicsEncoder(self.latent_dim, name="encoder")
+        if decoder == "eql":
+            self.cell = eql_cell_lib.EqlCell(self.n_state, eql=self.eql_kwargs, name="eql_cell")
+            self.decoder = eql_cell_lib.EqlRNN(self.cell, return_sequences=True, name="decoder")
+        else:
+            self.cell = MlpCell(self.n_state, self.relu_widths, name="relu_cell")
+            self.decoder = keras.layers.RNN(self.cell, return_sequences=True, name="decoder")
+
+    def build(self, input_shape):
+        series_shape, _ = input_shape
+        self.encoder.build(tuple(series_shape))
+        self.decoder.build((None, None, self.latent_dim))
+
+    def encode(self, series, training=False):
+        """The latent ``z`` of each series: ``(batch, latent_dim)``."""
+        return self.encoder(series, training=training)
+
+    def propagate(self, series, y0, steps, training=False):
+        """Predicted states ``1..steps`` from ``y0``: ``(batch, steps, n_state)``."""
+        steps = check_int("steps", steps)
+        z = self.encode(series, training=training)
+        inputs = tf.repeat(z[:, None, :], steps, axis=1)
+        y0 = tf.cast(y0, z.dtype)
+        return self.decoder(inputs, initial_state=[y0], training=training)
+
+    def call(self, inputs, training=None):
+        series, y0 = inputs
+        return self.propagate(series, y0, self.horizon, training=training)
+
+    def to_sympy(self, state_names=("u", "v"), latent_names=None, threshold=0.01):
+        """The learned update rule, one SymPy expression per state variable (EQL only)."""
+        if self.decoder_kind != "eql":
+            raise ValueError(
+                "to_sympy needs decoder='eql'; this model's decoder is "
+                f"{self.decoder_kind!r}."
+            )
+        names = list(state_names)[: self.n_state] if state_names else None
+        latent = list(latent_names) if latent_names else (
+            ["z"] if self.latent_dim == 1 else [f"z{i}" for i in range(self.latent_dim)]
+        )
+        return self.cell.to_sympy(names, latent, threshold=threshold)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "n_state": self.n_state,
+            "horizon": self.horizon,
+            "decoder": self.decoder_kind,
+            "eql": self.cell.get_config()["eql"] if self.decoder_kind == "eql" else {},
+            "relu_widths": self.relu_widths,
+            "latent_dim": self.latent_dim,
+        }

@@ -1,0 +1,98 @@
+"""What the examples report: latent fits, figures and JSON files written safely."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+
+__all__ = ["latent_fit", "write_json", "plot_latent", "plot_propagation"]
+
+
+def latent_fit(z, params):
+    """Least-squares line ``param = slope * z + intercept`` and the correlation ``r``.
+
+    Returns ``(slope, intercept, r)`` as floats.
+    """
+    z, params = np.asarray(z, float).ravel(), np.asarray(params, float).ravel()
+    if z.shape != params.shape or z.size < 2:
+        raise ValueError(
+            "Invalid value for arguments `z`, `params`: expected two arrays of the same "
+            f"size >= 2. Received sizes {z.size} and {params.size}."
+        )
+    slope, intercept = np.polyfit(z, params, 1)
+    return float(slope), float(intercept), float(np.corrcoef(z, params)[0, 1])
+
+
+def write_json(path, payload):
+    """Write ``payload`` as JSON to ``path`` via a temporary file and a rename, so a
+    failure never leaves half a file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_latent(ax, z, params, param_name, fit=None, label=None):
+    """Scatter of the latent ``z`` against the true parameter, with the fitted line."""
+    ax.scatter(params, z, s=6, alpha=0.6, label=label)
+    if fit is not None:
+        slope, intercept, r = fit
+        grid = np.linspace(np.min(z), np.max(z), 50)
+        ax.plot(slope * grid + intercept, grid, "k--", lw=1,
+                label=f"{param_name} = {slope:.3f} z + {intercept:.3f} (r = {r:.3f})")
+    ax.set_xlabel(f"true {param_name}")
+    ax.set_ylabel("latent z")
+    ax.legend(fontsize=7)
+
+
+def plot_propagation(path, truth, predictions, train_horizon, state_names, dt=1.0,
+                     latent=None, title=None):
+    """Figure: latent vs. parameter (optional) and each state over time for one example.
+
+    Args:
+        path: where to save (PNG).
+        truth: ``(T, n_state)`` true states ``1..T``.
+        predictions: ``{label: (T, n_state)}``.
+        train_horizon: the training ``T_y`` (a dotted line marks it).
+        state_names: names of the state variables.
+        dt: time step (x axis in time units).
+        latent: optional ``(z, params, param_name, fit)`` for a first panel.
+    """
+    plt = _pyplot()
+    n = len(state_names) + (latent is not None)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4))
+    axes = np.atleast_1d(axes)
+    if latent is not None:
+        plot_latent(axes[0], *latent[:3], fit=latent[3])
+        axes = axes[1:]
+    t = dt * np.arange(1, len(truth) + 1)
+    for i, (ax, name) in enumerate(zip(axes, state_names)):
+        ax.plot(t, truth[:, i], "k-", lw=2, label="true")
+        for label, pred in predictions.items():
+            ax.plot(t, pred[:, i], "--", label=label)
+        ax.axvline(dt * train_horizon, color="gray", ls=":", lw=1)
+        ax.set_xlabel("t")
+        ax.set_ylabel(name)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
