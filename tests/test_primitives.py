@@ -27,6 +27,7 @@ EXPECTED = {
     "cos": np.cos,
     "sin2pi": lambda g: np.sin(2 * np.pi * g),
     "exp": np.exp,
+    "expm1_e": lambda g: (np.exp(g) - 1) / np.e,
     "tanh": np.tanh,
     "sigmoid": _sigmoid,
     "sigmoid20": lambda g: _sigmoid(20 * g),

@@ -61,8 +61,10 @@ class DigitArithmetic(keras.Model):
             self.head = relu_mlp(self.relu_widths, 1, name="relu")
 
     def build(self, input_shape):
-        self.encoder.build((None, 28, 28))
-        self.head.build((None, self.n_digits))
+        if not self.encoder.built:  # encode() may have built it already
+            self.encoder.build((None, 28, 28))
+        if not self.head.built:
+            self.head.build((None, self.n_digits))
 
     def encode(self, images, training=False):
         """Latent of each single image: ``(batch, 28, 28)`` -> ``(batch,)``."""

@@ -65,8 +65,10 @@ class DynamicsModel(keras.Model):
 
     def build(self, input_shape):
         series_shape, _ = input_shape
-        self.encoder.build(tuple(series_shape))
-        self.decoder.build((None, None, self.latent_dim))
+        if not self.encoder.built:  # encode() may have built it already
+            self.encoder.build(tuple(series_shape))
+        if not self.decoder.built:
+            self.decoder.build((None, None, self.latent_dim))
 
     def encode(self, series, training=False):
         """The latent ``z`` of each series: ``(batch, latent_dim)``."""

@@ -12,7 +12,8 @@ __all__ = ["DigitEncoder", "DynamicsEncoder", "relu_mlp"]
 def _build_chain(layers, shape):
     """Build ``layers`` applied one after the other to inputs of ``shape``."""
     for layer in layers:
-        layer.build(shape)
+        if not layer.built:
+            layer.build(shape)
         shape = layer.compute_output_shape(shape)
     return shape
 

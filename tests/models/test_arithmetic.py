@@ -1,0 +1,112 @@
+"""DigitArithmetic: shared encoder -> latents -> head; rescaling, equations, saving."""
+
+import numpy as np
+import pytest
+import sympy
+from layer_checks import save_and_load
+
+from deepsymreg import symbolic
+from deepsymreg.models import DigitArithmetic
+
+SMALL = {"depth": 1, "primitives": ["identity", "square", "product10"], "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(2).random((5, 2, 28, 28)).astype("float32")
+
+
+def _model(head="eql", **kwargs):
+    if head == "eql":
+        kwargs.setdefault("eql", SMALL)
+    else:
+        kwargs.setdefault("relu_widths", (8,))
+    return DigitArithmetic(head=head, **kwargs)
+
+
+@pytest.mark.parametrize("head", ["eql", "relu"])
+def test_shapes_and_shared_encoder(images, head):
+    model = _model(head)
+    out = model(images).numpy()
+    assert out.shape == (5, 1) and np.all(np.isfinite(out))
+    z = model.latents(images).numpy()
+    assert z.shape == (5, 2)
+    # One encoder for both digits: latent j is encode() of image j alone.
+    for j in range(2):
+        np.testing.assert_allclose(z[:, j], model.encode(images[:, j]).numpy(),
+                                   rtol=1e-5, atol=1e-6)
+    # Swapping the two images swaps the latents.
+    np.testing.assert_allclose(model.latents(images[:, ::-1]).numpy(), z[:, ::-1],
+                               rtol=1e-5, atol=1e-6)
+    assert len(z[:, 0]) == len(set(np.round(z[:, 0], 6)))  # different images, different z
+
+
+@pytest.mark.parametrize("head", ["eql", "relu"])
+def test_output_is_the_rescaled_head(images, head):
+    model = _model(head, scale=2.0, offset=3.0)
+    out = model(images).numpy()
+    z = model.latents(images)
+    head_out = model.head(z).numpy()
+    np.testing.assert_allclose(out, 2.0 * head_out + 3.0, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(out, head_out, atol=1e-3)
+
+
+def test_three_digits(rng):
+    model = _model("eql", n_digits=3)
+    images = rng.random((4, 3, 28, 28)).astype("float32")
+    assert model(images).shape == (4, 1)
+    assert model.latents(images).shape == (4, 3)
+    assert model.to_sympy(threshold=0.0).free_symbols <= set(sympy.symbols("z1 z2 z3"))
+
+
+def test_to_sympy_is_the_rescaled_eql(images):
+    model = _model("eql", scale=2.0, offset=3.0)
+    model(images)
+    z1, z2 = sympy.symbols("z1 z2")
+    expr = model.to_sympy(threshold=0.0)
+    head = model.head.to_sympy(["z1", "z2"], threshold=0.0)
+    assert expr.free_symbols <= {z1, z2} and expr.free_symbols
+    points = np.random.default_rng(3).uniform(-1, 1, (20, 2))
+    f = symbolic.to_numpy_function(expr, [z1, z2])
+    g = symbolic.to_numpy_function(head, [z1, z2])
+    np.testing.assert_allclose(f(points), 2.0 * g(points) + 3.0, rtol=1e-6, atol=1e-6)
+    # ... and it is what the model computes from the latents.
+    z = model.latents(images).numpy()
+    np.testing.assert_allclose(f(z), model(images).numpy()[:, 0], rtol=1e-4, atol=1e-4)
+    a, b = sympy.symbols("a b")
+    assert model.to_sympy(var_names=["a", "b"], threshold=0.0).free_symbols <= {a, b}
+
+
+def test_latents_before_the_first_call(images):
+    model = _model("eql")
+    z = model.latents(images).numpy()  # builds the encoder only
+    np.testing.assert_allclose(model.latents(images).numpy(), z)
+    assert model(images).shape == (5, 1)
+
+
+def test_relu_head_has_no_equation(images):
+    model = _model("relu")
+    model(images)
+    with pytest.raises(ValueError, match="head"):
+        model.to_sympy()
+
+
+@pytest.mark.parametrize("kwargs, name", [({"head": "cnn"}, "head"),
+                                          ({"n_digits": 0}, "n_digits"),
+                                          ({"eql": {"n_outputs": 2}}, "eql"),
+                                          ({"head": "relu", "relu_widths": [0]}, "relu_widths")])
+def test_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        DigitArithmetic(**kwargs)
+
+
+@pytest.mark.parametrize("head", ["eql", "relu"])
+def test_keras_file_round_trip(images, tmp_path, head):
+    model = _model(head, scale=2.0, offset=3.0)
+    model(images)
+    config = model.get_config()
+    assert DigitArithmetic.from_config(config).get_config() == config
+    loaded = save_and_load(model, images, tmp_path)
+    assert isinstance(loaded, DigitArithmetic)
+    assert (loaded.head_kind, loaded.scale, loaded.offset) == (head, 2.0, 3.0)
+    np.testing.assert_array_equal(loaded.latents(images).numpy(), model.latents(images).numpy())
