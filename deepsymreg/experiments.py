@@ -40,6 +40,8 @@ class DynamicsSystem:
         truth: the true update rule as text.
         paper: the paper's fit and extracted equations (Tables III / IV), as text.
         baseline_solver: optional ``(y0, params, steps) -> states`` (Euler for SHO).
+        restarts: EQL restarts of a full run and of a quick run.
+        quick_fraction: the fraction of the paper's steps of a quick run.
     """
 
     name: str
@@ -50,6 +52,8 @@ class DynamicsSystem:
     truth: tuple
     paper: dict
     baseline_solver: Callable | None = None
+    restarts: tuple = (3, 2)
+    quick_fraction: float = 0.5
 
 
 def _kinematics_data(t_y, seed, quick):
@@ -89,6 +93,8 @@ SYSTEMS = {
             "latent_correlation": -0.995,
         },
         baseline_solver=lambda y0, w2, steps: dynamics_data.euler_sho(y0, w2, steps, 0.1),
+        restarts=(2, 1),
+        quick_fraction=0.25,
     ),
 }
 
@@ -103,9 +109,11 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
 
     Args:
         system: ``"kinematics"`` or ``"sho"`` (or a :class:`DynamicsSystem`).
-        quick: a short schedule (a fifth of the paper's steps; fewer SHO series).
+        quick: a short schedule (a fraction of the paper's steps, fewer restarts; fewer
+            SHO series).
         baseline: ``"relu"`` to train the ReLU decoder too, or ``None``.
-        restarts: EQL restarts to train, keeping the best training fit (default 3, quick 1).
+        restarts: EQL restarts to train, keeping the best (see
+            :func:`~deepsymreg.recipes.fit_dynamics`); default from the system.
         seed: seed of the data and of the first restart.
         figure: path of the PNG to save (None: no figure).
         fraction: override the fraction of the paper's steps (tests use tiny values).
@@ -117,8 +125,8 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
             f"Invalid value for argument `baseline`: expected 'relu' or None. "
             f"Received: baseline={baseline!r}"
         )
-    fraction = fraction if fraction is not None else (0.2 if quick else 1.0)
-    restarts = restarts or (1 if quick else 3)
+    fraction = fraction if fraction is not None else (spec.quick_fraction if quick else 1.0)
+    restarts = restarts or spec.restarts[1 if quick else 0]
     recipe = spec.recipe(fraction)
     t_y = recipe.horizon
     data = spec.make_data(t_y, seed, quick)

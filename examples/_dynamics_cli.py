@@ -9,11 +9,11 @@ def main_for(system, doc, argv=None):
     parser = argparse.ArgumentParser(
         description=doc.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="a fifth of the paper's steps")
+    parser.add_argument("--quick", action="store_true", help="a short schedule (under 5 minutes)")
     parser.add_argument("--baseline", choices=["relu", "none"], default="relu",
                         help="also train the ReLU decoder (default) or not")
     parser.add_argument("--restarts", type=int, default=None,
-                        help="EQL restarts; the best training fit is kept (default 3, quick 1)")
+                        help="EQL restarts; the best is kept (default: 3 kinematics, 2 SHO; quick 2 and 1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--figure", default=f"{system}.png", help="where to save the figure")
     parser.add_argument("--json", dest="json_path", help="write the results here")

@@ -8,7 +8,7 @@ Nothing tells the network what ``a`` is: the script checks that ``z`` is linear 
 extrapolation to twice the training horizon with a ReLU decoder.
 
     python examples/kinematics.py                # the paper's schedule (15000 steps)
-    python examples/kinematics.py --quick        # a fifth of it, ~1 minute
+    python examples/kinematics.py --quick        # half the steps, 2 restarts
     python examples/kinematics.py --json kin.json --figure kinematics.png
 """
 

@@ -8,7 +8,7 @@ horizon growing from 1 to 25 steps. The script checks that ``z`` is linear in
 equations, and compares extrapolation to 50 steps with a ReLU decoder and with Euler.
 
     python examples/sho.py                # the paper's schedule (12000 steps)
-    python examples/sho.py --quick        # a fifth of it on 300 series
+    python examples/sho.py --quick        # a quarter of the steps on 300 series
     python examples/sho.py --json sho.json --figure sho.png
 """
 
