@@ -20,6 +20,8 @@ from deepsymreg.losses import HorizonMSE
 from deepsymreg.models import EQL, DigitArithmetic, DynamicsModel
 from deepsymreg.regularizers import L1, ExpectedL0, Lq, SmoothL05
 
+from deepsymreg import data, recipes, reports  # noqa: E402  (after the models they use)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -43,6 +45,9 @@ __all__ = [
     "WeightThreshold",
     "NaNRecovery",
     "callbacks",
+    "data",
+    "recipes",
+    "reports",
     "optimizers",
     "primitives",
     "regularizers",

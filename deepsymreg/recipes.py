@@ -128,6 +128,7 @@ def _fit(model, dataset, recipe, loss, seed, callbacks=(), verbose=0, jit_compil
         epochs=100 * -(-recipe.total_steps // per_epoch),  # room for NaN restarts
         steps_per_epoch=per_epoch,
         callbacks=[nan, schedule, *callbacks],
+        shuffle=False,  # the data sets shuffle themselves
         verbose=verbose,
     )
     return history, nan

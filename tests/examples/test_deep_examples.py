@@ -1,0 +1,87 @@
+"""The deep-model examples run their quick path end to end on tiny settings.
+
+These check the plumbing and the report (JSON schema, printed comparison with the
+paper, figure); the science is checked by the full and quick runs recorded in
+docs/results.md.
+"""
+
+import importlib.util
+import json
+import math
+import pathlib
+import sys
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+
+def _load(name):
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    return module
+
+
+def _finite(x):
+    return isinstance(x, float) and math.isfinite(x)
+
+
+@pytest.mark.parametrize("name, baselines", [("kinematics", {"eql", "relu"}),
+                                             ("sho", {"eql", "relu", "euler"})])
+def test_dynamics_example_quick_path(name, baselines, tmp_path, capsys):
+    out, fig = tmp_path / "r.json", tmp_path / "f.png"
+    code = _load(name).main(["--quick", "--fraction", "0.002", "--restarts", "1",
+                             "--json", str(out), "--figure", str(fig)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["experiment"] == name and result["quick"] is True
+    assert result["data_source"].startswith("generated")
+    assert -1.0 <= result["latent_correlation"] <= 1.0
+    assert set(result["extrapolation_mse"]) == baselines
+    assert result["extrapolation_steps"] == 2 * (5 if name == "kinematics" else 25)
+    assert {"true_u", "true_v", "expected_u", "expected_v", "eql_u", "eql_v", "paper_u",
+            "paper_v"} <= set(result["equations"])
+    assert result["equations"]["paper_u"] in printed  # printed beside ours
+    assert "latent fit" in printed and fig.stat().st_size > 10_000
+    if name == "sho":  # Euler needs no training: its error is a real number
+        assert _finite(result["extrapolation_mse"]["euler"])
+
+
+def test_dynamics_example_without_baseline(tmp_path):
+    out = tmp_path / "r.json"
+    _load("kinematics").main(["--quick", "--fraction", "0.002", "--baseline", "none",
+                              "--json", str(out), "--figure", str(tmp_path / "f.png"),
+                              "--restarts", "1"])
+    assert set(json.loads(out.read_text())["extrapolation_mse"]) == {"eql"}
+
+
+def test_dynamics_example_rejects_bad_restarts():
+    with pytest.raises(SystemExit):
+        _load("sho").main(["--restarts", "0"])
+
+
+def test_mnist_example_quick_path(tmp_path, capsys):
+    out, fig = tmp_path / "m.json", tmp_path / "m.png"
+    code = _load("mnist_arithmetic").main(
+        ["--quick", "--fraction", "0.01", "--n-eval", "200", "--source", "sklearn",
+         "--json", str(out), "--figure", str(fig)]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert "scikit-learn" in result["data_source"] and "scikit-learn" in printed
+    assert result["steps"] == 15 + 3
+    for key in ("train_digits", "test_digits"):
+        assert 0.0 <= result["accuracy"][key] <= 1.0 and _finite(result["mae"][key])
+    for head in ("eql", "relu"):
+        assert set(result["generalization"][head]) == {"lt15", "ge15"}
+        assert set(result["generalization_test_digits"][head]) == {"lt15", "ge15"}
+    assert {"true", "expected", "eql", "eql_lt15", "paper"} <= set(result["equations"])
+    assert "-1.809 z1 - 1.802 z2 + 9" in printed
+    assert fig.stat().st_size > 10_000
