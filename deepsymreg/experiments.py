@@ -136,7 +136,7 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
     log(f"[{spec.name}] EQL decoder: {restarts} restart(s) x {recipe.total_steps} steps")
     eql, info = fit_dynamics(
         lambda s: DynamicsModel(2, t_y, "eql", eql={**recipe.eql, "seed": s}),
-        data, recipe, restarts=restarts, seed=seed,
+        data, recipe, restarts=restarts, seed=seed, log=log,
     )
     z_test = eql.encode(test.x).numpy()[:, 0]
     fit = reports.latent_fit(z_test, test.params)

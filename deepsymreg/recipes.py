@@ -163,7 +163,7 @@ def _dataset(data, horizon, batch_size, seed):
     return ds.shuffle(len(data.x), seed=seed).repeat().batch(batch_size, drop_remainder=True)
 
 
-def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0):
+def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0, log=None):
     """Train ``restarts`` models from ``make_model(seed)`` with ``recipe``; keep the best.
 
     Each restart trains with ``model.fit`` on ``data`` (a
@@ -175,7 +175,11 @@ def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0):
     Returns:
         ``(model, info)``; ``info`` holds per-restart ``losses`` (MSE over the training
         horizon), ``rollout_losses`` (the selection criterion), ``nan_restarts``, the
-        index ``best`` and the ``history`` of the chosen one.
+        index ``best`` and the ``history`` of the chosen one. ``log``, if given,
+        receives one line per restart.
+
+    Raises:
+        RuntimeError: when every restart diverged.
     """
     restarts = check_int("restarts", restarts)
     if data.y.shape[1] < recipe.horizon:
@@ -201,7 +205,15 @@ def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0):
         info["losses"].append(fit_mse)
         info["rollout_losses"].append(rollout)
         info["nan_restarts"].append(nan.restarts)
+        if log is not None:
+            log(f"  restart {k}: MSE over T_y {fit_mse:.3g}, roll-out MSE {rollout:.3g}, "
+                f"{nan.restarts} NaN restart(s)")
         if best is None or rollout < min(info["rollout_losses"][:-1]):
             best, info["history"], info["best"] = model, history.history, k
+    if not np.isfinite(min(info["rollout_losses"])):
+        raise RuntimeError(
+            f"Every one of the {restarts} restart(s) diverged (non-finite predictions) "
+            "even after NaN recovery; try more restarts or a smaller learning rate."
+        )
     return best, info
 
