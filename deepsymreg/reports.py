@@ -34,6 +34,10 @@ def write_json(path, payload):
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(payload, f, indent=2)
+        # mkstemp creates the file private (0600); give it a normal file's mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

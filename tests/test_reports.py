@@ -95,3 +95,16 @@ def test_plot_propagation_writes_a_png(tmp_path):
     assert h_plain == h_latent
     # One panel per state, plus one for the latent: 3 panels are 3/2 as wide as 2.
     assert w_latent / w_plain == pytest.approx(1.5, rel=0.01)
+
+
+def test_write_json_gives_the_file_a_normal_mode(tmp_path):
+    import os
+    import stat
+
+    from deepsymreg.reports import write_json
+
+    path = tmp_path / "mode.json"
+    write_json(path, {"a": 1})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
