@@ -99,6 +99,16 @@ SYSTEMS = {
 }
 
 
+def _finite_or_none(value):
+    """A float for JSON, or None when it is not finite (JSON has no inf or NaN)."""
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _fmt(value, spec=".4f"):
+    return "n/a" if value is None else format(value, spec)
+
+
 def _rounded(expr, digits=4):
     return str(expr.xreplace({n: sympy.Float(float(n), digits) for n in expr.atoms(sympy.Float)}))
 
@@ -153,7 +163,7 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
         predictions["ReLU"] = relu.propagate(test.x, test.y0, 2 * t_y).numpy()
     if spec.baseline_solver is not None:
         predictions["Euler"] = spec.baseline_solver(test.y0, test.params, 2 * t_y)
-    mse = {k.lower(): float(np.mean((p - test.y) ** 2)) for k, p in predictions.items()}
+    mse = {k.lower(): _finite_or_none(np.mean((p - test.y) ** 2)) for k, p in predictions.items()}
 
     result = {
         "experiment": spec.name,
@@ -162,11 +172,11 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
         "quick": bool(quick),
         "steps": recipe.total_steps,
         "restarts": restarts,
-        "restart_train_mse": info["losses"],
-        "restart_rollout_mse": info["rollout_losses"],
+        "restart_train_mse": [_finite_or_none(v) for v in info["losses"]],
+        "restart_rollout_mse": [_finite_or_none(v) for v in info["rollout_losses"]],
         "chosen_restart": info["best"],
         "nan_restarts": info["nan_restarts"],
-        "latent_correlation": fit[2],
+        "latent_correlation": _finite_or_none(fit[2]),
         "latent_fit": {"slope": fit[0], "intercept": fit[1],
                        "text": f"{spec.param_name} = {fit[0]:.3f} z + {fit[1]:.3f}"},
         "equations": {
@@ -198,7 +208,7 @@ def format_dynamics(result):
     eq, paper = result["equations"], result["paper"]
     lines = [
         f"data: {result['data_source']}",
-        f"latent fit: {result['latent_fit']['text']}  (r = {result['latent_correlation']:.4f}); "
+        f"latent fit: {result['latent_fit']['text']}  (r = {_fmt(result['latent_correlation'])}); "
         f"paper: {paper['latent_fit']}",
         "",
         f"{'':10s} {'u_{i+1}':45s} v_{{i+1}}",
@@ -208,7 +218,8 @@ def format_dynamics(result):
         f"{'paper':10s} {eq['paper_u']:45s} {eq['paper_v']}",
         "",
         f"extrapolation MSE over {result['extrapolation_steps']} steps: "
-        + ", ".join(f"{k} {v:.3g}" for k, v in result["extrapolation_mse"].items()),
+        + ", ".join(f"{k} {'diverged' if v is None else format(v, '.3g')}"
+                    for k, v in result["extrapolation_mse"].items()),
         f"time: {result['seconds']} s",
     ]
     return "\n".join(lines)
@@ -305,8 +316,8 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         "quick": bool(quick),
         "steps": recipe.total_steps,
         "nan_restarts": info["nan_restarts"],
-        "latent_correlation": fits["test_digits"][2],
-        "latent_correlation_by_source": {k: f[2] for k, f in fits.items()},
+        "latent_correlation": _finite_or_none(fits["test_digits"][2]),
+        "latent_correlation_by_source": {k: _finite_or_none(f[2]) for k, f in fits.items()},
         "latent_fit": {"slope": slope, "intercept": intercept,
                        "text": f"psi = {slope:.3f} z + {intercept:.3f}"},
         "equations": {
@@ -316,7 +327,7 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
             "eql_lt15": gen_equation,
             "paper": PAPER_ARITHMETIC["equation"],
         },
-        "mae": {k: v[0] for k, v in scores.items()},
+        "mae": {k: _finite_or_none(v[0]) for k, v in scores.items()},
         "accuracy": {k: v[1] for k, v in scores.items()},
         "generalization": generalization["train_digits"],
         "generalization_test_digits": generalization["test_digits"],
@@ -360,14 +371,14 @@ def format_arithmetic(result):
     gen, pgen = result["generalization"], p["generalization"]
     lines = [
         f"data: {result['data_source']}",
-        f"latent fit: {result['latent_fit']['text']}  (r = {result['latent_correlation']:.4f} "
+        f"latent fit: {result['latent_fit']['text']}  (r = {_fmt(result['latent_correlation'])} "
         f"on test digits); paper: {p['latent_fit']} (r = -0.988)",
         f"true:      y = {eq['true']}",
         f"expected:  y = {eq['expected']}   (from the latent fit)",
         f"ours:      y = {eq['eql']}",
         f"paper:     y = {eq['paper']}",
-        f"MAE       train digits {result['mae']['train_digits']:.3f} (paper 0.307), "
-        f"test digits {result['mae']['test_digits']:.3f} (paper 0.315)",
+        f"MAE       train digits {_fmt(result['mae']['train_digits'], '.3f')} (paper 0.307), "
+        f"test digits {_fmt(result['mae']['test_digits'], '.3f')} (paper 0.315)",
         f"accuracy  train digits {result['accuracy']['train_digits']:.3f} (paper 0.897), "
         f"test digits {result['accuracy']['test_digits']:.3f} (paper 0.902)",
         "generalization (trained on sums < 15), accuracy on train digits [paper]:",

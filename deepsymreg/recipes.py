@@ -10,6 +10,7 @@ callbacks, over several random restarts, and keeps the best one.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import keras
 import numpy as np
@@ -178,8 +179,8 @@ def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0, log=No
         index ``best`` and the ``history`` of the chosen one. ``log``, if given,
         receives one line per restart.
 
-    Raises:
-        RuntimeError: when every restart diverged.
+    Warns:
+        RuntimeWarning: when every restart predicts non-finite states.
     """
     restarts = check_int("restarts", restarts)
     if data.y.shape[1] < recipe.horizon:
@@ -211,9 +212,12 @@ def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0, log=No
         if best is None or rollout < min(info["rollout_losses"][:-1]):
             best, info["history"], info["best"] = model, history.history, k
     if not np.isfinite(min(info["rollout_losses"])):
-        raise RuntimeError(
-            f"Every one of the {restarts} restart(s) diverged (non-finite predictions) "
-            "even after NaN recovery; try more restarts or a smaller learning rate."
+        warnings.warn(
+            f"Every one of the {restarts} restart(s) predicts non-finite states; the "
+            "returned model is not usable. Train longer, with more restarts or a smaller "
+            "learning rate.",
+            RuntimeWarning,
+            stacklevel=2,
         )
     return best, info
 

@@ -28,12 +28,12 @@ def latent_fit(z, params):
 
 def write_json(path, payload):
     """Write ``payload`` as JSON to ``path`` via a temporary file and a rename, so a
-    failure never leaves half a file."""
+    failure never leaves half a file. Non-finite floats are refused (strict JSON)."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2)
+            json.dump(payload, f, indent=2, allow_nan=False)
         # mkstemp creates the file private (0600); give it a normal file's mode.
         umask = os.umask(0)
         os.umask(umask)
