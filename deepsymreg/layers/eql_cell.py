@@ -22,8 +22,9 @@ class EqlCell(keras.layers.Layer):
     Args:
         n_state: number of state variables.
         eql: keyword arguments of every :class:`~deepsymreg.EQL` (``depth``,
-            ``primitives``, ``regularizer`` ...). A regularizer given by name is created
-            once and shared, so one lambda governs the whole cell.
+            ``primitives``, ``regularizer``, ``seed`` ...). A regularizer given by name is
+            created once and shared, so one lambda governs the whole cell; with a
+            ``seed``, state variable ``i``'s network uses ``seed + i``.
 
     Call arguments:
         inputs: ``(batch, n_inputs)`` the step's input.
