@@ -151,7 +151,8 @@ def fit_arithmetic(make_model, images, labels, recipe, max_sum=None, seed=0, ver
 
 
 def _mse(pred, target):
-    err = float(np.mean((np.asarray(pred) - np.asarray(target)) ** 2))
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged roll-out is inf
+        err = float(np.mean((np.asarray(pred) - np.asarray(target)) ** 2))
     return err if np.isfinite(err) else float("inf")
 
 
