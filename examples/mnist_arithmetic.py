@@ -39,12 +39,13 @@ def main(argv=None):
     parser.add_argument("--figure", default="mnist_arithmetic.png", help="where to save the figure")
     parser.add_argument("--json", dest="json_path", help="write the results here")
     parser.add_argument("--fraction", type=float, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--n-eval", type=int, default=5000, help=argparse.SUPPRESS)
+    parser.add_argument("--n-eval", type=int, default=None,
+                        help="pairs drawn for each score (default 5000, quick 2000)")
     args = parser.parse_args(argv)
     result = experiments.run_arithmetic(
         quick=args.quick, baseline=None if args.baseline == "none" else "relu",
         seed=args.seed, source=args.source, path=args.mnist_path, figure=args.figure,
-        fraction=args.fraction, n_eval=args.n_eval,
+        fraction=args.fraction, n_eval=args.n_eval or (2000 if args.quick else 5000),
     )
     print(experiments.format_arithmetic(result))
     if args.json_path:
