@@ -14,3 +14,13 @@ def check_int(name, value, minimum=1):
             f"Received: {name}={value!r}"
         )
     return int(value)
+
+
+def check_choice(name, value, choices):
+    """``value`` if it is one of ``choices``, or a ValueError naming ``name``."""
+    if value not in choices:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected one of {list(choices)}. "
+            f"Received: {name}={value!r}"
+        )
+    return value

@@ -8,6 +8,7 @@ import numpy as np
 
 from deepsymreg import primitives as primitives_lib
 from deepsymreg import symbolic
+from deepsymreg._validation import check_choice
 from deepsymreg.callbacks import Phase, paper_schedule
 from deepsymreg.restarts import fit_restarts, select_best
 
@@ -81,11 +82,7 @@ def l0_schedule(reference=False):
 
 def model_settings(regularization):
     """EQL settings for a sparsity method (see :data:`REGULARIZATIONS`)."""
-    if regularization not in REGULARIZATIONS:
-        raise ValueError(
-            f"Invalid value for argument `regularization`: expected one of "
-            f"{list(REGULARIZATIONS)}. Received: regularization={regularization!r}"
-        )
+    check_choice("regularization", regularization, REGULARIZATIONS)
     if regularization == "l0":
         # Wider first-layer weights than the L0.5 recipe's 0.1: the gates of a sine
         # close unless its argument starts out of the linear range. sin(2*pi*x)

@@ -17,6 +17,7 @@ import numpy as np
 import sympy
 
 from deepsymreg import reports
+from deepsymreg._validation import check_choice
 from deepsymreg.data import dynamics as dynamics_data
 from deepsymreg.models.dynamics import DynamicsModel
 from deepsymreg.recipes import fit_dynamics, kinematics_recipe, sho_recipe
@@ -130,11 +131,7 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
         log: where progress lines go.
     """
     spec = SYSTEMS[system] if isinstance(system, str) else system
-    if baseline not in ("relu", None):
-        raise ValueError(
-            f"Invalid value for argument `baseline`: expected 'relu' or None. "
-            f"Received: baseline={baseline!r}"
-        )
+    check_choice("baseline", baseline, ("relu", None))
     fraction = fraction if fraction is not None else (spec.quick_fraction if quick else 1.0)
     restarts = restarts or spec.restarts[1 if quick else 0]
     recipe = spec.recipe(fraction)
@@ -266,11 +263,7 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
     from deepsymreg.models.arithmetic import DigitArithmetic
     from deepsymreg.recipes import arithmetic_recipe, fit_arithmetic
 
-    if baseline not in ("relu", None):
-        raise ValueError(
-            f"Invalid value for argument `baseline`: expected 'relu' or None. "
-            f"Received: baseline={baseline!r}"
-        )
+    check_choice("baseline", baseline, ("relu", None))
     # Quick: most of a short budget goes to the sparsity phase, where the equation forms.
     steps = (1500, 300) if quick else (10000, 10000)
     recipe = arithmetic_recipe(1.0 if fraction is None else fraction, steps)

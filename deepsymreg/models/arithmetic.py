@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from deepsymreg._validation import check_int
+from deepsymreg._validation import check_choice, check_int
 from deepsymreg.models.encoders import DigitEncoder, relu_mlp
 from deepsymreg.models.eql import EQL
 
@@ -39,11 +39,7 @@ class DigitArithmetic(keras.Model):
     def __init__(self, n_digits=2, head="eql", eql=None, relu_widths=(50, 50), scale=9.0,
                  offset=9.0, **kwargs):
         super().__init__(**kwargs)
-        if head not in HEADS:
-            raise ValueError(
-                f"Invalid value for argument `head`: expected one of {list(HEADS)}. "
-                f"Received: head={head!r}"
-            )
+        check_choice("head", head, HEADS)
         self.n_digits = check_int("n_digits", n_digits)
         self.head_kind = head
         self.eql_kwargs = dict(eql or {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from deepsymreg._validation import check_int
+from deepsymreg._validation import check_choice, check_int
 # Module import (not names): layers.eql_cell itself imports this package's EQL.
 from deepsymreg.layers import eql_cell as eql_cell_lib
 from deepsymreg.layers.mlp_cell import MlpCell
@@ -44,11 +44,7 @@ class DynamicsModel(keras.Model):
     def __init__(self, n_state=2, horizon=1, decoder="eql", eql=None, relu_widths=(50, 50),
                  latent_dim=1, **kwargs):
         super().__init__(**kwargs)
-        if decoder not in DECODERS:
-            raise ValueError(
-                f"Invalid value for argument `decoder`: expected one of {list(DECODERS)}. "
-                f"Received: decoder={decoder!r}"
-            )
+        check_choice("decoder", decoder, DECODERS)
         self.n_state = check_int("n_state", n_state)
         self.horizon = check_int("horizon", horizon)
         self.latent_dim = check_int("latent_dim", latent_dim)
