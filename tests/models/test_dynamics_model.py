@@ -175,3 +175,28 @@ def test_same_seed_gives_the_same_decoder(data):
         m((data.x, data.y0))
     for wa, wb in zip(a.cell.weights, b.cell.weights):
         np.testing.assert_array_equal(wa.numpy(), wb.numpy())
+
+
+def test_constant_input_feeds_a_one_and_drops_it_from_the_equations(data, tmp_path):
+    import sympy
+
+    model = DynamicsModel(horizon=3, constant_input=True,
+                          eql={"depth": 1, "primitives": ["identity", "product10"], "seed": 0})
+    out = model((data.x, data.y0)).numpy()
+    assert out.shape == (len(data.x), 3, 2)
+    # Each EQL of the cell reads (u, v, z, 1).
+    assert model.cell.eqls[0].n_inputs == 4
+    u, v, z = sympy.symbols("u v z")
+    rules = model.to_sympy(("u", "v"), threshold=0.0)
+    assert all(r.free_symbols <= {u, v, z} for r in rules)
+    # The rules, evaluated at (y0, z), reproduce the first predicted step.
+    zs = model.encode(data.x).numpy()[:, 0]
+    for i, rule in enumerate(rules):
+        f = sympy.lambdify((u, v, z), rule, "numpy")
+        expected = np.broadcast_to(f(data.y0[:, 0], data.y0[:, 1], zs), (len(zs),))
+        np.testing.assert_allclose(expected, out[:, 0, i], rtol=1e-3, atol=1e-4)
+    path = tmp_path / "c.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.constant_input is True
+    np.testing.assert_allclose(loaded((data.x, data.y0)).numpy(), out, rtol=1e-5, atol=1e-6)
