@@ -37,8 +37,8 @@ class DynamicsModel(keras.Model):
         latent_dim: size of ``z``.
         constant_input: also feed the decoder a constant 1 at every step, next to the
             state and ``z`` (as the authors' code does): every first-layer unit of the
-            EQL networks then has a bias. In a quick oscillator probe it lifted the
-            latent's correlation with omega^2 from about 0.1 to 0.61 (docs/results.md).
+            EQL networks then has a bias (see docs/results.md for what it did in
+            oscillator probes).
 
     Call arguments:
         inputs: a pair ``(series, y0)``: ``(batch, T_x, features)`` and
