@@ -9,6 +9,7 @@ import numpy as np
 from deepsymreg import primitives as primitives_lib
 from deepsymreg import symbolic
 from deepsymreg._validation import check_choice
+from deepsymreg.reports import finite_or_none
 from deepsymreg.callbacks import Phase, paper_schedule
 from deepsymreg.restarts import fit_restarts, select_best
 
@@ -18,11 +19,6 @@ __all__ = [
 
 #: Sparsity methods accepted by :func:`run_benchmark` and the command line.
 REGULARIZATIONS = ("l05", "l0")
-
-
-def _finite_or_none(value):
-    # JSON has no inf or NaN.
-    return float(value) if value is not None and np.isfinite(value) else None
 
 
 def parse_domain(text, name="domain"):
@@ -208,9 +204,9 @@ def run_benchmark(
                 "seed": r.seed,
                 "expression": r.expression,
                 "success": r.success,
-                "extrapolation_mse": _finite_or_none(r.extrapolation_mse),
-                "train_mse": _finite_or_none(r.train_mse),
-                "nrmse": _finite_or_none(r.nrmse),
+                "extrapolation_mse": finite_or_none(r.extrapolation_mse),
+                "train_mse": finite_or_none(r.train_mse),
+                "nrmse": finite_or_none(r.nrmse),
                 "complexity": r.complexity,
                 "nan_reruns": r.nan_reruns,
             }

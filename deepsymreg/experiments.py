@@ -19,8 +19,16 @@ import sympy
 from deepsymreg import reports
 from deepsymreg._validation import check_choice
 from deepsymreg.data import dynamics as dynamics_data
+from deepsymreg.data.digits import digit_pairs, load_digits
+from deepsymreg.models.arithmetic import DigitArithmetic
 from deepsymreg.models.dynamics import DynamicsModel
-from deepsymreg.recipes import fit_dynamics, kinematics_recipe, sho_recipe
+from deepsymreg.recipes import (
+    arithmetic_recipe,
+    fit_arithmetic,
+    fit_dynamics,
+    kinematics_recipe,
+    sho_recipe,
+)
 
 __all__ = ["DynamicsSystem", "SYSTEMS", "run_dynamics"]
 
@@ -100,12 +108,6 @@ SYSTEMS = {
 }
 
 
-def _finite_or_none(value):
-    """A float for JSON, or None when it is not finite (JSON has no inf or NaN)."""
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
 def _fmt(value, spec=".4f"):
     return "n/a" if value is None else format(value, spec)
 
@@ -160,7 +162,7 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
         predictions["ReLU"] = relu.propagate(test.x, test.y0, 2 * t_y).numpy()
     if spec.baseline_solver is not None:
         predictions["Euler"] = spec.baseline_solver(test.y0, test.params, 2 * t_y)
-    mse = {k.lower(): _finite_or_none(np.mean((p - test.y) ** 2)) for k, p in predictions.items()}
+    mse = {k.lower(): reports.finite_or_none(np.mean((p - test.y) ** 2)) for k, p in predictions.items()}
 
     result = {
         "experiment": spec.name,
@@ -169,11 +171,11 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
         "quick": bool(quick),
         "steps": recipe.total_steps,
         "restarts": restarts,
-        "restart_train_mse": [_finite_or_none(v) for v in info["losses"]],
-        "restart_rollout_mse": [_finite_or_none(v) for v in info["rollout_losses"]],
+        "restart_train_mse": [reports.finite_or_none(v) for v in info["losses"]],
+        "restart_rollout_mse": [reports.finite_or_none(v) for v in info["rollout_losses"]],
         "chosen_restart": info["best"],
         "nan_restarts": info["nan_restarts"],
-        "latent_correlation": _finite_or_none(fit[2]),
+        "latent_correlation": reports.finite_or_none(fit[2]),
         "latent_fit": {"slope": fit[0], "intercept": fit[1],
                        "text": f"{spec.param_name} = {fit[0]:.3f} z + {fit[1]:.3f}"},
         "equations": {
@@ -236,8 +238,6 @@ PAPER_ARITHMETIC = {
 
 
 def _pair_scores(model, images, labels, n, seed, keep=None):
-    from deepsymreg.data.digits import digit_pairs
-
     first, second, total, _, _ = digit_pairs(images, labels, n, seed=seed, keep=keep)
     pred = model.predict(np.stack([first, second], axis=1), batch_size=500, verbose=0)[:, 0]
     return float(np.mean(np.abs(pred - total))), float(np.mean(np.round(pred) == total))
@@ -259,9 +259,6 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         fraction: override the fraction of the paper's steps.
         n_eval: pairs drawn for each score.
     """
-    from deepsymreg.data.digits import load_digits
-    from deepsymreg.models.arithmetic import DigitArithmetic
-    from deepsymreg.recipes import arithmetic_recipe, fit_arithmetic
 
     check_choice("baseline", baseline, ("relu", None))
     # Quick: most of a short budget goes to the sparsity phase, where the equation forms.
@@ -309,8 +306,8 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         "quick": bool(quick),
         "steps": recipe.total_steps,
         "nan_restarts": info["nan_restarts"],
-        "latent_correlation": _finite_or_none(fits["test_digits"][2]),
-        "latent_correlation_by_source": {k: _finite_or_none(f[2]) for k, f in fits.items()},
+        "latent_correlation": reports.finite_or_none(fits["test_digits"][2]),
+        "latent_correlation_by_source": {k: reports.finite_or_none(f[2]) for k, f in fits.items()},
         "latent_fit": {"slope": slope, "intercept": intercept,
                        "text": f"psi = {slope:.3f} z + {intercept:.3f}"},
         "equations": {
@@ -320,7 +317,7 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
             "eql_lt15": gen_equation,
             "paper": PAPER_ARITHMETIC["equation"],
         },
-        "mae": {k: _finite_or_none(v[0]) for k, v in scores.items()},
+        "mae": {k: reports.finite_or_none(v[0]) for k, v in scores.items()},
         "accuracy": {k: v[1] for k, v in scores.items()},
         "generalization": generalization["train_digits"],
         "generalization_test_digits": generalization["test_digits"],
@@ -334,9 +331,7 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
 
 
 def _arithmetic_figure(path, model, sets, z, fits, seed):
-    from deepsymreg.data.digits import digit_pairs
-
-    plt = reports._pyplot()
+    plt = reports.pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(12.5, 3.6))
     for k, (_, y) in sets.items():
         axes[0].scatter(y + (0.15 if k == "test_digits" else -0.15), z[k], s=4, alpha=0.4,

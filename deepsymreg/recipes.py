@@ -19,6 +19,7 @@ import tensorflow as tf
 from deepsymreg import optimizers, primitives
 from deepsymreg._validation import check_int
 from deepsymreg.callbacks import HorizonCurriculum, NaNRecovery, Phase, PhasedSchedule
+from deepsymreg.data.digits import pair_dataset
 from deepsymreg.losses import HorizonMSE
 
 __all__ = ["Recipe", "arithmetic_recipe", "fit_arithmetic", "kinematics_recipe", "sho_recipe", "fit_dynamics"]
@@ -139,8 +140,6 @@ def fit_arithmetic(make_model, images, labels, recipe, max_sum=None, seed=0, ver
     """Train ``make_model(seed)`` (a :class:`~deepsymreg.DigitArithmetic`) on fresh
     random pairs of ``images`` with ``recipe``; ``max_sum`` keeps only pairs whose sum
     is below it. Returns ``(model, info)``."""
-    from deepsymreg.data.digits import pair_dataset
-
     keras.utils.set_random_seed(seed)
     model = make_model(seed)
     data = pair_dataset(images, labels, recipe.batch_size, seed=seed, max_sum=max_sum)

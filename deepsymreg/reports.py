@@ -8,7 +8,13 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["latent_fit", "write_json", "plot_latent", "plot_propagation"]
+__all__ = ["finite_or_none", "latent_fit", "write_json", "plot_latent", "plot_propagation"]
+
+
+def finite_or_none(value):
+    """``value`` as a float for JSON, or None when it is missing or not finite (JSON has
+    no inf or NaN)."""
+    return float(value) if value is not None and np.isfinite(value) else None
 
 
 def latent_fit(z, params):
@@ -44,7 +50,8 @@ def write_json(path, payload):
         raise
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the non-interactive Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,7 +86,7 @@ def plot_propagation(path, truth, predictions, train_horizon, state_names, dt=1.
         dt: time step (x axis in time units).
         latent: optional ``(z, params, param_name, fit)`` for a first panel.
     """
-    plt = _pyplot()
+    plt = pyplot()
     n = len(state_names) + (latent is not None)
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4))
     axes = np.atleast_1d(axes)
