@@ -52,6 +52,8 @@ def penalty_strengths(model):
 def threshold_weights(model, alpha):
     """Zero and freeze every maskable weight of ``model`` with ``|w| < alpha``.
 
+    A :class:`~deepsymreg.layers.HardConcreteDense` fixes its gates at their
+    deterministic values (see its ``threshold``); ``alpha = 0`` only fixes them.
     Returns the number of weights still active.
     """
     kept = 0
@@ -86,7 +88,8 @@ class Phase:
         learning_rate: learning rate during the phase.
         reg_lambda: penalty strength during the phase.
         threshold: if set, weights with ``|w| < threshold`` are zeroed and frozen at
-            the end of the phase.
+            the end of the phase (see :func:`threshold_weights`; relaxed-L0 layers also
+            fix their gates there, ending gate noise and penalty).
     """
 
     steps: int

@@ -38,6 +38,13 @@ class HardConcreteDense(StackedLinear):
     set during ``fit``). Any other regularizer is applied to the deterministic
     effective weights instead.
 
+    :meth:`threshold` ends the search for a structure: it fixes every gate at its
+    deterministic value (0 where ``|W~ z| < alpha``) in the non-trainable ``mask``;
+    from then on the layer computes ``x @ (W~ * mask)`` in training too, without gate
+    noise or penalty, so a final phase can fine-tune the surviving weights (the
+    paper's last phase, ``lambda = 0`` at a lower learning rate). Closed gates stay
+    closed: their weights get no gradient.
+
     Args:
         units: output width.
         n_stack: ``None`` or the size ``K`` of a leading weight axis.
@@ -118,12 +125,25 @@ class HardConcreteDense(StackedLinear):
             shape=gate_shape,
             initializer=keras.initializers.RandomNormal(mean=mean, stddev=1e-2, seed=self.seed),
         )
+        # Set by `threshold`: 1 once the gates are fixed at the values held in `mask`.
+        self.gates_fixed = self.add_weight(
+            name="gates_fixed", shape=(), initializer="zeros", trainable=False
+        )
+        self.mask = self.add_weight(name="mask", shape=shape, initializer="ones", trainable=False)
 
     # -- gates -------------------------------------------------------------------
-    def deterministic_gates(self):
-        """``clip(sigmoid(log_alpha) (zeta - gamma) + gamma, 0, 1)``."""
+    def _gates_from_log_alpha(self):
         s = tf.sigmoid(self.log_alpha)
         return tf.clip_by_value(s * (self.zeta - self.gamma) + self.gamma, 0.0, 1.0)
+
+    def deterministic_gates(self):
+        """``clip(sigmoid(log_alpha) (zeta - gamma) + gamma, 0, 1)``, or the fixed gates.
+
+        Shape: the kernel's (shared gates are broadcast over the stack axis).
+        """
+        return tf.where(
+            self.gates_fixed > 0, tf.convert_to_tensor(self.mask), self._gates_from_log_alpha()
+        )
 
     def sample_gates(self):
         """One hard-concrete draw of every gate (fresh uniforms from the seed generator)."""
@@ -144,32 +164,75 @@ class HardConcreteDense(StackedLinear):
         return tf.reduce_sum(self.open_probabilities())
 
     def penalty(self):
-        """Expected-L0 penalty (with an ``ExpectedL0``), else the regularizer on ``W~ z``."""
+        """Expected-L0 penalty (with an ``ExpectedL0``), else the regularizer on ``W~ z``.
+
+        Zero once the gates are fixed (nothing is left for the penalty to decide).
+        """
         reg = self.kernel_regularizer
         if isinstance(reg, regularizers_lib.ExpectedL0):
-            return reg.scaled_sum(self.open_probabilities())
-        return super().penalty()
+            value = reg.scaled_sum(self.open_probabilities())
+        else:
+            value = reg(self._live_kernel(training=False)) if reg is not None else tf.constant(0.0)
+        return value * (1.0 - self.gates_fixed)
+
+    def _live_kernel(self, training):
+        """``W~ * z``: sampled gates when training, deterministic otherwise, fixed once fixed.
+
+        Both branches are computed and chosen with ``tf.where`` on a variable, so a
+        compiled training step sees ``threshold`` take effect without retracing.
+        """
+        if not training:
+            return self.kernel * self.deterministic_gates()
+        gates = tf.where(self.gates_fixed > 0, tf.convert_to_tensor(self.mask), self.sample_gates())
+        return self.kernel * gates
 
     @property
     def effective_kernel(self):
         """``W~ * z`` with the deterministic gates (what inference and extraction use)."""
-        return self.kernel * self.deterministic_gates()
+        return self._live_kernel(training=False)
 
     # -- maths -------------------------------------------------------------------
     def call(self, inputs, training=None):
-        gates = self.sample_gates() if training else self.deterministic_gates()
-        w = self.kernel * gates
+        w = self._live_kernel(training=bool(training))
         self.add_penalty()
         return self.apply_kernel(inputs, w)
 
+    # -- editing -----------------------------------------------------------------
+    def threshold(self, alpha=0.0):
+        """Fix every gate at its deterministic value, closing those with ``|W~ z| < alpha``.
+
+        After this the layer no longer samples gates or adds a penalty; only the
+        weights behind open gates keep training. Returns the number of open gates.
+        """
+        alpha = float(alpha)
+        if not alpha >= 0:
+            raise ValueError(
+                f"Invalid value for argument `alpha`: expected alpha >= 0. Received: {alpha}"
+            )
+        gates = self.deterministic_gates()
+        keep = tf.cast(tf.abs(self.kernel * gates) >= alpha, gates.dtype)
+        self.mask.assign(gates * keep)
+        self.gates_fixed.assign(1.0)
+        return int(tf.math.count_nonzero(self.mask))
+
     def reinitialize_entry(self, kernel_values, index=None):
-        """Set the kernel (of stack entry ``index``, or all) and reset its gates."""
+        """Set the kernel (of stack entry ``index``, or all) and reset its gates.
+
+        Resetting everything also frees fixed gates; a single entry re-drawn after
+        the gates were fixed gets fixed gates at its fresh deterministic values.
+        """
         stacking.assign_entries(self.kernel, kernel_values, index)
         mean = math.log(1 - self.drop_rate) - math.log(self.drop_rate)
         if self.share_gates or index is None:
             self.log_alpha.assign(tf.fill(self.log_alpha.shape, mean))
         else:
             stacking.assign_entries(self.log_alpha, tf.fill(self.log_alpha.shape, mean), index)
+        if index is None:
+            self.gates_fixed.assign(0.0)
+            self.mask.assign(tf.ones_like(self.mask))
+        else:
+            fresh = tf.broadcast_to(self._gates_from_log_alpha(), self.mask.shape)
+            stacking.assign_entries(self.mask, fresh, index)
         self.reset_bias_entry(index)
 
     def get_config(self):

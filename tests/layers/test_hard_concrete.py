@@ -121,3 +121,73 @@ def test_trained_gates_are_exactly_closed_where_unused():
     assert gates[0] > 0.9
     assert gates[1] == 0.0 and gates[2] == 0.0
     np.testing.assert_allclose(layer.effective_kernel.numpy()[0, 0], 2.0, rtol=0.05)
+
+
+def _fixed_layer(alpha, **kwargs):
+    layer = _built(kernel_regularizer=dsr.ExpectedL0(0.1), seed=0, **kwargs)
+    layer.kernel.assign(np.broadcast_to(np.float32([0.5, 0.005, -1.0]), layer.kernel.shape))
+    layer.log_alpha.assign(np.broadcast_to(np.float32([-10.0, 2.0, 0.3]), layer.log_alpha.shape))
+    before = layer.deterministic_gates().numpy()
+    kept = layer.threshold(alpha)
+    return layer, before, kept
+
+
+def test_threshold_fixes_gates_at_their_deterministic_values():
+    layer, before, kept = _fixed_layer(alpha=0.0)
+    assert before[0, 0] == 0.0 and 0 < before[0, 2] < 1
+    np.testing.assert_array_equal(layer.mask.numpy(), before)
+    assert kept == 8  # two open gates in each of the 4 rows
+    x = tf.random.normal((6, 4), seed=2)
+    # No more gate noise and no penalty, in training too.
+    a, b = layer(x, training=True), layer(x, training=True)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a, x.numpy() @ (layer.kernel.numpy() * before), rtol=1e-5, atol=1e-6)
+    assert float(layer.losses[-1]) == 0.0
+
+
+def test_threshold_closes_small_effective_weights_and_keeps_them_closed():
+    layer, before, kept = _fixed_layer(alpha=0.01)
+    # |0.005 * gate| < 0.01: the middle column closes too.
+    assert np.all(layer.mask.numpy()[:, 1] == 0) and kept == 4
+    x = tf.random.normal((6, 4), seed=3)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x, training=True) ** 2)
+    g_kernel, g_alpha = tape.gradient(loss, [layer.kernel, layer.log_alpha])
+    g = g_kernel.numpy()
+    assert np.all(g[:, :2] == 0) and np.all(g[:, 2] != 0)  # closed gates get no gradient
+    assert g_alpha is None or not np.any(g_alpha.numpy())  # the gates no longer learn
+
+
+def test_threshold_takes_effect_inside_a_compiled_step():
+    layer = _built(seed=0)
+    step = tf.function(lambda t: layer(t, training=True))
+    x = tf.ones((2, 4))
+    assert not np.array_equal(step(x), step(x))  # traced while sampling
+    layer.threshold(0.0)
+    np.testing.assert_array_equal(step(x), step(x))
+
+
+def test_threshold_rejects_negative_alpha():
+    layer = _built()
+    with pytest.raises(ValueError, match="alpha"):
+        layer.threshold(-1.0)
+
+
+def test_reinitializing_frees_fixed_gates_and_fixed_gates_survive_saving(tmp_path):
+    layer, before, _ = _fixed_layer(alpha=0.01, n_stack=2)
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, layer(inputs))
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    path = tmp_path / "fixed.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path).layers[1]
+    np.testing.assert_array_equal(loaded.mask.numpy(), layer.mask.numpy())
+    assert float(loaded.gates_fixed.numpy()) == 1.0
+    np.testing.assert_array_equal(loaded(x, training=True), layer(x, training=True))
+    # Re-drawing one entry gives it fresh (open) fixed gates; the other keeps its own.
+    layer.reinitialize_entry(np.ones((4, 3), "float32"), index=1)
+    assert np.all(layer.mask.numpy()[1] > 0)
+    np.testing.assert_array_equal(layer.mask.numpy()[0], loaded.mask.numpy()[0])
+    layer.reinitialize_entry(np.ones((2, 4, 3), "float32"))
+    assert float(layer.gates_fixed.numpy()) == 0.0
+    assert not np.array_equal(layer(x, training=True), layer(x, training=True))
