@@ -64,16 +64,26 @@ L0_INIT_STDDEV = (1.0, 0.5, 0.5)
 
 
 def l0_schedule(reference=False):
-    """The relaxed-L0 schedule: 20000 steps at learning rate 1e-2, no thresholding.
+    """The relaxed-L0 schedule: 20000 steps, gates fixed before a fine-tuning phase.
 
-    ``reference=True`` is the authors' code: lambda = 1e-2 from the first step. The
-    default starts with 2000 steps without penalty (the gates still sample), then
-    lambda = 3e-3: in our runs the early penalty closed the gates of periodic terms
-    before their weights had grown (see docs/results.md).
+    The default runs 2000 steps without penalty (the gates already sample), 14000
+    with lambda = 3e-3 at learning rate 1e-2, then fixes the gates at their
+    deterministic values, closing those whose weights are below 0.01 (see
+    :meth:`deepsymreg.layers.HardConcreteDense.threshold`), and fine-tunes the
+    surviving weights for 4000 steps at 1e-3 without penalty, as the paper's last
+    phase does for L0.5. Without that phase, gate noise left the coefficients a few
+    percent off (``sin(2.02*pi*x)``), enough to fail the judge on the wider domain.
+    ``reference=True`` is the authors' code: one phase of 20000 steps with
+    lambda = 1e-2 from the first step; in our runs the early penalty closed the gates
+    of periodic terms before their weights had grown (see docs/results.md).
     """
     if reference:
         return [Phase(20000, 1e-2, 1e-2)]
-    return [Phase(2000, 1e-2, 0.0), Phase(18000, 1e-2, 3e-3)]
+    return [
+        Phase(2000, 1e-2, 0.0),
+        Phase(14000, 1e-2, 3e-3, threshold=0.01),
+        Phase(4000, 1e-3, 0.0),
+    ]
 
 
 def model_settings(regularization):
@@ -126,11 +136,13 @@ def run_benchmark(
         schedule: training phases (default: the method's paper schedule).
 
     Returns:
-        A JSON-ready dict: ``expr``, ``vars``, ``success_rate``, ``best_expression``,
-        ``best_success``, ``wall_seconds``, ``steps`` (optimizer steps per restart),
-        ``trials`` (per restart: ``seed``, ``expression``, ``success``,
-        ``extrapolation_mse``, ``nrmse``, ``complexity``, ``nan_reruns``) and the
-        settings used.
+        A JSON-ready dict: ``expr``, ``vars``, ``success_rate``,
+        ``same_functions_rate`` (successes that apply no function the law lacks, see
+        :func:`deepsymreg.symbolic.extra_functions`), ``best_expression``,
+        ``best_success``, ``best_extra_functions``, ``wall_seconds``, ``steps``
+        (optimizer steps per restart), ``trials`` (per restart: ``seed``,
+        ``expression``, ``success``, ``extrapolation_mse``, ``nrmse``,
+        ``extra_functions``, ``complexity``, ``nan_reruns``) and the settings used.
     """
     truth, symbols = symbolic.parse(expr, var_names)
     train_domain = parse_domain(train_domain, "train_domain")
@@ -180,6 +192,7 @@ def run_benchmark(
             candidate, truth, symbols, test_domain, tolerance=tolerance
         )
         r.success = bool(r.success)
+        r.extra_functions = symbolic.extra_functions(candidate, truth)
     best = select_best(results)
     return {
         "expr": expr,
@@ -193,9 +206,13 @@ def run_benchmark(
         "seed": seed,
         "tolerance": tolerance,
         "success_rate": float(np.mean([r.success for r in results])),
+        "same_functions_rate": float(
+            np.mean([r.success and not r.extra_functions for r in results])
+        ),
         "best_expression": best.expression,
         "best_seed": best.seed,
         "best_success": bool(best.success),
+        "best_extra_functions": best.extra_functions,
         "wall_seconds": wall,
         "steps": int(sum(p.steps for p in schedule)),
         "workers": workers,
@@ -207,6 +224,7 @@ def run_benchmark(
                 "extrapolation_mse": finite_or_none(r.extrapolation_mse),
                 "train_mse": finite_or_none(r.train_mse),
                 "nrmse": finite_or_none(r.nrmse),
+                "extra_functions": r.extra_functions,
                 "complexity": r.complexity,
                 "nan_reruns": r.nan_reruns,
             }

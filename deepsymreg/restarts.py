@@ -33,6 +33,8 @@ class TrialResult:
         nan_reruns: how many times this restart was re-run because its loss went NaN.
         reg_scale: factor on the penalty strength this restart was trained with.
         success, nrmse: the verdict of a judge, when one was applied.
+        extra_functions: functions the equation applies that the true law lacks, when
+            judged against one.
     """
 
     seed: int
@@ -44,6 +46,7 @@ class TrialResult:
     reg_scale: float = 1.0
     success: bool | None = None
     nrmse: float | None = None
+    extra_functions: list | None = None
 
 
 def _build_and_train(job, x, y, seeds, scales):

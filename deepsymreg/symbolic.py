@@ -18,6 +18,7 @@ __all__ = [
     "to_numpy_function",
     "normalized_rmse",
     "judge",
+    "extra_functions",
 ]
 
 
@@ -158,3 +159,18 @@ def judge(candidate, truth, symbols, domain, n_points=4000, tolerance=0.05, far_
         for x, y, k in zip(points, y_true, keep)
     )
     return bool(near < tolerance and far < far_tolerance), whole
+
+
+def extra_functions(candidate, truth):
+    """Names of the functions ``candidate`` applies that ``truth`` does not, sorted.
+
+    A stricter reading of a judged success: ``0.92*x**2 + 0.28 - 0.28*exp(-0.33*x**2)``
+    passes :func:`judge` for ``x**2`` (it is within tolerance even far out) but uses an
+    ``exp`` the law lacks, so this returns ``["exp"]``. Equivalent rewritings that
+    change the function (``cos(2*pi*x)`` as ``1 - 2*sin(pi*x)**2``) are flagged too.
+    """
+    def names(expr):
+        return {type(f).__name__ for f in elementary(sympy.sympify(expr)).atoms(sympy.Function)}
+
+    return sorted(names(candidate) - names(truth))
+

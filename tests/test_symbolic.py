@@ -111,3 +111,17 @@ def test_judge_rejects_non_finite_candidates():
     log, _ = symbolic.parse("log(x)", "x")  # NaN for x < 0
     ok, err = symbolic.judge(log, EXP, X_SYMBOLS, (-2, 2))
     assert not ok and err == float("inf")
+
+
+@pytest.mark.parametrize(
+    "candidate, truth, extra",
+    [
+        ("0.92*x**2 + 0.28 - 0.28*exp(-0.33*x**2)", "x**2", ["exp"]),
+        ("0.99/(1 + exp(-10.01*x))", "1/(1 + exp(-10*x))", []),
+        ("1.01*x**2 + 0.99*sin(2.001*pi*y)", "x**2 + sin(2*pi*y)", []),
+        ("x*sin(x) + exp(x)", "x**3", ["exp", "sin"]),
+        ("1 - 2*sin(pi*x)**2", "cos(2*pi*x)", ["sin"]),
+    ],
+)
+def test_extra_functions_names_what_the_law_lacks(candidate, truth, extra):
+    assert symbolic.extra_functions(candidate, truth) == extra

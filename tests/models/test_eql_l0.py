@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import sympy
+import tensorflow as tf
 
 import deepsymreg as dsr
 from deepsymreg import symbolic
@@ -69,3 +70,36 @@ def test_l0_restarts_find_a_product(rng):
     ok, _ = symbolic.judge(sympy.sympify(best.expression), sympy.sympify("x*y"),
                            sympy.symbols("x y"), (-2, 2))
     assert ok, [r.expression for r in results]
+
+
+def test_a_phase_threshold_fixes_the_gates_for_fine_tuning(rng):
+    x = rng.uniform(-1, 1, (64, 2)).astype("float32")
+    y = x[:, :1] * x[:, 1:]
+    model = _l0_model(trials=2, steps_per_call=50)
+    model.compile(optimizer=dsr.optimizers.RMSprop(1e-2), jit_compile=True)
+    schedule = dsr.PhasedSchedule(
+        [dsr.Phase(100, 1e-2, 1e-2, threshold=0.01), dsr.Phase(100, 1e-3, 0.0)]
+    )
+    seen = []
+    probe = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: seen.append(
+            float(model.hidden[0].linear.gates_fixed.numpy())
+        )
+    )
+    model.fit(
+        tf.data.Dataset.from_tensors((x, y)).repeat(),
+        epochs=1, steps_per_epoch=schedule.batches_needed(model), verbose=0, shuffle=False,
+        callbacks=[schedule, probe],
+    )
+    # Free during the penalty phase, fixed from its end on.
+    assert seen == [0.0, 1.0, 1.0, 1.0]
+    for layer in model.hidden:
+        assert float(layer.linear.gates_fixed.numpy()) == 1.0
+    # Fixed gates: no noise and no penalty in training mode any more.
+    np.testing.assert_array_equal(model(x, training=True), model(x, training=True))
+    assert float(sum(model.losses)) == 0.0
+    expr = model.to_sympy(["a", "b"], threshold=0.0, trial=0)
+    f = symbolic.to_numpy_function(expr, sympy.symbols("a b"))
+    np.testing.assert_allclose(
+        f(x), model.predict(x, verbose=0)[0, :, 0], rtol=1e-4, atol=1e-4
+    )
