@@ -172,7 +172,7 @@ class HardConcreteDense(StackedLinear):
         if isinstance(reg, regularizers_lib.ExpectedL0):
             value = reg.scaled_sum(self.open_probabilities())
         else:
-            value = reg(self._live_kernel(training=False)) if reg is not None else tf.constant(0.0)
+            value = super().penalty()
         return value * (1.0 - self.gates_fixed)
 
     def _live_kernel(self, training):
