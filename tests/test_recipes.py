@@ -33,10 +33,37 @@ def test_sho_recipe_holds_the_papers_numbers():
 
 
 def test_arithmetic_recipe_holds_the_papers_numbers():
-    r = recipes.arithmetic_recipe()
-    assert _phases(r) == [(10000, 1e-2, 0.05, 0.01), (10000, 1e-4, 0.0, None)]
+    r = recipes.arithmetic_recipe(ramp_pieces=1)
+    assert _phases(r) == [(10000, 1e-2, 0.05, 0.01), (10000, 1e-3, 0.0, None)]
     assert r.batch_size == 100 and r.total_steps == 20000
     assert r.curriculum == ()
+
+
+def test_arithmetic_recipe_ramps_the_penalty_as_the_authors_code():
+    r = recipes.arithmetic_recipe()  # 10 pieces of the first phase, then fine-tuning
+    first, last = r.phases[:-1], r.phases[-1]
+    assert [p.steps for p in first] == [1000] * 10 and r.total_steps == 20000
+    assert all(p.learning_rate == 1e-2 for p in first)
+    # lambda = 0.05 sin^2(pi t / (1.1 T)) at each piece's midpoint: from ~0 up to
+    # 0.05 past the middle, down again before the freeze.
+    lams = [p.reg_lambda for p in first]
+    t = (np.arange(10) + 0.5) / 10
+    np.testing.assert_allclose(lams, 0.05 * np.sin(np.pi * t / 1.1) ** 2)
+    assert lams[0] < 0.002 and max(lams) == pytest.approx(0.05, rel=1e-3) and lams[-1] < 0.01
+    # Only the end of the penalty phase freezes small weights.
+    assert [p.threshold for p in first] == [None] * 9 + [0.01]
+    assert (last.steps, last.learning_rate, last.reg_lambda, last.threshold) == (
+        10000, 1e-3, 0.0, None)
+
+
+def test_arithmetic_recipe_ramp_fits_short_schedules():
+    r = recipes.arithmetic_recipe(0.01, steps=(1500, 300))  # 15 + 3 steps
+    assert [p.steps for p in r.phases] == [2] * 5 + [1] * 5 + [3]
+    assert r.phases[-2].threshold == 0.01
+    r = recipes.arithmetic_recipe(steps=(4, 2))  # fewer steps than pieces
+    assert [p.steps for p in r.phases] == [1, 1, 1, 1, 2]
+    with pytest.raises(ValueError, match="ramp_pieces"):
+        recipes.arithmetic_recipe(ramp_pieces=0)
 
 
 @pytest.mark.parametrize("make", [recipes.kinematics_recipe, recipes.sho_recipe,
