@@ -144,7 +144,8 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
 
     log(f"[{spec.name}] EQL decoder: {restarts} restart(s) x {recipe.total_steps} steps")
     eql, info = fit_dynamics(
-        lambda s: DynamicsModel(2, t_y, "eql", eql={**recipe.eql, "seed": s}),
+        lambda s: DynamicsModel(2, t_y, "eql", eql={**recipe.eql, "seed": s},
+                                residual=recipe.residual),
         data, recipe, restarts=restarts, seed=seed, log=log,
     )
     z_test = eql.encode(test.x).numpy()[:, 0]
@@ -156,7 +157,8 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
     if baseline == "relu":
         log(f"[{spec.name}] ReLU decoder {list(recipe.relu_widths)}: {recipe.total_steps} steps")
         relu, _ = fit_dynamics(
-            lambda s: DynamicsModel(2, t_y, "relu", relu_widths=recipe.relu_widths),
+            lambda s: DynamicsModel(2, t_y, "relu", relu_widths=recipe.relu_widths,
+                                    residual=recipe.residual),
             data, recipe, restarts=1, seed=seed,
         )
         predictions["ReLU"] = relu.propagate(test.x, test.y0, 2 * t_y).numpy()

@@ -170,3 +170,9 @@ def test_fit_dynamics_needs_targets_as_long_as_the_horizon():
     with pytest.raises(ValueError, match="argument `restarts`"):
         recipes.fit_dynamics(_frozen_decoder(ZERO), kinematics(n=4, t_x=20, t_y=3), TINY,
                              restarts=0)
+
+
+def test_only_the_oscillator_uses_residual_decoders():
+    assert recipes.sho_recipe().residual is True
+    assert recipes.kinematics_recipe().residual is False
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import sympy
 import tensorflow as tf
 
 from deepsymreg import regularizers as regularizers_lib
@@ -25,6 +26,9 @@ class EqlCell(keras.layers.Layer):
             ``primitives``, ``regularizer``, ``seed`` ...). A regularizer given by name is
             created once and shared, so one lambda governs the whole cell; with a
             ``seed``, state variable ``i``'s network uses ``seed + i``.
+        residual: predict the change of the state, ``s_{t+1, i} = s_{t, i} +
+            EQL_i([s_t, x_t])`` (the form of an explicit integrator), instead of the
+            next state itself. :meth:`to_sympy` includes the ``s_{t, i} +``.
 
     Call arguments:
         inputs: ``(batch, n_inputs)`` the step's input.
@@ -41,8 +45,9 @@ class EqlCell(keras.layers.Layer):
     TensorShape([4, 7, 2])
     """
 
-    def __init__(self, n_state, eql=None, **kwargs):
+    def __init__(self, n_state, eql=None, residual=False, **kwargs):
         super().__init__(**kwargs)
+        self.residual = bool(residual)
         eql = dict(eql or {})
         if "n_outputs" in eql or "trials" in eql:
             raise ValueError(
@@ -89,6 +94,8 @@ class EqlCell(keras.layers.Layer):
         state = states[0] if isinstance(states, (list, tuple)) else states
         full = tf.concat([state, inputs], axis=-1)
         new = tf.concat([model(full, training=training) for model in self.eqls], axis=-1)
+        if self.residual:
+            new = state + new
         return new, [new]
 
     def to_sympy(self, state_names=None, input_names=None, threshold=0.01):
@@ -100,14 +107,18 @@ class EqlCell(keras.layers.Layer):
         state_names = list(state_names or [f"u{i}" for i in range(self.n_state)])
         input_names = list(input_names or [f"z{i}" for i in range(n_inputs)])
         names = state_names + input_names
-        return [model.to_sympy(names, threshold=threshold) for model in self.eqls]
+        exprs = [model.to_sympy(names, threshold=threshold) for model in self.eqls]
+        if self.residual:
+            exprs = [sympy.Symbol(name) + e for name, e in zip(state_names, exprs)]
+        return exprs
 
     def get_config(self):
         eql = dict(self.eql_kwargs)
         reg = self.eqls[0].regularizer
         eql["regularizer"] = keras.regularizers.serialize(reg) if reg is not None else None
         eql.pop("reg_lambda", None)
-        return {**super().get_config(), "n_state": self.n_state, "eql": eql}
+        return {**super().get_config(), "n_state": self.n_state, "eql": eql,
+                "residual": self.residual}
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")

@@ -20,6 +20,7 @@ class MlpCell(keras.layers.Layer):
     Args:
         n_state: number of state variables.
         widths: widths of the ReLU hidden layers.
+        residual: predict the change of the state, ``s_{t+1} = s_t + MLP([s_t, x_t])``.
 
     Call arguments:
         inputs: ``(batch, n_inputs)``; states: ``[(batch, n_state)]``.
@@ -27,8 +28,9 @@ class MlpCell(keras.layers.Layer):
     Output shape: ``(batch, n_state)``, the next state (also the new cell state).
     """
 
-    def __init__(self, n_state, widths=(50, 50), **kwargs):
+    def __init__(self, n_state, widths=(50, 50), residual=False, **kwargs):
         super().__init__(**kwargs)
+        self.residual = bool(residual)
         self.n_state = check_int("n_state", n_state)
         self.widths = [check_int("widths", w) for w in widths]
         self.hidden = [
@@ -52,7 +54,10 @@ class MlpCell(keras.layers.Layer):
         for layer in self.hidden:
             h = layer(h)
         new = self.out(h)
+        if self.residual:
+            new = state + new
         return new, [new]
 
     def get_config(self):
-        return {**super().get_config(), "n_state": self.n_state, "widths": self.widths}
+        return {**super().get_config(), "n_state": self.n_state, "widths": self.widths,
+                "residual": self.residual}

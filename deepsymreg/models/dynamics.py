@@ -39,31 +39,51 @@ class DynamicsModel(keras.Model):
             state and ``z`` (as the authors' code does): every first-layer unit of the
             EQL networks then has a bias (see docs/results.md for what it did in
             oscillator probes).
+        residual: the decoder predicts the change of the state, ``s_{t+1} = s_t +
+            cell(s_t, z)`` (see :class:`EqlCell`); the equations still read as the
+            update rule ``s_{t+1} = ...``.
 
     Call arguments:
         inputs: a pair ``(series, y0)``: ``(batch, T_x, features)`` and
             ``(batch, n_state)``.
 
-    Output shape: ``(batch, horizon, n_state)``, states ``1..horizon``.
+    Output shape: ``(batch, horizon, n_state)``, states ``1..horizon``. Only the first
+    :attr:`rollout_steps` of them are predicted; the rest are zeros (see below).
+
+    Attributes:
+        rollout_steps: non-trainable int variable (starts at ``horizon``): how many of
+            the ``horizon`` steps :meth:`call` predicts. A horizon curriculum sets it
+            together with the loss's horizon (``HorizonCurriculum(model.rollout_steps,
+            ...)``). The decoder is not run past it, and that matters: an update rule
+            fitted on one step can overflow to inf when iterated 25 times, and a loss
+            that only *masks* those steps still gets ``inf * 0 = NaN`` in its value and
+            its gradient (in our oscillator probes this caused nearly every "NaN
+            restart"). :meth:`propagate` always predicts every step it is asked for.
     """
 
     def __init__(self, n_state=2, horizon=1, decoder="eql", eql=None, relu_widths=(50, 50),
-                 latent_dim=1, constant_input=False, **kwargs):
+                 latent_dim=1, constant_input=False, residual=False, **kwargs):
         super().__init__(**kwargs)
         check_choice("decoder", decoder, DECODERS)
         self.n_state = check_int("n_state", n_state)
         self.horizon = check_int("horizon", horizon)
         self.latent_dim = check_int("latent_dim", latent_dim)
         self.constant_input = bool(constant_input)
+        self.residual = bool(residual)
         self.decoder_kind = decoder
         self.eql_kwargs = dict(eql or {})
         self.relu_widths = [check_int("relu_widths", w) for w in relu_widths]
         self.encoder = DynamicsEncoder(self.latent_dim, name="encoder")
+        self.rollout_steps = keras.Variable(
+            self.horizon, trainable=False, dtype="int32", name="rollout_steps"
+        )
         if decoder == "eql":
-            self.cell = eql_cell_lib.EqlCell(self.n_state, eql=self.eql_kwargs, name="eql_cell")
+            self.cell = eql_cell_lib.EqlCell(self.n_state, eql=self.eql_kwargs,
+                                             residual=self.residual, name="eql_cell")
             self.decoder = eql_cell_lib.EqlRNN(self.cell, return_sequences=True, name="decoder")
         else:
-            self.cell = MlpCell(self.n_state, self.relu_widths, name="relu_cell")
+            self.cell = MlpCell(self.n_state, self.relu_widths, residual=self.residual,
+                                name="relu_cell")
             self.decoder = keras.layers.RNN(self.cell, return_sequences=True, name="decoder")
 
     def build(self, input_shape):
@@ -77,18 +97,46 @@ class DynamicsModel(keras.Model):
         """The latent ``z`` of each series: ``(batch, latent_dim)``."""
         return self.encoder(series, training=training)
 
+    def _step_input(self, z):
+        return tf.concat([z, tf.ones_like(z[:, :1])], -1) if self.constant_input else z
+
     def propagate(self, series, y0, steps, training=False):
         """Predicted states ``1..steps`` from ``y0``: ``(batch, steps, n_state)``."""
         steps = check_int("steps", steps)
         z = self.encode(series, training=training)
-        step_input = tf.concat([z, tf.ones_like(z[:, :1])], -1) if self.constant_input else z
-        inputs = tf.repeat(step_input[:, None, :], steps, axis=1)
+        inputs = tf.repeat(self._step_input(z)[:, None, :], steps, axis=1)
         y0 = tf.cast(y0, z.dtype)
         return self.decoder(inputs, initial_state=[y0], training=training)
 
+    def _unroll(self, step_input, y0, steps, active, training=None):
+        """States ``1..steps`` from ``y0``; the cell runs for the first ``active`` steps
+        only (a ``tf.cond`` per step, so nothing past them is computed, forward or
+        backward) and later steps are zeros. Static shapes, so it compiles with XLA."""
+        y0 = tf.cast(y0, step_input.dtype)
+        out = tf.TensorArray(step_input.dtype, size=steps, element_shape=y0.shape)
+
+        def body(t, state, out):
+            new = tf.cond(
+                t < active,
+                lambda: self.cell(step_input, [state], training=training)[0],
+                lambda: tf.zeros_like(state),
+            )
+            return t + 1, new, out.write(t, new)
+
+        _, _, out = tf.while_loop(
+            lambda t, *_: t < steps, body, (tf.constant(0), y0, out), maximum_iterations=steps
+        )
+        return tf.transpose(out.stack(), [1, 0, 2])
+
     def call(self, inputs, training=None):
         series, y0 = inputs
-        return self.propagate(series, y0, self.horizon, training=training)
+        z = self.encode(series, training=training)
+        active = tf.minimum(tf.cast(self.rollout_steps, tf.int32), self.horizon)
+        out = self._unroll(self._step_input(z), y0, self.horizon, active, training=training)
+        if self.decoder_kind == "eql":
+            # What EqlRNN does for propagate(): the penalty once per sequence.
+            self.add_loss(self.cell.penalty())
+        return out
 
     def to_sympy(self, state_names=("u", "v"), latent_names=None, threshold=0.01):
         """The learned update rule, one SymPy expression per state variable (EQL only)."""
@@ -117,4 +165,5 @@ class DynamicsModel(keras.Model):
             "relu_widths": self.relu_widths,
             "latent_dim": self.latent_dim,
             "constant_input": self.constant_input,
+            "residual": self.residual,
         }

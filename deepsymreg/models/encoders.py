@@ -65,12 +65,23 @@ class DynamicsEncoder(keras.Model):
     Two conv1d layers (16 filters, length 5, relu) -> dense 16 relu -> dense
     ``latent_dim`` -> batch norm scaled to standard deviation 0.5.
 
+    Args:
+        latent_dim: size of ``z``.
+        filters, kernel_size: of both conv1d layers.
+        trainable_scale: give the batch norm a trainable scale (gamma). Off by
+            default, so ``z`` keeps the standard deviation 0.5 the paper gives it (over
+            a training batch). With a trainable scale the optimizer can switch the
+            latent off before it has learned anything: in our oscillator probes the
+            scale shrank within 250 steps (inference ``z`` spread 0.05-0.2) while the
+            decoder could not yet use ``z``, and the latent never recovered.
+
     Input shape: ``(batch, T_x, features)``. Output: ``(batch, latent_dim)``.
     """
 
-    def __init__(self, latent_dim=1, filters=16, kernel_size=5, **kwargs):
+    def __init__(self, latent_dim=1, filters=16, kernel_size=5, trainable_scale=False, **kwargs):
         super().__init__(**kwargs)
         self.latent_dim = check_int("latent_dim", latent_dim)
+        self.trainable_scale = bool(trainable_scale)
         self.filters = check_int("filters", filters)
         self.kernel_size = check_int("kernel_size", kernel_size)
         self.body = [
@@ -79,7 +90,7 @@ class DynamicsEncoder(keras.Model):
             keras.layers.Flatten(),
             keras.layers.Dense(16, activation="relu"),
             keras.layers.Dense(self.latent_dim),
-            keras.layers.BatchNormalization(),
+            keras.layers.BatchNormalization(scale=self.trainable_scale),
         ]
 
     def build(self, input_shape):
@@ -97,6 +108,7 @@ class DynamicsEncoder(keras.Model):
             "latent_dim": self.latent_dim,
             "filters": self.filters,
             "kernel_size": self.kernel_size,
+            "trainable_scale": self.trainable_scale,
         }
 
 

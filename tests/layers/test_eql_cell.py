@@ -80,3 +80,17 @@ def test_penalty_is_added_once_and_training_works(rng):
 def test_eql_rnn_needs_an_eql_cell():
     with pytest.raises(ValueError, match="cell"):
         EqlRNN(keras.layers.SimpleRNNCell(2))
+
+
+def test_residual_cell_predicts_the_change(rng):
+    plain, res = EqlCell(2, eql=EQL_ARGS), EqlCell(2, eql=EQL_ARGS, residual=True)
+    x = rng.normal(size=(10, 3)).astype("float32")
+    a, _ = plain(x[:, 2:], [x[:, :2]])
+    b, _ = res(x[:, 2:], [x[:, :2]])
+    np.testing.assert_allclose(b.numpy(), x[:, :2] + a.numpy(), rtol=1e-5, atol=1e-6)
+    u, v, z = sympy.symbols("u v z")
+    rules = res.to_sympy(["u", "v"], ["z"], threshold=0.0)
+    for i, rule in enumerate(rules):
+        f = symbolic.to_numpy_function(rule, [u, v, z])
+        np.testing.assert_allclose(f(x), b.numpy()[:, i], rtol=1e-4, atol=1e-5)
+    assert EqlCell.from_config(res.get_config()).residual

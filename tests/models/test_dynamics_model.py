@@ -200,3 +200,85 @@ def test_constant_input_feeds_a_one_and_drops_it_from_the_equations(data, tmp_pa
     loaded = keras.models.load_model(path)
     assert loaded.constant_input is True
     np.testing.assert_allclose(loaded((data.x, data.y0)).numpy(), out, rtol=1e-5, atol=1e-6)
+
+
+# -- roll-out length, residual decoders, the latent's scale ---------------------------
+
+
+def test_rollout_steps_stops_the_decoder(data):
+    model = _model("eql", horizon=5)
+    full = model((data.x, data.y0)).numpy()
+    assert int(model.rollout_steps.numpy()) == 5  # starts at the horizon
+    model.rollout_steps.assign(2)
+    out = model((data.x, data.y0)).numpy()
+    assert out.shape == (16, 5, 2)
+    np.testing.assert_allclose(out[:, :2], full[:, :2], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(out[:, 2:], 0.0)
+    # propagate() is not limited by it.
+    np.testing.assert_allclose(model.propagate(data.x, data.y0, 5).numpy(), full,
+                               rtol=1e-5, atol=1e-6)
+
+
+def _exploding_model():
+    """u' = 3 (u + v + z)^2 ...: finite for a step or two, inf long before 25 steps."""
+    model = DynamicsModel(horizon=25, eql={"depth": 1, "primitives": ["square"], "seed": 0})
+    model.build(((None, 20, 2), (None, 2)))
+    for net in model.cell.eqls:
+        for layer in net.eql_layers:
+            layer.linear.kernel.assign(np.full(layer.linear.kernel.shape, 3.0, "float32"))
+    return model
+
+
+@pytest.mark.parametrize("rollout, finite", [(2, True), (25, False)])
+def test_no_nan_from_steps_past_the_rollout(data, rollout, finite):
+    """A loss that only counts the first steps must not see the overflow of later ones
+    (inf * 0 = NaN): the decoder is not run past rollout_steps."""
+    model = _exploding_model()
+    model.rollout_steps.assign(rollout)
+    loss_fn = dsr.HorizonMSE(2)
+    y = np.zeros((16, 25, 2), "float32")
+    y0 = np.full((16, 2), 0.1, "float32")
+
+    @tf.function(jit_compile=True)
+    def loss_and_grads(x, y0, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model((x, y0), training=True))
+        return loss, tape.gradient(loss, model.trainable_variables)
+
+    loss, grads = loss_and_grads(data.x, y0, y)
+    values = [loss.numpy()] + [g.numpy() for g in grads if g is not None]
+    assert all(np.all(np.isfinite(v)) for v in values) == finite
+
+
+def test_residual_decoder_adds_the_state(data):
+    plain, res = _model("eql"), _model("eql", residual=True)
+    for m in (plain, res):
+        m((data.x, data.y0))
+    res.set_weights(plain.get_weights())  # same encoder and cell weights
+    step = [m.propagate(data.x, data.y0, 1).numpy()[:, 0] for m in (plain, res)]
+    z = plain.encode(data.x).numpy()
+    np.testing.assert_allclose(step[1], data.y0 + step[0], rtol=1e-5, atol=1e-6)
+    # The equations are the update rule, state included.
+    u, v, zs = sympy.symbols("u v z")
+    for i, rule in enumerate(res.to_sympy(("u", "v"), threshold=0.0)):
+        f = sympy.lambdify((u, v, zs), rule, "numpy")
+        got = np.broadcast_to(f(data.y0[:, 0], data.y0[:, 1], z[:, 0]), (16,))
+        np.testing.assert_allclose(got, step[1][:, i], rtol=1e-3, atol=1e-4)
+    relu = [_model("relu", residual=r) for r in (False, True)]
+    for m in relu:
+        m((data.x, data.y0))
+    relu[1].set_weights(relu[0].get_weights())
+    first = [m.propagate(data.x, data.y0, 1).numpy()[:, 0] for m in relu]
+    np.testing.assert_allclose(first[1], data.y0 + first[0], rtol=1e-5, atol=1e-6)
+    assert DynamicsModel.from_config(res.get_config()).residual
+
+
+def test_latent_keeps_standard_deviation_half_in_training(data):
+    model = _model("eql")
+    z = model.encode(data.x, training=True).numpy()[:, 0]
+    assert np.std(z) == pytest.approx(0.5, rel=0.02)
+    bn = model.encoder.body[-1]
+    assert bn.gamma is None and not model.encoder.trainable_scale
+    scaled = dsr.models.encoders.DynamicsEncoder(trainable_scale=True)
+    scaled.build((None, 20, 2))
+    assert scaled.body[-1].gamma is not None
