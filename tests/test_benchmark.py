@@ -45,3 +45,13 @@ def test_model_settings_rejects_unknown_methods():
 def test_run_benchmark_checks_arguments_before_training(kwargs, argument):
     with pytest.raises(ValueError, match=f"argument `{argument}`"):
         benchmark.run_benchmark("x", "x", **kwargs)
+
+
+def test_l0_settings_train_on_raw_targets_with_wide_first_layer():
+    settings, phases = benchmark.model_settings("l0")
+    assert settings["regularizer"] == "l0" and settings["standardize"] is False
+    assert settings["init_stddev"] == benchmark.L0_INIT_STDDEV
+    # The penalty phase ends by fixing the gates; the last phase fine-tunes without penalty.
+    assert phases[1].threshold is not None and phases[-1].reg_lambda == 0.0
+    l05, _ = benchmark.model_settings("l05")
+    assert "standardize" not in l05  # fit_restarts' default (standardized) for L0.5
