@@ -96,7 +96,7 @@ def model_settings(regularization):
         # in the authors' L0 code), 9/10 with (1.0, 0.5, 0.5); see docs/results.md.
         # Raw targets, as in the authors' code: standardizing multiplies the data term
         # by 1/var(y) (about 30 for exp(-x**2) on [-1, 1]), which weakens the L0
-        # penalty next to it; exp(-x**2) went from 0/20 to 14/20 restarts without it
+        # penalty next to it; exp(-x**2) went from 0/20 to 14-15/20 restarts without it
         # (docs/results.md).
         settings = {"regularizer": "l0", "init_stddev": L0_INIT_STDDEV, "standardize": False}
         return settings, l0_schedule()
