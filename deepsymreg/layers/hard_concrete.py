@@ -136,14 +136,21 @@ class HardConcreteDense(StackedLinear):
         s = tf.sigmoid(self.log_alpha)
         return tf.clip_by_value(s * (self.zeta - self.gamma) + self.gamma, 0.0, 1.0)
 
+    def _gates(self, training):
+        """Sampled (training) or deterministic gates, or the fixed ones once fixed.
+
+        Chosen with ``tf.where`` on a variable, so a compiled training step sees
+        :meth:`threshold` take effect without retracing.
+        """
+        live = self.sample_gates() if training else self._gates_from_log_alpha()
+        return tf.where(self.gates_fixed > 0, tf.convert_to_tensor(self.mask), live)
+
     def deterministic_gates(self):
         """``clip(sigmoid(log_alpha) (zeta - gamma) + gamma, 0, 1)``, or the fixed gates.
 
         Shape: the kernel's (shared gates are broadcast over the stack axis).
         """
-        return tf.where(
-            self.gates_fixed > 0, tf.convert_to_tensor(self.mask), self._gates_from_log_alpha()
-        )
+        return self._gates(training=False)
 
     def sample_gates(self):
         """One hard-concrete draw of every gate (fresh uniforms from the seed generator)."""
@@ -175,25 +182,14 @@ class HardConcreteDense(StackedLinear):
             value = super().penalty()
         return value * (1.0 - self.gates_fixed)
 
-    def _live_kernel(self, training):
-        """``W~ * z``: sampled gates when training, deterministic otherwise, fixed once fixed.
-
-        Both branches are computed and chosen with ``tf.where`` on a variable, so a
-        compiled training step sees ``threshold`` take effect without retracing.
-        """
-        if not training:
-            return self.kernel * self.deterministic_gates()
-        gates = tf.where(self.gates_fixed > 0, tf.convert_to_tensor(self.mask), self.sample_gates())
-        return self.kernel * gates
-
     @property
     def effective_kernel(self):
         """``W~ * z`` with the deterministic gates (what inference and extraction use)."""
-        return self._live_kernel(training=False)
+        return self.kernel * self.deterministic_gates()
 
     # -- maths -------------------------------------------------------------------
     def call(self, inputs, training=None):
-        w = self._live_kernel(training=bool(training))
+        w = self.kernel * self._gates(training=bool(training))
         self.add_penalty()
         return self.apply_kernel(inputs, w)
 
@@ -204,11 +200,7 @@ class HardConcreteDense(StackedLinear):
         After this the layer no longer samples gates or adds a penalty; only the
         weights behind open gates keep training. Returns the number of open gates.
         """
-        alpha = float(alpha)
-        if not alpha >= 0:
-            raise ValueError(
-                f"Invalid value for argument `alpha`: expected alpha >= 0. Received: {alpha}"
-            )
+        alpha = self.check_alpha(alpha)
         gates = self.deterministic_gates()
         keep = tf.cast(tf.abs(self.kernel * gates) >= alpha, gates.dtype)
         self.mask.assign(gates * keep)

@@ -85,6 +85,16 @@ class StackedLinear(keras.layers.Layer):
         if self.kernel_regularizer is not None and not self.defer_penalty:
             self.add_loss(self.penalty())
 
+    @staticmethod
+    def check_alpha(alpha):
+        """``alpha`` as a float, or a ValueError if it is not a number >= 0 (``threshold``)."""
+        alpha = float(alpha)
+        if not alpha >= 0:
+            raise ValueError(
+                f"Invalid value for argument `alpha`: expected alpha >= 0. Received: {alpha}"
+            )
+        return alpha
+
     def reset_bias_entry(self, index=None):
         if self.bias is not None:
             stacking.assign_entries(self.bias, tf.zeros_like(self.bias), index)

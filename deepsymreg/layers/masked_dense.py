@@ -55,11 +55,7 @@ class MaskedDense(StackedLinear):
     # -- editing -----------------------------------------------------------------
     def threshold(self, alpha):
         """Zero and freeze every weight with ``|W * M| < alpha``; return the count kept."""
-        alpha = float(alpha)
-        if not alpha >= 0:
-            raise ValueError(
-                f"Invalid value for argument `alpha`: expected alpha >= 0. Received: {alpha}"
-            )
+        alpha = self.check_alpha(alpha)
         w = self.effective_kernel
         keep = tf.cast(tf.abs(w) >= alpha, self.mask.dtype)
         self.mask.assign(self.mask * keep)
