@@ -246,7 +246,7 @@ def _pair_scores(model, images, labels, n, seed, keep=None):
 
 
 def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=None, figure=None,
-                   fraction=None, n_eval=5000, log=print):
+                   fraction=None, n_eval=5000, steps=None, log=print):
     """MNIST arithmetic (Kim et al. 2020, §IV-A): the sum of two digit images.
 
     Trains a :class:`DigitArithmetic` with an EQL head on all pairs (Table I: latent
@@ -260,11 +260,13 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         figure: path of the PNG to save (latent vs. digit, predicted vs. true sums).
         fraction: override the fraction of the paper's steps.
         n_eval: pairs drawn for each score.
+        steps: override the two phase lengths ``(sparsity, fine-tuning)``.
     """
 
     check_choice("baseline", baseline, ("relu", None))
-    # Quick: most of a short budget goes to the sparsity phase, where the equation forms.
-    steps = (1500, 300) if quick else (10000, 10000)
+    if steps is None:
+        # Quick: most of a short budget goes to the sparsity phase, where the equation forms.
+        steps = (1500, 300) if quick else (10000, 10000)
     recipe = arithmetic_recipe(1.0 if fraction is None else fraction, steps)
     digits = load_digits(source, path=path, seed=seed)
     log(f"[arithmetic] digits: {digits.source}")

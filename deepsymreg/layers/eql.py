@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 import numpy as np
 import sympy
@@ -20,7 +22,11 @@ def register_linear_kind(name, registered_name):
 
 
 def make_linear(linear, units, **defaults):
-    """Build the linear sublayer of an EQL layer (see ``EqlLayer``'s ``linear``)."""
+    """Build the linear sublayer of an EQL layer (see ``EqlLayer``'s ``linear``).
+
+    For a kind given by name, ``defaults`` that are not None become its arguments; a
+    ``seed`` goes only to kinds that take one (kinds without randomness ignore it).
+    """
     if linear is None:
         linear = "dense"
     if isinstance(linear, str):
@@ -31,7 +37,10 @@ def make_linear(linear, units, **defaults):
                 f"Received: linear={linear!r}"
             )
         cls = keras.saving.get_registered_object(LINEAR_KINDS[linear])
-        return cls(units=units, **{k: v for k, v in defaults.items() if v is not None})
+        kwargs = {k: v for k, v in defaults.items() if v is not None}
+        if "seed" in kwargs and "seed" not in inspect.signature(cls.__init__).parameters:
+            del kwargs["seed"]
+        return cls(units=units, **kwargs)
     if isinstance(linear, dict):
         config = dict(linear)
         inner = dict(config.get("config", {}))
@@ -76,6 +85,9 @@ class EqlLayer(keras.layers.Layer):
         n_stack: size of a leading weight axis (restarts or stacked steps) or None.
         use_bias, kernel_initializer, kernel_regularizer: passed to the linear layer
             when it is given by name.
+        seed: seed of the linear layer's randomness (the gate noise of
+            ``"hard_concrete"``), when it is given by name; kinds without randomness
+            ignore it.
 
     Call arguments:
         inputs: tensor ``(batch, in)`` (or ``(n_stack, batch, in)``).
@@ -111,9 +123,11 @@ class EqlLayer(keras.layers.Layer):
         use_bias=False,
         kernel_initializer=None,
         kernel_regularizer=None,
+        seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.seed = seed
         self.primitives = list(primitives) if not isinstance(primitives, str) else primitives
         self._groups = primitives_lib.group(self.primitives)
         self.n_pre_activations = sum(p.arity * c for p, c in self._groups)
@@ -131,6 +145,7 @@ class EqlLayer(keras.layers.Layer):
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             kernel_regularizer=kernel_regularizer,
+            seed=seed,
             name="linear",
         )
         self.n_stack = self.linear.n_stack
@@ -228,5 +243,6 @@ class EqlLayer(keras.layers.Layer):
             **super().get_config(),
             "primitives": list(self.primitives),
             "skip": self.skip,
+            "seed": self.seed,
             "linear": keras.saving.serialize_keras_object(self.linear),
         }

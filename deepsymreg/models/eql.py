@@ -50,7 +50,9 @@ class EQL(keras.Model):
             weight matrices.
         trials: ``None`` or the number K of restarts trained together.
         steps_per_call: optimizer steps per batch in ``fit`` (default 1).
-        seed: seed of the initial weights (restart k uses ``seed + k``).
+        seed: seed of the initial weights (restart k uses ``seed + k``) and of the
+            hard-concrete gate noise (one noise stream per layer, shared by the
+            restarts), so that seeded L0 runs repeat exactly.
 
     Call arguments:
         inputs: ``(batch, n_inputs)``.
@@ -121,6 +123,7 @@ class EQL(keras.Model):
                     n_stack=self.trials,
                     kernel_initializer=self._initializer(i, n_layers),
                     kernel_regularizer=self.regularizer,
+                    seed=self._noise_seed(i),
                     name=f"eql_{i}",
                 )
             )
@@ -141,6 +144,10 @@ class EQL(keras.Model):
         self.trial_loss = tf.Variable(
             tf.zeros([self.trials or 1]), trainable=False, name="trial_loss"
         )
+
+    def _noise_seed(self, index):
+        """Seed of layer ``index``'s gate noise, apart from its weight seeds."""
+        return None if self.seed is None else int(self.seed) * 1000 + 500 + index
 
     def _initializer(self, index, n_layers, seed=None):
         if index == 0:

@@ -103,3 +103,29 @@ def test_a_phase_threshold_fixes_the_gates_for_fine_tuning(rng):
     np.testing.assert_allclose(
         f(x), model.predict(x, verbose=0)[0, :, 0], rtol=1e-4, atol=1e-4
     )
+
+
+def _short_l0_fit(seed, x, y):
+    model = dsr.EQL(depth=1, primitives=["identity", "square", "product10"],
+                    regularizer=dsr.ExpectedL0(0.01), seed=seed, trials=2, steps_per_call=20)
+    model.compile(optimizer=dsr.optimizers.RMSprop(1e-2), jit_compile=True)
+    model.fit(x, y, batch_size=len(x), epochs=3, verbose=0, shuffle=False)
+    return model.get_weights()
+
+
+def test_seeded_l0_fits_repeat_exactly_and_the_seed_matters(rng):
+    x = rng.uniform(-1, 1, (64, 2)).astype("float32")
+    y = x[:, :1] * x[:, 1:]
+    first, again, other = _short_l0_fit(3, x, y), _short_l0_fit(3, x, y), _short_l0_fit(4, x, y)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def test_the_gate_noise_seed_reaches_the_gates_and_differs_per_layer():
+    model = dsr.EQL(depth=2, regularizer="l0", seed=7)
+    seeds = [layer.linear.seed for layer in model.hidden]
+    assert None not in seeds and len(set(seeds)) == len(seeds)
+    assert dsr.EQL(depth=2, regularizer="l0").hidden[0].linear.seed is None
+    # Dense kinds have no randomness: a seed is accepted and ignored.
+    assert not hasattr(dsr.EqlLayer(["identity"], seed=1).linear, "seed")
