@@ -310,7 +310,7 @@ class NaNRecovery(keras.callbacks.Callback):
         self._start = None
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self._start is None and not getattr(self.model, "trials", None):
+        if self._start is None and self.model.built and not getattr(self.model, "trials", None):
             # The weights the model starts from (taken once it is built): a restart
             # returns every layer (encoders, batch-norm statistics, masks) here.
             weights = self.model.get_weights()
@@ -339,7 +339,9 @@ class NaNRecovery(keras.callbacks.Callback):
                 finite = finite and bool(np.all(np.isfinite(self.model.trial_loss.numpy())))
             if finite:
                 return
-            if self._start is not None:
+            if self._start is not None and len(self._start) == len(self.model.weights):
+                # (A layer built lazily after the first batch has no start value: then
+                # only the EQL weights are re-drawn.)
                 self.model.set_weights(self._start)
             for m in models:
                 m.initialize_trials(self._new_seeds(1))

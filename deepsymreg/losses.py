@@ -18,6 +18,9 @@ class HorizonMSE(keras.losses.Loss):
     (:class:`~deepsymreg.callbacks.HorizonCurriculum`) can grow the prediction horizon
     ``T_y`` during ``fit`` without retracing the compiled step.
 
+    Steps past the horizon are dropped, not multiplied by zero: a non-finite
+    prediction there (a roll-out that has blown up) leaves the loss finite.
+
     Args:
         horizon: initial number of steps that count (positive int).
     """
@@ -34,9 +37,13 @@ class HorizonMSE(keras.losses.Loss):
     def call(self, y_true, y_pred):
         y_true = tf.cast(y_true, y_pred.dtype)
         steps = tf.shape(y_pred)[1]
-        mask = tf.cast(tf.range(steps) < tf.cast(self.horizon, tf.int32), y_pred.dtype)
-        squared = tf.reduce_mean(tf.square(y_pred - y_true), axis=-1)  # (batch, T)
-        return tf.reduce_sum(squared * mask, axis=1) / tf.maximum(tf.reduce_sum(mask), 1.0)
+        counted = tf.range(steps) < tf.cast(self.horizon, tf.int32)  # (T,)
+        # Select rather than multiply by a 0/1 mask: inf * 0 is NaN.
+        counted_at = tf.reshape(counted, [1, -1] + [1] * (y_pred.shape.rank - 2))
+        error = tf.where(counted_at, y_pred - y_true, tf.zeros_like(y_pred))
+        squared = tf.reduce_mean(tf.square(error), axis=-1)  # (batch, T)
+        n = tf.maximum(tf.reduce_sum(tf.cast(counted, y_pred.dtype)), 1.0)
+        return tf.reduce_sum(squared, axis=1) / n
 
     def get_config(self):
         return {**super().get_config(), "horizon": int(self.horizon.numpy())}

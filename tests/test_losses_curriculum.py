@@ -19,6 +19,21 @@ def test_only_steps_within_the_horizon_count():
     np.testing.assert_allclose(float(loss(y_true, y_pred)), 100.0 * 2 / 4)
 
 
+def test_blown_up_steps_past_the_horizon_leave_the_loss_finite():
+    y_true = np.ones((2, 4, 1), "float32")
+    y_pred = tf.Variable(np.ones((2, 4, 1), "float32") * 3.0)
+    y_pred[:, 3].assign(tf.fill((2, 1), np.inf))
+    y_pred[:, 2].assign(tf.fill((2, 1), np.nan))
+    loss = HorizonMSE(horizon=2)
+    with tf.GradientTape() as tape:
+        value = loss(y_true, y_pred)
+    np.testing.assert_allclose(float(value), 4.0)  # (3 - 1)^2 on the two counted steps
+    grad = tape.gradient(value, y_pred).numpy()
+    assert np.all(np.isfinite(grad)) and np.all(grad[:, 2:] == 0.0)
+    loss.horizon.assign(3)
+    assert np.isnan(float(loss(y_true, y_pred)))  # a counted NaN is not hidden
+
+
 def test_curriculum_grows_the_horizon_during_fit():
     loss = HorizonMSE(horizon=1)
     model = keras.Sequential([keras.Input((4, 1)), keras.layers.Dense(1)])
