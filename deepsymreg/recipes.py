@@ -136,7 +136,7 @@ def _penalty_ramp(steps, reg_lambda, pieces, threshold, learning_rate):
     return tuple(phases)
 
 
-def arithmetic_recipe(fraction=1.0, steps=(10000, 10000), ramp_pieces=10):
+def arithmetic_recipe(fraction=1.0, steps=(10000, 10000), ramp_pieces=10, batch_size=100):
     """MNIST arithmetic (appendix C-A): 10000 steps lr 1e-2, penalty up to lambda
     0.05; freeze |w| < 0.01; 10000 steps lr 1e-3, lambda 0; batches of 100 fresh pairs
     (the batch size of the authors' code). EQL: the paper's default primitives, depth 2.
@@ -149,17 +149,18 @@ def arithmetic_recipe(fraction=1.0, steps=(10000, 10000), ramp_pieces=10):
     second phase runs at lr 1e-3 (the text says 1e-4).
 
     ``steps`` sets the two phase lengths (before ``fraction``); ``ramp_pieces=1``
-    gives a constant lambda of 0.05.
+    gives a constant lambda of 0.05; ``batch_size`` is the number of pairs per step.
     """
     s = lambda n: _scaled(n, fraction)  # noqa: E731
     ramp_pieces = check_int("ramp_pieces", ramp_pieces)
+    batch_size = check_int("batch_size", batch_size)
     if ramp_pieces == 1:
         first = (Phase(s(steps[0]), 1e-2, 0.05, threshold=0.01),)
     else:
         first = _penalty_ramp(s(steps[0]), 0.05, ramp_pieces, 0.01, 1e-2)
     return Recipe(
         phases=(*first, Phase(s(steps[1]), 1e-3, 0.0)),
-        batch_size=100,
+        batch_size=batch_size,
         eql={"depth": 2, "primitives": list(primitives.DEFAULT),
              "init_stddev": (0.1, 0.1, 0.5)},
         relu_widths=(50, 50),

@@ -66,6 +66,12 @@ def test_arithmetic_recipe_ramp_fits_short_schedules():
         recipes.arithmetic_recipe(ramp_pieces=0)
 
 
+def test_arithmetic_recipe_batch_size():
+    assert recipes.arithmetic_recipe(batch_size=64).batch_size == 64
+    with pytest.raises(ValueError, match="batch_size"):
+        recipes.arithmetic_recipe(batch_size=0)
+
+
 @pytest.mark.parametrize("make", [recipes.kinematics_recipe, recipes.sho_recipe,
                                   recipes.arithmetic_recipe])
 def test_fraction_scales_every_phase_and_curriculum_step(make):
