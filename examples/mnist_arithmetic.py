@@ -12,7 +12,7 @@ download with ``--source mnist``); otherwise scikit-learn's bundled 8x8 digits
 upscaled to 28x28, which every output states.
 
     python examples/mnist_arithmetic.py              # the paper's 2 x 10000 steps, 3 trainings
-    python examples/mnist_arithmetic.py --quick      # a tenth of the steps
+    python examples/mnist_arithmetic.py --quick      # 1500 + 300 steps of 64 pairs (~4 min)
     python examples/mnist_arithmetic.py --json mnist.json --figure mnist.png
 """
 
@@ -29,7 +29,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="a tenth of the paper's steps")
+    parser.add_argument("--quick", action="store_true",
+                        help="1500 + 300 steps of 64 pairs per training (about 4 minutes)")
     parser.add_argument("--baseline", choices=["relu", "none"], default="relu",
                         help="also train the ReLU head for Table II (default) or not")
     parser.add_argument("--source", choices=["auto", "mnist", "sklearn"], default="auto",
