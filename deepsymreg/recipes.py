@@ -241,8 +241,8 @@ def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0, log=No
     for k in range(restarts):
         keras.utils.set_random_seed(seed + k)
         model = make_model(seed + k)
-        # Build before fit: NaNRecovery takes the starting weights at the first batch,
-        # and the model already holds a variable (rollout_steps) before it is built.
+        # Build before fit, so NaNRecovery (which waits for a built model) takes the
+        # starting weights before the first step, not after it.
         model((data.x[:1], data.y0[:1]))
         loss = HorizonMSE(recipe.curriculum[0][1])
         history, nan = _fit(

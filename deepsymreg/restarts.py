@@ -66,7 +66,7 @@ def _build_and_train(job, x, y, seeds, scales):
         trials=len(seeds),
         steps_per_call=job["steps_per_call"],
         regularizer=reg,
-        seed=int(seeds[0]),  # seeds the gate noise of L0 runs; weights: next line
+        seed=int(seeds[0]),  # for the gate noise of L0 runs; initialize_trials sets the weights
         **model_kwargs,
     )
     model.build(x.shape)
