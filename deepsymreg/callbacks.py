@@ -14,6 +14,7 @@ import numpy as np
 
 from deepsymreg import regularizers as regularizers_lib
 from deepsymreg.layers import stacking
+from deepsymreg.layers.linear import StackedLinear
 
 __all__ = [
     "Phase",
@@ -58,7 +59,7 @@ def threshold_weights(model, alpha):
     """
     kept = 0
     for layer in _all_layers(model):
-        if hasattr(layer, "threshold") and hasattr(layer, "mask"):
+        if isinstance(layer, StackedLinear):  # every linear kind has a mask and threshold()
             kept += layer.threshold(alpha)
     return kept
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from deepsymreg import concrete
+
 __all__ = ["StrengthRegularizer", "SmoothL05", "Lq", "L1", "ExpectedL0", "get"]
 
 
@@ -171,8 +173,7 @@ class ExpectedL0(StrengthRegularizer):
     """
 
     def penalty(self, log_alpha):
-        shift = (2.0 / 3.0) * tf.math.log(tf.constant(0.1 / 1.1, log_alpha.dtype))
-        return tf.sigmoid(log_alpha - shift)
+        return concrete.open_probability(log_alpha)
 
 
 _ALIASES = {"l05": SmoothL05, "smooth_l05": SmoothL05, "l1": L1, "lq": Lq, "l0": ExpectedL0}

@@ -21,26 +21,43 @@ def register_linear_kind(name, registered_name):
     LINEAR_KINDS[name] = registered_name
 
 
-def make_linear(linear, units, **defaults):
+def linear_kind(name):
+    """The layer class of the linear kind registered as ``name`` (``"dense"`` for None)."""
+    name = "dense" if name is None else name
+    if not isinstance(name, str) or name not in LINEAR_KINDS:
+        raise ValueError(
+            f"Invalid value for argument `linear`: expected one of {sorted(LINEAR_KINDS)}, "
+            f"a layer config dict or a layer. Received: linear={name!r}"
+        )
+    return keras.saving.get_registered_object(LINEAR_KINDS[name])
+
+
+def make_linear(linear, units, options=None, **defaults):
     """Build the linear sublayer of an EQL layer (see ``EqlLayer``'s ``linear``).
 
-    For a kind given by name, ``defaults`` that are not None become its arguments; a
-    ``seed`` goes only to kinds that take one (kinds without randomness ignore it).
+    For a kind given by name, ``defaults`` that are not None and the kind's own
+    ``options`` (e.g. ``{"share_gates": True}``) become its arguments; a ``seed`` goes
+    only to kinds that take one (kinds without randomness ignore it).
     """
-    if linear is None:
-        linear = "dense"
-    if isinstance(linear, str):
-        if linear not in LINEAR_KINDS:
-            raise ValueError(
-                f"Invalid value for argument `linear`: expected one of "
-                f"{sorted(LINEAR_KINDS)}, a layer config dict or a layer. "
-                f"Received: linear={linear!r}"
-            )
-        cls = keras.saving.get_registered_object(LINEAR_KINDS[linear])
+    if linear is None or isinstance(linear, str):
+        cls = linear_kind(linear)
         kwargs = {k: v for k, v in defaults.items() if v is not None}
         if "seed" in kwargs and "seed" not in inspect.signature(cls.__init__).parameters:
             del kwargs["seed"]
-        return cls(units=units, **kwargs)
+        options = dict(options or {})
+        accepted = inspect.signature(cls.__init__).parameters
+        unknown = sorted(k for k in options if k not in accepted or k in ("units", "self"))
+        if unknown:
+            raise ValueError(
+                f"Invalid value for argument `linear_options`: {cls.__name__} takes no "
+                f"argument(s) {unknown}. Received: linear_options={options!r}"
+            )
+        return cls(units=units, **{**kwargs, **options})
+    if options:
+        raise ValueError(
+            "Invalid value for argument `linear_options`: options apply to a kind given by "
+            f"name, not to {type(linear).__name__} {linear!r}. Received: linear_options={options!r}"
+        )
     if isinstance(linear, dict):
         config = dict(linear)
         inner = dict(config.get("config", {}))
@@ -88,9 +105,13 @@ class EqlLayer(keras.layers.Layer):
         seed: seed of the linear layer's randomness (the gate noise of
             ``"hard_concrete"``), when it is given by name; kinds without randomness
             ignore it.
+        linear_options: further arguments of a kind given by name, e.g.
+            ``{"drop_rate": 0.3}`` for ``"hard_concrete"``.
 
     Call arguments:
         inputs: tensor ``(batch, in)`` (or ``(n_stack, batch, in)``).
+        context: passed on to a linear kind that takes one (``takes_context``), e.g.
+            the parameter ``t`` its weights depend on; an error for other kinds.
         training: passed to the linear layer (stochastic gates sample only then).
 
     Input shape:
@@ -124,6 +145,7 @@ class EqlLayer(keras.layers.Layer):
         kernel_initializer=None,
         kernel_regularizer=None,
         seed=None,
+        linear_options=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -146,6 +168,7 @@ class EqlLayer(keras.layers.Layer):
             kernel_initializer=kernel_initializer,
             kernel_regularizer=kernel_regularizer,
             seed=seed,
+            options=linear_options,
             name="linear",
         )
         self.n_stack = self.linear.n_stack
@@ -177,8 +200,16 @@ class EqlLayer(keras.layers.Layer):
             outputs.append(out)
         return tf.concat(outputs, axis=-1)
 
-    def call(self, inputs, training=None):
-        g = self.linear(inputs, training=training)
+    def call(self, inputs, context=None, training=None):
+        if context is None:
+            g = self.linear(inputs, training=training)
+        elif self.linear.takes_context:
+            g = self.linear(inputs, context=context, training=training)
+        else:
+            raise ValueError(
+                f"{type(self.linear).__name__} takes no `context`; only linear kinds with "
+                "takes_context=True do. Received a context."
+            )
         h = self.apply_primitives(g)
         if self.skip:
             h = tf.concat([h, stacking.broadcast_to_stack(inputs, self.n_stack, h)], -1)

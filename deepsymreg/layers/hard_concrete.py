@@ -7,12 +7,10 @@ import math
 import keras
 import tensorflow as tf
 
+from deepsymreg import concrete
 from deepsymreg import regularizers as regularizers_lib
 from deepsymreg.layers import stacking
 from deepsymreg.layers.linear import StackedLinear
-
-# Uniform draws stay this far from 0 and 1: log(u) - log(1 - u) is infinite at the ends.
-_EPSILON = 1e-6
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")
@@ -33,10 +31,11 @@ class HardConcreteDense(StackedLinear):
 
         L0 = sum sigmoid(log_alpha - beta * log(-gamma / zeta)),
 
-    is added as a layer loss, scaled by the strength of ``kernel_regularizer`` when
-    that is an :class:`~deepsymreg.regularizers.ExpectedL0` (a variable callbacks can
-    set during ``fit``). Any other regularizer is applied to the deterministic
-    effective weights instead.
+    scaled by the strength of ``gate_regularizer`` (an
+    :class:`~deepsymreg.regularizers.ExpectedL0`, whose strength is a variable callbacks
+    can set during ``fit``), is the ``"gates"`` part of the layer's penalty; a
+    ``kernel_regularizer`` on the deterministic effective weights ``W~ z`` is its
+    ``"weights"`` part. The layer adds their sum as a loss.
 
     :meth:`threshold` ends the search for a structure: it fixes every gate at its
     deterministic value (0 where ``|W~ z| < alpha``) in the non-trainable ``mask``;
@@ -50,14 +49,19 @@ class HardConcreteDense(StackedLinear):
         n_stack: ``None`` or the size ``K`` of a leading weight axis.
         share_gates: with ``n_stack``, one gate set for all ``K`` weight sets (the
             stacked EQL's group sparsity); otherwise each set has its own gates.
+            Shared gates stay shared: :meth:`threshold` decides each gate once for
+            all sets, and re-drawing one set leaves them alone.
         use_bias: add a bias (not gated).
         kernel_initializer: initializer of ``W~`` (default truncated normal, sd 0.5).
-        kernel_regularizer: an ``ExpectedL0`` (the L0 penalty) or another penalty.
+        kernel_regularizer: a penalty on the effective weights ``W~ z``. An
+            ``ExpectedL0`` given here is taken as ``gate_regularizer`` (so that EQL
+            layers can pass one regularizer to every kind).
         beta, gamma, zeta: hard-concrete temperature and stretch (defaults 2/3, -0.1,
             1.1, from Louizos et al.).
         drop_rate: initial probability that a gate is closed; ``log_alpha`` starts
             near ``log(1 - drop_rate) - log(drop_rate)``.
         seed: seed of the gate noise (and of ``log_alpha``'s small initial jitter).
+        gate_regularizer: an ``ExpectedL0``: the relaxed-L0 penalty on the gates.
 
     Call arguments:
         inputs: ``(batch, in)`` (or ``(n_stack, batch, in)``).
@@ -73,6 +77,11 @@ class HardConcreteDense(StackedLinear):
         deep learning for scientific discovery. IEEE TNNLS, appendix B.
     """
 
+    #: With L0 gates, a network's output layer stays an ungated, unpenalized linear map,
+    #: as in the paper's reference code: the gates of the hidden layers already decide
+    #: which terms exist, and noisy gates on the final sum make training erratic.
+    plain_output = True
+
     def __init__(
         self,
         units,
@@ -87,8 +96,20 @@ class HardConcreteDense(StackedLinear):
         zeta=1.1,
         drop_rate=0.5,
         seed=None,
+        gate_regularizer=None,
         **kwargs,
     ):
+        # An ExpectedL0 given as kernel_regularizer (the name EqlLayer and EQL pass every
+        # kind) penalizes the gates, not the weights.
+        if isinstance(regularizers_lib.get(kernel_regularizer), regularizers_lib.ExpectedL0):
+            if gate_regularizer is not None:
+                raise ValueError(
+                    "Invalid value for argument `kernel_regularizer`: an ExpectedL0 penalizes "
+                    "the gates; pass it once, as `gate_regularizer`. Received: "
+                    f"kernel_regularizer={kernel_regularizer!r}, "
+                    f"gate_regularizer={gate_regularizer!r}"
+                )
+            kernel_regularizer, gate_regularizer = None, kernel_regularizer
         super().__init__(
             units,
             n_stack=n_stack,
@@ -110,6 +131,14 @@ class HardConcreteDense(StackedLinear):
                 "Invalid value for argument `drop_rate`: expected 0 < drop_rate < 1. "
                 f"Received: drop_rate={drop_rate!r}"
             )
+        self.gate_regularizer = regularizers_lib.get(gate_regularizer)
+        if self.gate_regularizer is not None and not isinstance(
+            self.gate_regularizer, regularizers_lib.ExpectedL0
+        ):
+            raise ValueError(
+                "Invalid value for argument `gate_regularizer`: expected None or an "
+                f"ExpectedL0. Received: gate_regularizer={gate_regularizer!r}"
+            )
         self.share_gates = bool(share_gates)
         self.beta, self.gamma, self.zeta = float(beta), float(gamma), float(zeta)
         self.drop_rate = float(drop_rate)
@@ -119,11 +148,12 @@ class HardConcreteDense(StackedLinear):
     def build(self, input_shape):
         shape = self.add_kernel_and_bias(input_shape)
         gate_shape = shape if not self.share_gates else shape[-2:]
-        mean = math.log(1 - self.drop_rate) - math.log(self.drop_rate)
         self.log_alpha = self.add_weight(
             name="log_alpha",
             shape=gate_shape,
-            initializer=keras.initializers.RandomNormal(mean=mean, stddev=1e-2, seed=self.seed),
+            initializer=keras.initializers.RandomNormal(
+                mean=self._initial_log_alpha(), stddev=1e-2, seed=self.seed
+            ),
         )
         # Set by `threshold`: 1 once the gates are fixed at the values held in `mask`.
         self.gates_fixed = self.add_weight(
@@ -132,10 +162,6 @@ class HardConcreteDense(StackedLinear):
         self.mask = self.add_weight(name="mask", shape=shape, initializer="ones", trainable=False)
 
     # -- gates -------------------------------------------------------------------
-    def _gates_from_log_alpha(self):
-        s = tf.sigmoid(self.log_alpha)
-        return tf.clip_by_value(s * (self.zeta - self.gamma) + self.gamma, 0.0, 1.0)
-
     def _gates(self, training):
         """Sampled (training) or deterministic gates, or the fixed ones once fixed.
 
@@ -144,6 +170,9 @@ class HardConcreteDense(StackedLinear):
         """
         live = self.sample_gates() if training else self._gates_from_log_alpha()
         return tf.where(self.gates_fixed > 0, tf.convert_to_tensor(self.mask), live)
+
+    def _gates_from_log_alpha(self):
+        return concrete.deterministic_gate(self.log_alpha, self.gamma, self.zeta)
 
     def deterministic_gates(self):
         """``clip(sigmoid(log_alpha) (zeta - gamma) + gamma, 0, 1)``, or the fixed gates.
@@ -154,33 +183,35 @@ class HardConcreteDense(StackedLinear):
 
     def sample_gates(self):
         """One hard-concrete draw of every gate (fresh uniforms from the seed generator)."""
-        u = keras.random.uniform(
-            tf.shape(self.log_alpha), minval=_EPSILON, maxval=1.0 - _EPSILON,
-            seed=self.seed_generator,
+        return concrete.sample_gate(
+            self.log_alpha, self.seed_generator, self.beta, self.gamma, self.zeta
         )
-        s = tf.sigmoid((tf.math.log(u) - tf.math.log(1.0 - u) + self.log_alpha) / self.beta)
-        return tf.clip_by_value(s * (self.zeta - self.gamma) + self.gamma, 0.0, 1.0)
 
     def open_probabilities(self):
         """``P(z != 0)`` per gate: ``sigmoid(log_alpha - beta log(-gamma/zeta))``."""
-        shift = self.beta * math.log(-self.gamma / self.zeta)
-        return tf.sigmoid(self.log_alpha - shift)
+        return concrete.open_probability(self.log_alpha, self.beta, self.gamma, self.zeta)
 
     def expected_l0(self):
         """Expected number of open gates (the relaxed L0 norm)."""
         return tf.reduce_sum(self.open_probabilities())
 
-    def penalty(self):
-        """Expected-L0 penalty (with an ``ExpectedL0``), else the regularizer on ``W~ z``.
+    def penalty_parts(self):
+        """``"gates"``: the expected-L0 penalty (with a ``gate_regularizer``);
+        ``"weights"``: ``kernel_regularizer`` on ``W~ z``. Both are zero once the gates
+        are fixed (nothing is left for a penalty to decide)."""
+        live = 1.0 - self.gates_fixed
+        parts = {}
+        if self.gate_regularizer is not None:
+            parts["gates"] = self.gate_regularizer.scaled_sum(self.open_probabilities()) * live
+        if self.kernel_regularizer is not None:
+            parts["weights"] = self.kernel_regularizer(self.effective_kernel) * live
+        return parts
 
-        Zero once the gates are fixed (nothing is left for the penalty to decide).
-        """
-        reg = self.kernel_regularizer
-        if isinstance(reg, regularizers_lib.ExpectedL0):
-            value = reg.scaled_sum(self.open_probabilities())
+    def add_penalty(self):
+        if self.gate_regularizer is not None and not self.defer_penalty:
+            self.add_loss(self.penalty())
         else:
-            value = super().penalty()
-        return value * (1.0 - self.gates_fixed)
+            super().add_penalty()
 
     @property
     def effective_kernel(self):
@@ -198,34 +229,38 @@ class HardConcreteDense(StackedLinear):
         """Fix every gate at its deterministic value, closing those with ``|W~ z| < alpha``.
 
         After this the layer no longer samples gates or adds a penalty; only the
-        weights behind open gates keep training. Returns the number of open gates.
+        weights behind open gates keep training. A shared gate stays open when its
+        weight reaches ``alpha`` in any stack entry, so entries that share gates keep
+        one structure. Returns the number of open gates (per weight).
         """
         alpha = self.check_alpha(alpha)
         gates = self.deterministic_gates()
-        keep = tf.cast(tf.abs(self.kernel * gates) >= alpha, gates.dtype)
-        self.mask.assign(gates * keep)
+        strong = tf.abs(self.kernel * gates) >= alpha
+        if self.share_gates:
+            strong = tf.broadcast_to(tf.reduce_any(strong, axis=0), strong.shape)
+        self.mask.assign(gates * tf.cast(strong, gates.dtype))
         self.gates_fixed.assign(1.0)
         return int(tf.math.count_nonzero(self.mask))
 
-    def reinitialize_entry(self, kernel_values, index=None):
-        """Set the kernel (of stack entry ``index``, or all) and reset its gates.
+    def reset_entry(self, index=None):
+        """Reset the gates of entry ``index`` (all when None) to their initial location.
 
-        Resetting everything also frees fixed gates; a single entry re-drawn after
-        the gates were fixed gets fixed gates at its fresh deterministic values.
+        Resetting everything also frees fixed gates. A single entry with its own gates
+        re-drawn after the gates were fixed gets fixed gates at its fresh deterministic
+        values. Gates shared by all entries belong to none of them: re-drawing one entry
+        leaves them (and the fixed structure) as they are.
         """
-        stacking.assign_entries(self.kernel, kernel_values, index)
-        mean = math.log(1 - self.drop_rate) - math.log(self.drop_rate)
-        if self.share_gates or index is None:
-            self.log_alpha.assign(tf.fill(self.log_alpha.shape, mean))
-        else:
-            stacking.assign_entries(self.log_alpha, tf.fill(self.log_alpha.shape, mean), index)
+        start = tf.fill(self.log_alpha.shape, self._initial_log_alpha())
         if index is None:
+            self.log_alpha.assign(start)
             self.gates_fixed.assign(0.0)
             self.mask.assign(tf.ones_like(self.mask))
-        else:
-            fresh = tf.broadcast_to(self._gates_from_log_alpha(), self.mask.shape)
-            stacking.assign_entries(self.mask, fresh, index)
-        self.reset_bias_entry(index)
+        elif not self.share_gates:
+            stacking.assign_entries(self.log_alpha, start, index)
+            stacking.assign_entries(self.mask, self._gates_from_log_alpha(), index)
+
+    def _initial_log_alpha(self):
+        return math.log(1 - self.drop_rate) - math.log(self.drop_rate)
 
     def get_config(self):
         return {
@@ -236,4 +271,8 @@ class HardConcreteDense(StackedLinear):
             "zeta": self.zeta,
             "drop_rate": self.drop_rate,
             "seed": self.seed,
+            "gate_regularizer": (
+                keras.regularizers.serialize(self.gate_regularizer)
+                if self.gate_regularizer is not None else None
+            ),
         }

@@ -11,13 +11,28 @@ from deepsymreg.layers import stacking
 
 
 class StackedLinear(keras.layers.Layer):
-    """Base of the linear maps of EQL layers: ``x @ W_eff (+ b)``, optionally stacked.
+    """Base of the linear maps of EQL layers (the *linear kinds*): ``x @ W_eff (+ b)``.
 
-    Holds the arguments every such map shares, creates the kernel (and bias) in
-    :meth:`add_kernel_and_bias`, applies a weight matrix in :meth:`apply_kernel`, and
-    serializes the shared arguments. Subclasses define how the effective weights are
-    formed (masks, gates, a hyper-network) and expose them as ``effective_kernel``, the
-    weights EQL extraction reads.
+    Every kind (dense, hard-concrete, and the stacked, meta-weight and Gumbel maps to
+    come) honours one contract, so that EQL layers and networks use any of them without
+    knowing which:
+
+    - **initialization** of one stack entry: :meth:`initialize_entry` re-draws entry
+      ``k`` (or all) from the kind's own initializer with a given seed and resets what
+      else the kind keeps per entry (masks, gates);
+    - **read-out**: :attr:`effective_kernel`, the weights the map computes with at
+      inference, which equation extraction reads;
+    - **penalties** as a sum of named parts, :meth:`penalty_parts` (e.g. ``"weights"``
+      and ``"gates"``), added up by :meth:`penalty`;
+    - **structure**: a non-trainable 0/1 ``mask`` and :meth:`threshold`, which zeroes
+      and freezes the weights below ``alpha``;
+    - class attributes saying how a network uses the kind: :attr:`plain_output` (the
+      output layer of a network built from this kind is a plain dense map) and
+      :attr:`takes_context` (``call`` takes a context input, e.g. a parameter ``t``).
+
+    The base holds the arguments every kind shares, creates the kernel (and bias) in
+    :meth:`add_kernel_and_bias`, applies a weight matrix in :meth:`apply_kernel` and
+    serializes the shared arguments.
 
     Args:
         units: output width (positive int).
@@ -50,6 +65,12 @@ class StackedLinear(keras.layers.Layer):
         # When True, `call` leaves the penalty to the owner, which adds `penalty()` once
         # (an RNN cell runs inside a loop, where per-step losses cannot escape).
         self.defer_penalty = False
+        self.mask = None  # created in build by every kind
+
+    #: The output layer of a network built from this kind is a plain dense map.
+    plain_output = False
+    #: ``call`` takes ``context=`` (a tensor the effective kernel depends on).
+    takes_context = False
 
     def add_kernel_and_bias(self, input_shape):
         """Create ``kernel`` ``([K,] in, units)`` and ``bias`` (or None); return the kernel shape."""
@@ -76,14 +97,49 @@ class StackedLinear(keras.layers.Layer):
             out = out + (self.bias if self.n_stack is None else self.bias[:, None, :])
         return out
 
-    def penalty(self):
-        """The sparsity penalty of this map (0 without a regularizer)."""
+    def penalty_parts(self):
+        """The penalties of this map by name (``{"weights": ...}`` with a regularizer)."""
         reg = self.kernel_regularizer
-        return reg(self.effective_kernel) if reg is not None else tf.constant(0.0)
+        return {} if reg is None else {"weights": reg(self.effective_kernel)}
+
+    def penalty(self):
+        """The sum of :meth:`penalty_parts` (0 without any)."""
+        parts = list(self.penalty_parts().values())
+        return tf.add_n(parts) if parts else tf.constant(0.0)
 
     def add_penalty(self):
         if self.kernel_regularizer is not None and not self.defer_penalty:
             self.add_loss(self.penalty())
+
+    def threshold(self, alpha):
+        """Zero and freeze the weights with ``|w| < alpha``; return the count kept."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement threshold().")
+
+    def initialize_entry(self, index=None, seed=None):
+        """Re-draw stack entry ``index`` (all entries when None) from this kind's initializer.
+
+        ``seed`` seeds the draw: an entry drawn with seed ``s`` equals the kernel of an
+        unstacked map whose ``kernel_initializer`` carries seed ``s``. The bias of the
+        entry returns to zero and :meth:`reset_entry` resets the rest (masks, gates).
+        """
+        # One entry's shape; with index=None that entry is copied to every entry.
+        shape = self.kernel.shape[1:] if self.n_stack else self.kernel.shape
+        values = self.seeded_initializer(seed)(tuple(shape))
+        stacking.assign_entries(self.kernel, values, index)
+        self.reset_bias_entry(index)
+        self.reset_entry(index)
+
+    def reset_entry(self, index=None):
+        """Reset what the kind keeps per entry besides kernel and bias (default: reopen the mask)."""
+        stacking.assign_entries(self.mask, tf.ones_like(self.mask), index)
+
+    def seeded_initializer(self, seed):
+        """This map's kernel initializer with ``seed`` (unchanged if it takes no seed)."""
+        init = self.kernel_initializer
+        config = init.get_config()
+        if "seed" not in config:
+            return init
+        return type(init).from_config({**config, "seed": seed})
 
     @staticmethod
     def check_alpha(alpha):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from deepsymreg.layers import stacking
+from deepsymreg import regularizers as regularizers_lib
 from deepsymreg.layers.linear import StackedLinear
 
 
@@ -38,6 +38,16 @@ class MaskedDense(StackedLinear):
         ``(batch, units)``; with ``n_stack``: ``(K, batch, units)``.
     """
 
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        if isinstance(self.kernel_regularizer, regularizers_lib.ExpectedL0):
+            raise ValueError(
+                "Invalid value for argument `kernel_regularizer`: ExpectedL0 penalizes "
+                "hard-concrete gates and MaskedDense has none; use HardConcreteDense "
+                "(linear='hard_concrete') for the relaxed-L0 penalty. Received: "
+                f"kernel_regularizer={self.kernel_regularizer!r}"
+            )
+
     def build(self, input_shape):
         shape = self.add_kernel_and_bias(input_shape)
         self.mask = self.add_weight(name="mask", shape=shape, initializer="ones", trainable=False)
@@ -48,7 +58,7 @@ class MaskedDense(StackedLinear):
         return self.kernel * self.mask
 
     # -- maths -------------------------------------------------------------------
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         self.add_penalty()
         return self.apply_kernel(inputs, self.effective_kernel)
 
@@ -61,9 +71,3 @@ class MaskedDense(StackedLinear):
         self.mask.assign(self.mask * keep)
         self.kernel.assign(self.kernel * self.mask)
         return int(tf.reduce_sum(self.mask))
-
-    def reinitialize_entry(self, kernel_values, index=None):
-        """Set the kernel (of stack entry ``index``, or all) and reopen its mask."""
-        stacking.assign_entries(self.kernel, kernel_values, index)
-        stacking.assign_entries(self.mask, tf.ones_like(self.mask), index)
-        self.reset_bias_entry(index)

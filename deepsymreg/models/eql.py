@@ -11,7 +11,7 @@ from deepsymreg import primitives as primitives_lib
 from deepsymreg import regularizers as regularizers_lib
 from deepsymreg import symbolic
 from deepsymreg._validation import check_int
-from deepsymreg.layers.eql import EqlLayer
+from deepsymreg.layers.eql import EqlLayer, linear_kind
 
 #: Initial standard deviations of the first, middle and last weight matrices, from the
 #: paper's reference benchmark code (truncated normal).
@@ -45,6 +45,10 @@ class EQL(keras.Model):
             strength ``reg_lambda`` starts at ``reg_lambda`` and is set by callbacks.
         reg_lambda: initial strength (default 0).
         linear: kind of linear map in every layer (``"dense"`` or ``"hard_concrete"``).
+            A kind whose ``plain_output`` is set (``"hard_concrete"``) leaves the output
+            layer a plain, unpenalized dense map. ``regularizer="l0"`` needs a gated
+            kind (an error with ``"dense"``).
+        linear_options: further arguments of the kind, e.g. ``{"drop_rate": 0.3}``.
         skip: DenseNet-style skip connections in the hidden layers.
         init_stddev: truncated-normal standard deviations of the (first, middle, last)
             weight matrices.
@@ -81,6 +85,7 @@ class EQL(keras.Model):
         trials=None,
         steps_per_call=1,
         seed=None,
+        linear_options=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -101,6 +106,14 @@ class EQL(keras.Model):
         if linear is None and isinstance(self.regularizer, regularizers_lib.ExpectedL0):
             linear = "hard_concrete"  # the L0 penalty lives on hard-concrete gates
         self.linear_kind = linear
+        kind = linear_kind(linear)
+        self.linear_options = dict(linear_options or {})
+        if self.linear_options.get("share_gates") and trials is not None:
+            raise ValueError(
+                "Invalid value for argument `linear_options`: share_gates=True would make "
+                "the restarts of `trials` share one gate set (restarts must stay "
+                f"independent). Received: linear_options={linear_options!r}, trials={trials!r}"
+            )
         self.skip = bool(skip)
         if len(init_stddev) != 3 or not all(float(s) > 0 for s in init_stddev):
             raise ValueError(
@@ -124,19 +137,18 @@ class EQL(keras.Model):
                     kernel_initializer=self._initializer(i, n_layers),
                     kernel_regularizer=self.regularizer,
                     seed=self._noise_seed(i),
+                    linear_options=self.linear_options,
                     name=f"eql_{i}",
                 )
             )
-        # With L0 gates, the output layer stays an ungated, unpenalized linear map, as
-        # in the paper's reference code: the gates of the hidden layers already decide
-        # which terms exist, and noisy gates on the final sum make training erratic.
-        gated = linear == "hard_concrete"
+        plain = kind.plain_output  # see the kind's docstring (L0 gates: a plain map)
         self.output_layer = EqlLayer(
             ["identity"] * self.n_outputs,
-            linear="dense" if gated else linear,
+            linear="dense" if plain else linear,
             n_stack=self.trials,
             kernel_initializer=self._initializer(n_layers - 1, n_layers),
-            kernel_regularizer=None if gated else self.regularizer,
+            kernel_regularizer=None if plain else self.regularizer,
+            linear_options=None if plain else self.linear_options,
             name="output",
         )
         # Per-restart data loss of the last training step; read by callbacks. A plain
@@ -204,18 +216,17 @@ class EQL(keras.Model):
         Restart ``k`` drawn with seed ``s`` gets exactly the weights of an untrialled
         ``EQL(seed=s)`` with the same settings.
         """
-        n_layers = len(self.eql_layers)
         indices = list(range(self.trials or 1)) if indices is None else list(indices)
         if len(seeds) != len(indices):
             raise ValueError(
                 f"Expected one seed per restart ({len(indices)}). Received: {len(seeds)}"
             )
         for i, layer in enumerate(self.eql_layers):
-            lin = layer.linear
-            shape = lin.kernel.shape[1:] if self.trials else lin.kernel.shape
             for k, s in zip(indices, seeds):
-                init = self._initializer(i, n_layers, None if s is None else int(s) * 1000 + i)
-                lin.reinitialize_entry(init(shape), k if self.trials else None)
+                # Each kind draws its own entry (kernel, masks, gates) from its initializer.
+                layer.linear.initialize_entry(
+                    k if self.trials else None, None if s is None else int(s) * 1000 + i
+                )
 
     # -- training ------------------------------------------------------------------
     def _per_trial_loss(self, y, y_pred):
@@ -346,6 +357,7 @@ class EQL(keras.Model):
             "trials": self.trials,
             "steps_per_call": self.steps_per_call,
             "seed": self.seed,
+            "linear_options": self.linear_options,
         }
 
     @classmethod

@@ -103,7 +103,7 @@ def test_keras_round_trip(tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
-    assert isinstance(loaded.layers[1].kernel_regularizer, dsr.ExpectedL0)
+    assert isinstance(loaded.layers[1].gate_regularizer, dsr.ExpectedL0)
 
 
 def test_trained_gates_are_exactly_closed_where_unused():
@@ -185,9 +185,78 @@ def test_reinitializing_frees_fixed_gates_and_fixed_gates_survive_saving(tmp_pat
     assert float(loaded.gates_fixed.numpy()) == 1.0
     np.testing.assert_array_equal(loaded(x, training=True), layer(x, training=True))
     # Re-drawing one entry gives it fresh (open) fixed gates; the other keeps its own.
-    layer.reinitialize_entry(np.ones((4, 3), "float32"), index=1)
+    layer.initialize_entry(index=1, seed=3)
     assert np.all(layer.mask.numpy()[1] > 0)
     np.testing.assert_array_equal(layer.mask.numpy()[0], loaded.mask.numpy()[0])
-    layer.reinitialize_entry(np.ones((2, 4, 3), "float32"))
+    layer.initialize_entry(seed=3)
     assert float(layer.gates_fixed.numpy()) == 0.0
     assert not np.array_equal(layer(x, training=True), layer(x, training=True))
+
+
+def _shared(n_stack=3, in_dim=4, units=3):
+    layer = HardConcreteDense(units, n_stack=n_stack, share_gates=True, seed=0)
+    layer.build((None, in_dim))
+    return layer
+
+
+def test_threshold_keeps_shared_gates_shared():
+    layer = _shared()
+    layer.log_alpha.assign(np.full((4, 3), 3.0, "float32"))  # every gate open
+    kernel = np.full((3, 4, 3), 0.5, "float32")
+    kernel[0, 0, 0] = 1e-4  # weak in entry 0 only: the shared gate must stay open
+    kernel[:, 1, 2] = 1e-4  # weak in every entry: the shared gate closes everywhere
+    layer.kernel.assign(kernel)
+    layer.threshold(0.01)
+    mask = layer.mask.numpy()
+    for k in (1, 2):
+        np.testing.assert_array_equal(mask[k], mask[0])
+    assert mask[0, 0, 0] > 0 and mask[0, 1, 2] == 0
+
+
+def test_initializing_one_entry_leaves_shared_gates_alone():
+    layer = _shared()
+    log_alpha = np.random.default_rng(1).normal(0, 2, (4, 3)).astype("float32")
+    layer.log_alpha.assign(log_alpha)
+    layer.initialize_entry(index=1, seed=5)
+    np.testing.assert_array_equal(layer.log_alpha.numpy(), log_alpha)
+    layer.threshold(0.0)
+    fixed = layer.mask.numpy()
+    layer.initialize_entry(index=2, seed=6)  # after fixing: the structure stays shared
+    np.testing.assert_array_equal(layer.mask.numpy(), fixed)
+    assert float(layer.gates_fixed.numpy()) == 1.0
+
+
+def test_own_gates_reset_only_for_their_entry():
+    layer = HardConcreteDense(3, n_stack=3, seed=0)
+    layer.build((None, 4))
+    log_alpha = np.random.default_rng(2).normal(0, 2, (3, 4, 3)).astype("float32")
+    layer.log_alpha.assign(log_alpha)
+    layer.initialize_entry(index=1, seed=5)
+    got = layer.log_alpha.numpy()
+    np.testing.assert_array_equal(got[[0, 2]], log_alpha[[0, 2]])
+    np.testing.assert_allclose(got[1], np.log(0.5 / 0.5))  # drop_rate 0.5 -> location 0
+
+
+def test_penalty_adds_gate_and_weight_parts():
+    layer = HardConcreteDense(3, gate_regularizer=dsr.ExpectedL0(0.3),
+                              kernel_regularizer=dsr.L1(0.2), seed=0)
+    layer.build((None, 4))
+    parts = layer.penalty_parts()
+    assert set(parts) == {"gates", "weights"}
+    np.testing.assert_allclose(float(parts["gates"]), 0.3 * float(layer.expected_l0()), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(parts["weights"]), 0.2 * np.abs(layer.effective_kernel.numpy()).sum(), rtol=1e-6
+    )
+    np.testing.assert_allclose(float(layer.penalty()), float(parts["gates"] + parts["weights"]),
+                               rtol=1e-6)
+    layer.threshold(0.0)
+    assert float(layer.penalty()) == 0.0  # fixed gates: nothing left to penalize
+
+
+def test_rejects_non_l0_gate_regularizer_and_l0_on_dense():
+    with pytest.raises(ValueError, match="gate_regularizer"):
+        HardConcreteDense(3, gate_regularizer=dsr.L1(0.1))
+    with pytest.raises(ValueError, match="kernel_regularizer.*HardConcreteDense"):
+        dsr.MaskedDense(3, kernel_regularizer=dsr.ExpectedL0(0.1))
+    with pytest.raises(ValueError, match="kernel_regularizer.*HardConcreteDense"):
+        dsr.EQL(regularizer="l0", linear="dense")

@@ -104,14 +104,16 @@ def test_stacked_layer_rejects_rank_4_inputs():
         MaskedDense(3, n_stack=2)(tf.zeros((2, 2, 5, 4)))
 
 
-def test_reinitialize_entry_touches_only_that_entry(rng):
-    layer = MaskedDense(3, n_stack=3)
+def test_initialize_entry_touches_only_that_entry():
+    layer = MaskedDense(3, n_stack=3, kernel_initializer=keras.initializers.TruncatedNormal(0.5))
     layer.build((None, 2))
     layer.threshold(0.4)
     before_kernel, before_mask = layer.kernel.numpy(), layer.mask.numpy()
-    new = rng.normal(size=(2, 3)).astype("float32")
-    layer.reinitialize_entry(new, index=1)
-    np.testing.assert_array_equal(layer.kernel.numpy()[1], new)
+    layer.initialize_entry(index=1, seed=7)
+    # The entry is what an unstacked map with the same initializer seeded 7 starts from.
+    single = MaskedDense(3, kernel_initializer=keras.initializers.TruncatedNormal(0.5, seed=7))
+    single.build((None, 2))
+    np.testing.assert_array_equal(layer.kernel.numpy()[1], single.kernel.numpy())
     np.testing.assert_array_equal(layer.mask.numpy()[1], 1.0)
     for k in (0, 2):
         np.testing.assert_array_equal(layer.kernel.numpy()[k], before_kernel[k])

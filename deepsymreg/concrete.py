@@ -1,0 +1,86 @@
+"""Concrete relaxations: the noise they sample and the hard-concrete gate maths.
+
+One place for the formulas that relaxed-L0 gates (:class:`~deepsymreg.HardConcreteDense`)
+and their penalty (:class:`~deepsymreg.ExpectedL0`) share, and for the noise of concrete
+(Gumbel-softmax) relaxations in general:
+
+- ``logistic_noise``: ``log u - log(1 - u)``, the noise of a binary concrete variable;
+- ``gumbel_noise``: ``-log(-log u)``, the noise of a categorical concrete variable;
+- the hard-concrete gate of Louizos, Welling & Kingma (2018): a binary concrete ``s`` at
+  temperature ``beta``, stretched to ``(gamma, zeta)`` and clipped to [0, 1], so that it
+  is exactly 0 or 1 with positive probability;
+- the probability that a gate is open, whose sum is the expected L0 norm.
+
+References:
+    Maddison, Mnih & Teh (2016). The concrete distribution: a continuous relaxation of
+    discrete random variables. ICLR 2017.
+    Louizos, Welling & Kingma (2018). Learning sparse neural networks through L0
+    regularization. ICLR.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+
+__all__ = [
+    "BETA",
+    "GAMMA",
+    "ZETA",
+    "uniform_open",
+    "logistic_noise",
+    "gumbel_noise",
+    "stretch_and_clip",
+    "deterministic_gate",
+    "sample_gate",
+    "open_probability",
+]
+
+#: Temperature and stretch of the hard-concrete gate (Louizos et al. 2018).
+BETA, GAMMA, ZETA = 2 / 3, -0.1, 1.1
+
+# Uniform draws stay this far from 0 and 1: the logarithms of the noise are infinite at
+# the ends (float32 resolves 1 - 1e-6, so both ends stay finite).
+_EPSILON = 1e-6
+
+
+def uniform_open(shape, seed, dtype="float32"):
+    """``u ~ U(eps, 1 - eps)``: uniforms kept off 0 and 1 (see ``_EPSILON``)."""
+    return keras.random.uniform(shape, minval=_EPSILON, maxval=1.0 - _EPSILON, seed=seed,
+                                dtype=dtype)
+
+
+def logistic_noise(shape, seed, dtype="float32"):
+    """``log u - log(1 - u)``, ``u ~ U(0, 1)``: the noise of a binary concrete variable."""
+    u = uniform_open(shape, seed, dtype)
+    return tf.math.log(u) - tf.math.log(1.0 - u)
+
+
+def gumbel_noise(shape, seed, dtype="float32"):
+    """``-log(-log u)``, ``u ~ U(0, 1)``: standard Gumbel noise (categorical concrete)."""
+    return -tf.math.log(-tf.math.log(uniform_open(shape, seed, dtype)))
+
+
+def stretch_and_clip(s, gamma=GAMMA, zeta=ZETA):
+    """``clip(s (zeta - gamma) + gamma, 0, 1)``: a value in (0, 1) made a hard gate."""
+    return tf.clip_by_value(s * (zeta - gamma) + gamma, 0.0, 1.0)
+
+
+def deterministic_gate(log_alpha, gamma=GAMMA, zeta=ZETA):
+    """The gate used at inference: ``stretch_and_clip(sigmoid(log_alpha))``."""
+    return stretch_and_clip(tf.sigmoid(log_alpha), gamma, zeta)
+
+
+def sample_gate(log_alpha, seed, beta=BETA, gamma=GAMMA, zeta=ZETA):
+    """One hard-concrete draw per entry of ``log_alpha``:
+    ``stretch_and_clip(sigmoid((log u - log(1 - u) + log_alpha) / beta))``."""
+    noise = logistic_noise(tf.shape(log_alpha), seed, log_alpha.dtype)
+    return stretch_and_clip(tf.sigmoid((noise + log_alpha) / beta), gamma, zeta)
+
+
+def open_probability(log_alpha, beta=BETA, gamma=GAMMA, zeta=ZETA):
+    """``P(z != 0) = sigmoid(log_alpha - beta log(-gamma / zeta))`` per gate; the sum over
+    the gates is the expected L0 norm."""
+    return tf.sigmoid(log_alpha - beta * math.log(-gamma / zeta))
