@@ -1,6 +1,6 @@
 """deepsymreg: neural-network symbolic regression with Keras 3.
 
-Layers (:class:`EqlLayer`, :class:`MaskedDense`, :class:`HardConcreteDense`, the
+Layers (:class:`EqlLayer`, the network :class:`EqlNetwork`, :class:`MaskedDense`, :class:`HardConcreteDense`, the
 recurrent :class:`EqlCell`), sparsity regularizers (:class:`SmoothL05`, :class:`Lq`,
 :class:`L1`, :class:`ExpectedL0`), the :class:`EQL` model and the deep models built
 around it (:class:`DigitArithmetic`, :class:`DynamicsModel`), callbacks
@@ -15,7 +15,7 @@ from deepsymreg.callbacks import (
     PhasedSchedule,
     WeightThreshold,
 )
-from deepsymreg.layers import EqlCell, EqlLayer, EqlRNN, HardConcreteDense, MaskedDense, MlpCell
+from deepsymreg.layers import EqlCell, EqlLayer, EqlNetwork, EqlRNN, HardConcreteDense, MaskedDense, MlpCell
 from deepsymreg.losses import HorizonMSE
 from deepsymreg.models import EQL, DigitArithmetic, DynamicsModel
 from deepsymreg.regularizers import L1, ExpectedL0, Lq, SmoothL05
@@ -29,6 +29,7 @@ __all__ = [
     "DigitArithmetic",
     "DynamicsModel",
     "EqlLayer",
+    "EqlNetwork",
     "EqlCell",
     "EqlRNN",
     "MlpCell",

@@ -24,3 +24,20 @@ def check_choice(name, value, choices):
             f"Received: {name}={value!r}"
         )
     return value
+
+
+def check_saved_format(cls_name, config, current):
+    """Pop ``config["format"]``; a ValueError saying how to re-save when it is not ``current``.
+
+    Files saved before a class had a format key are of format 1 (deepsymreg 0.1).
+    """
+    found = config.pop("format", 1)
+    if found != current:
+        raise ValueError(
+            f"This {cls_name} was saved in format {found} (deepsymreg 0.1), whose EQL weights "
+            "sit where this version cannot place them. Re-save it as config and weights: "
+            "with deepsymreg 0.1 load it and keep `model.get_config()` and "
+            f"`model.get_weights()`; with this version build "
+            f"`{cls_name}.from_config({{**config, 'format': {current}}})`, call it once on data and `set_weights(weights)` (the weight order is unchanged), then save."
+        )
+    return config

@@ -15,6 +15,7 @@ import numpy as np
 from deepsymreg import regularizers as regularizers_lib
 from deepsymreg.layers import stacking
 from deepsymreg.layers.linear import StackedLinear
+from deepsymreg.layers.network import EqlNetwork
 
 __all__ = [
     "Phase",
@@ -274,7 +275,7 @@ def _slot_start(optimizer, var):
 
 
 def _eql_models(model):
-    return [m for m in _all_layers(model) if hasattr(m, "initialize_trials")]
+    return [m for m in _all_layers(model) if isinstance(m, EqlNetwork)]
 
 
 class NaNRecovery(keras.callbacks.Callback):

@@ -7,8 +7,12 @@ import sympy
 import tensorflow as tf
 
 from deepsymreg import regularizers as regularizers_lib
-from deepsymreg._validation import check_int
-from deepsymreg.models.eql import EQL
+from deepsymreg._validation import check_int, check_saved_format
+from deepsymreg.layers.network import EqlNetwork
+
+
+# Version of the saved form: 2 since the cell holds EqlNetwork layers (0.1 held EQL models).
+_FORMAT = 2
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")
@@ -22,7 +26,7 @@ class EqlCell(keras.layers.Layer):
 
     Args:
         n_state: number of state variables.
-        eql: keyword arguments of every :class:`~deepsymreg.EQL` (``depth``,
+        eql: keyword arguments of every :class:`~deepsymreg.layers.EqlNetwork` (``depth``,
             ``primitives``, ``regularizer``, ``seed`` ...). A regularizer given by name is
             created once and shared, so one lambda governs the whole cell; with a
             ``seed``, state variable ``i``'s network uses ``seed + i``.
@@ -67,28 +71,24 @@ class EqlCell(keras.layers.Layer):
         # Each state variable's network gets its own seed (seed + i): equal seeds would
         # start all of them from the same weights.
         self.eqls = [
-            EQL(n_outputs=1, regularizer=shared, name=f"eql_{i}",
+            EqlNetwork(n_outputs=1, regularizer=shared, name=f"eql_{i}",
                 seed=None if seed is None else int(seed) + i, **options)
             for i in range(self.n_state)
         ]
         self.state_size = self.n_state
         self.output_size = self.n_state
 
-    def _linear_maps(self):
-        return [layer.linear for model in self.eqls for layer in model.eql_layers]
-
     def build(self, input_shape):
         width = self.n_state + int(input_shape[-1])
-        for model in self.eqls:
-            model.build((None, width))
-        for linear in self._linear_maps():
+        for network in self.eqls:
+            network.build((None, width))
             # Losses added inside the RNN's step loop cannot leave it: EqlRNN adds
             # `penalty()` once per sequence instead.
-            linear.defer_penalty = True
+            network.defer_penalty = True
 
     def penalty(self):
         """The sparsity penalty of all the cell's weights (added once by :class:`EqlRNN`)."""
-        return tf.add_n([linear.penalty() for linear in self._linear_maps()])
+        return tf.add_n([network.penalty() for network in self.eqls])
 
     def call(self, inputs, states, training=None):
         state = states[0] if isinstance(states, (list, tuple)) else states
@@ -118,7 +118,11 @@ class EqlCell(keras.layers.Layer):
         eql["regularizer"] = keras.regularizers.serialize(reg) if reg is not None else None
         eql.pop("reg_lambda", None)
         return {**super().get_config(), "n_state": self.n_state, "eql": eql,
-                "residual": self.residual}
+                "residual": self.residual, "format": _FORMAT}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**check_saved_format(cls.__name__, dict(config), _FORMAT))
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from deepsymreg._validation import check_choice, check_int
 from deepsymreg.models.encoders import DigitEncoder, relu_mlp
-from deepsymreg.models.eql import EQL
+from deepsymreg.layers.network import EqlNetwork
 
 HEADS = ("eql", "relu")
 
@@ -26,7 +26,8 @@ class DigitArithmetic(keras.Model):
     Args:
         n_digits: number of images per example.
         head: ``"eql"`` or ``"relu"``.
-        eql: keyword arguments of the EQL head (``depth``, ``primitives``, ...).
+        eql: keyword arguments of the EQL head, an
+            :class:`~deepsymreg.layers.EqlNetwork` (``depth``, ``primitives``, ...).
         relu_widths: hidden widths of the ReLU head.
         scale, offset: output rescaling.
 
@@ -52,7 +53,7 @@ class DigitArithmetic(keras.Model):
         self.scale, self.offset = float(scale), float(offset)
         self.encoder = DigitEncoder(1, name="encoder")
         if head == "eql":
-            self.head = EQL(n_outputs=1, name="eql", **self.eql_kwargs)
+            self.head = EqlNetwork(n_outputs=1, name="eql", **self.eql_kwargs)
         else:
             self.head = relu_mlp(self.relu_widths, 1, name="relu")
 

@@ -7,13 +7,14 @@ import sympy
 import tensorflow as tf
 
 from deepsymreg import symbolic
-from deepsymreg._validation import check_choice, check_int
-# Module import (not names): layers.eql_cell itself imports this package's EQL.
-from deepsymreg.layers import eql_cell as eql_cell_lib
+from deepsymreg._validation import check_choice, check_int, check_saved_format
+from deepsymreg.layers.eql_cell import EqlCell, EqlRNN
 from deepsymreg.layers.mlp_cell import MlpCell
 from deepsymreg.models.encoders import DynamicsEncoder
 
 DECODERS = ("eql", "relu")
+# Version of the saved form: 2 since the EQL decoder holds EqlNetwork layers.
+_FORMAT = 2
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")
@@ -78,9 +79,9 @@ class DynamicsModel(keras.Model):
             self.horizon, trainable=False, dtype="int32", name="rollout_steps"
         )
         if decoder == "eql":
-            self.cell = eql_cell_lib.EqlCell(self.n_state, eql=self.eql_kwargs,
+            self.cell = EqlCell(self.n_state, eql=self.eql_kwargs,
                                              residual=self.residual, name="eql_cell")
-            self.decoder = eql_cell_lib.EqlRNN(self.cell, return_sequences=True, name="decoder")
+            self.decoder = EqlRNN(self.cell, return_sequences=True, name="decoder")
         else:
             self.cell = MlpCell(self.n_state, self.relu_widths, residual=self.residual,
                                 name="relu_cell")
@@ -166,4 +167,9 @@ class DynamicsModel(keras.Model):
             "latent_dim": self.latent_dim,
             "constant_input": self.constant_input,
             "residual": self.residual,
+            "format": _FORMAT,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**check_saved_format(cls.__name__, dict(config), _FORMAT))

@@ -1,62 +1,48 @@
-"""`EQL`: the equation-learner network as a Keras model."""
+"""`EQL`: the equation-learner network as a Keras training model."""
 
 from __future__ import annotations
 
 import keras
 import numpy as np
-import sympy
 import tensorflow as tf
 
 from deepsymreg import primitives as primitives_lib
-from deepsymreg import regularizers as regularizers_lib
-from deepsymreg import symbolic
 from deepsymreg._validation import check_int
-from deepsymreg.layers.eql import EqlLayer, linear_kind
+from deepsymreg.layers.network import PAPER_INIT_STDDEV, EqlNetwork
 
-#: Initial standard deviations of the first, middle and last weight matrices, from the
-#: paper's reference benchmark code (truncated normal).
-PAPER_INIT_STDDEV = (0.1, 0.5, 1.0)
+__all__ = ["EQL", "PAPER_INIT_STDDEV"]
+
+# The network's settings, readable on the model as attributes of the same name.
+_NETWORK_ATTRIBUTES = (
+    "n_outputs", "depth", "layer_primitives", "regularizer", "reg_lambda", "linear_kind",
+    "linear_options", "skip", "init_stddev", "trials", "seed", "hidden", "output_layer",
+    "eql_layers", "n_inputs",
+)
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")
 class EQL(keras.Model):
-    """Equation learner: hidden :class:`EqlLayer` s and a linear output layer.
+    """Equation learner as a Keras model: an :class:`~deepsymreg.layers.EqlNetwork` trained fast.
 
-    ``h_0 = x``; ``h_i = f(W_i h_{i-1})`` for the hidden layers; ``y = W_{L+1} h_L``.
-    All weight matrices share one sparsity regularizer (one lambda). After training,
-    :meth:`to_sympy` reads the network as an equation.
+    The structure (hidden :class:`EqlLayer` s and a linear output layer, their
+    initialization, penalties and read-out) is the :attr:`network` layer; this model
+    adds how it trains. It trains like any Keras model, with two additions that make
+    EQL training fast on a CPU: ``steps_per_call`` optimizer steps run inside one
+    compiled call on each batch (full-batch training, as in the paper), and
+    ``trials=K`` trains ``K`` independent random restarts in one graph (a leading trial
+    axis on every weight; the loss is the sum of the per-restart losses, so each
+    restart gets its own gradient, and a restart whose loss is not finite does not
+    touch the others). :meth:`predict` puts the trial axis first.
 
-    The model trains like any Keras model. Two additions make EQL training fast on a
-    CPU: ``steps_per_call`` optimizer steps run inside one compiled call on each batch
-    (full-batch training, as in the paper), and ``trials=K`` trains ``K`` independent
-    random restarts in one graph (a leading trial axis on every weight; the loss is the
-    sum of the per-restart losses, so each restart gets its own gradient, and a
-    restart whose loss is not finite does not touch the others).
+    The network's settings (``n_outputs``, ``trials``, ``regularizer``, ``hidden`` ...)
+    read as attributes of the model; :meth:`to_sympy`, :meth:`latex`,
+    :meth:`trial_seeds` and :meth:`initialize_trials` are the network's.
 
     Args:
-        n_outputs: number of outputs.
-        depth: number of hidden layers L (default 2); ignored when ``primitives`` is
-            a list of per-layer lists.
-        primitives: primitive names of each hidden layer (default: the paper's set),
-            or a list with one such list per hidden layer.
-        regularizer: sparsity penalty on all weights: ``"l05"`` (smoothed L0.5,
-            default), ``"l1"``, ``"lq"``, ``"l0"`` (relaxed L0 on hard-concrete gates;
-            selects ``linear="hard_concrete"``), ``None``, or a regularizer instance. Its
-            strength ``reg_lambda`` starts at ``reg_lambda`` and is set by callbacks.
-        reg_lambda: initial strength (default 0).
-        linear: kind of linear map in every layer (``"dense"`` or ``"hard_concrete"``).
-            A kind whose ``plain_output`` is set (``"hard_concrete"``) leaves the output
-            layer a plain, unpenalized dense map. ``regularizer="l0"`` needs a gated
-            kind (an error with ``"dense"``).
-        linear_options: further arguments of the kind, e.g. ``{"drop_rate": 0.3}``.
-        skip: DenseNet-style skip connections in the hidden layers.
-        init_stddev: truncated-normal standard deviations of the (first, middle, last)
-            weight matrices.
-        trials: ``None`` or the number K of restarts trained together.
+        n_outputs, depth, primitives, regularizer, reg_lambda, linear, skip,
+            init_stddev, trials, seed, linear_options: the network's, see
+            :class:`~deepsymreg.layers.EqlNetwork`.
         steps_per_call: optimizer steps per batch in ``fit`` (default 1).
-        seed: seed of the initial weights (restart k uses ``seed + k``) and of the
-            hard-concrete gate noise (one noise stream per layer, shared by the
-            restarts), so that seeded L0 runs repeat exactly.
 
     Call arguments:
         inputs: ``(batch, n_inputs)``.
@@ -89,67 +75,11 @@ class EQL(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.n_outputs = check_int("n_outputs", n_outputs)
-        if primitives and not isinstance(primitives, str) and all(
-            isinstance(p, (list, tuple)) for p in primitives
-        ):
-            layer_primitives = [list(p) for p in primitives]
-        else:
-            depth = check_int("depth", depth)
-            layer_primitives = [list(primitives)] * depth
-        self.layer_primitives = layer_primitives
-        self.depth = len(layer_primitives)
-        if isinstance(regularizer, keras.regularizers.Regularizer):
-            self.regularizer = regularizer
-        else:
-            self.regularizer = regularizers_lib.get(regularizer, reg_lambda=reg_lambda)
-        if linear is None and isinstance(self.regularizer, regularizers_lib.ExpectedL0):
-            linear = "hard_concrete"  # the L0 penalty lives on hard-concrete gates
-        self.linear_kind = linear
-        kind = linear_kind(linear)
-        self.linear_options = dict(linear_options or {})
-        if self.linear_options.get("share_gates") and trials is not None:
-            raise ValueError(
-                "Invalid value for argument `linear_options`: share_gates=True would make "
-                "the restarts of `trials` share one gate set (restarts must stay "
-                f"independent). Received: linear_options={linear_options!r}, trials={trials!r}"
-            )
-        self.skip = bool(skip)
-        if len(init_stddev) != 3 or not all(float(s) > 0 for s in init_stddev):
-            raise ValueError(
-                "Invalid value for argument `init_stddev`: expected three positive "
-                f"numbers (first, middle, last). Received: init_stddev={init_stddev!r}"
-            )
-        self.init_stddev = tuple(float(s) for s in init_stddev)
-        self.trials = None if trials is None else check_int("trials", trials)
         self.steps_per_call = check_int("steps_per_call", steps_per_call)
-        self.seed = seed
-
-        n_layers = self.depth + 1
-        self.hidden = []
-        for i, prims in enumerate(layer_primitives):
-            self.hidden.append(
-                EqlLayer(
-                    prims,
-                    linear=linear,
-                    skip=self.skip,
-                    n_stack=self.trials,
-                    kernel_initializer=self._initializer(i, n_layers),
-                    kernel_regularizer=self.regularizer,
-                    seed=self._noise_seed(i),
-                    linear_options=self.linear_options,
-                    name=f"eql_{i}",
-                )
-            )
-        plain = kind.plain_output  # see the kind's docstring (L0 gates: a plain map)
-        self.output_layer = EqlLayer(
-            ["identity"] * self.n_outputs,
-            linear="dense" if plain else linear,
-            n_stack=self.trials,
-            kernel_initializer=self._initializer(n_layers - 1, n_layers),
-            kernel_regularizer=None if plain else self.regularizer,
-            linear_options=None if plain else self.linear_options,
-            name="output",
+        self.network = EqlNetwork(
+            n_outputs=n_outputs, depth=depth, primitives=primitives, regularizer=regularizer,
+            reg_lambda=reg_lambda, linear=linear, skip=skip, init_stddev=init_stddev,
+            trials=trials, seed=seed, linear_options=linear_options, name="network",
         )
         # Per-restart data loss of the last training step; read by callbacks. A plain
         # tf.Variable, so it is not part of the saved model.
@@ -157,76 +87,30 @@ class EQL(keras.Model):
             tf.zeros([self.trials or 1]), trainable=False, name="trial_loss"
         )
 
-    def _noise_seed(self, index):
-        """Seed of layer ``index``'s gate noise, apart from its weight seeds."""
-        return None if self.seed is None else int(self.seed) * 1000 + 500 + index
-
-    def _initializer(self, index, n_layers, seed=None):
-        if index == 0:
-            sd = self.init_stddev[0]
-        elif index == n_layers - 1:
-            sd = self.init_stddev[2]
-        else:
-            sd = self.init_stddev[1]
-        if seed is None and self.seed is not None:
-            seed = int(self.seed) * 1000 + index
-        return keras.initializers.TruncatedNormal(stddev=sd, seed=seed)
-
-    @property
-    def eql_layers(self):
-        """Hidden layers followed by the output layer."""
-        return [*self.hidden, self.output_layer]
-
-    @property
-    def reg_lambda(self):
-        """The strength variable of the shared regularizer (None without one)."""
-        return getattr(self.regularizer, "reg_lambda", None)
+    def __getattr__(self, name):
+        # Only reached when normal lookup fails: the network's settings and layers.
+        network = self.__dict__.get("network")
+        if network is not None and name in _NETWORK_ATTRIBUTES:
+            return getattr(network, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def build(self, input_shape):
-        shape = tuple(input_shape)
-        self.n_inputs = int(shape[-1])
-        for layer in self.eql_layers:
-            layer.build(shape)
-            shape = layer.compute_output_shape(shape)
-        if self.trials is not None and self.seed is not None:
-            # Restart k starts exactly where EQL(seed=seed + k) would.
-            self.initialize_trials(self.trial_seeds())
+        self.network.build(tuple(input_shape))
 
     def call(self, inputs, training=None):
-        h = inputs
-        for layer in self.eql_layers:
-            h = layer(h, training=training)
-        return h
+        return self.network(inputs, training=training)
 
     def compute_output_shape(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self.eql_layers:
-            shape = layer.compute_output_shape(shape)
-        return shape
+        return self.network.compute_output_shape(input_shape)
 
     # -- restarts ------------------------------------------------------------------
     def trial_seeds(self):
-        """Seed of each restart's initial weights: ``seed + k`` (None when unseeded)."""
-        k = self.trials or 1
-        return [None if self.seed is None else int(self.seed) + i for i in range(k)]
+        """Seed of each restart's initial weights (see :meth:`EqlNetwork.trial_seeds`)."""
+        return self.network.trial_seeds()
 
     def initialize_trials(self, seeds, indices=None):
-        """Re-draw the weights of restarts ``indices`` (all by default) from ``seeds``.
-
-        Restart ``k`` drawn with seed ``s`` gets exactly the weights of an untrialled
-        ``EQL(seed=s)`` with the same settings.
-        """
-        indices = list(range(self.trials or 1)) if indices is None else list(indices)
-        if len(seeds) != len(indices):
-            raise ValueError(
-                f"Expected one seed per restart ({len(indices)}). Received: {len(seeds)}"
-            )
-        for i, layer in enumerate(self.eql_layers):
-            for k, s in zip(indices, seeds):
-                # Each kind draws its own entry (kernel, masks, gates) from its initializer.
-                layer.linear.initialize_entry(
-                    k if self.trials else None, None if s is None else int(s) * 1000 + i
-                )
+        """Re-draw restarts ``indices`` from ``seeds`` (see :meth:`EqlNetwork.initialize_trials`)."""
+        self.network.initialize_trials(seeds, indices)
 
     # -- training ------------------------------------------------------------------
     def _per_trial_loss(self, y, y_pred):
@@ -315,50 +199,27 @@ class EQL(keras.Model):
 
     # -- symbolic view ---------------------------------------------------------------
     def to_sympy(self, var_names=None, threshold=0.01, trial=None):
-        """The network as SymPy: one expression, or a list for several outputs.
-
-        Args:
-            var_names: names (or SymPy symbols) of the inputs; default ``x0, x1, ...``.
-            threshold: weights with ``|w| < threshold`` and terms of the final
-                expanded expression with ``|coefficient| < threshold`` are dropped.
-            trial: which restart to read (required when ``trials`` is set).
-        """
-        if not self.built:
-            raise ValueError("The model is not built yet; call it on data first.")
-        symbols = symbolic.make_symbols(var_names, self.n_inputs)
-        if self.trials is not None and trial is None:
-            raise ValueError(
-                f"This model holds trials={self.trials} restarts; pass `trial`."
-            )
-        exprs = list(symbols)
-        for layer in self.eql_layers:
-            exprs = layer.to_sympy(exprs, stack_index=trial, threshold=threshold)
-        exprs = [symbolic.clean(e, threshold) for e in exprs]
-        return exprs[0] if self.n_outputs == 1 else exprs
+        """The network as SymPy (see :meth:`EqlNetwork.to_sympy`)."""
+        return self.network.to_sympy(var_names, threshold, trial)
 
     def latex(self, var_names=None, threshold=0.01, trial=None):
-        """LaTeX of :meth:`to_sympy` (a list of strings for several outputs)."""
-        expr = self.to_sympy(var_names, threshold, trial)
-        if isinstance(expr, list):
-            return [sympy.latex(symbolic.rounded(e)) for e in expr]
-        return sympy.latex(symbolic.rounded(expr))
+        """LaTeX of :meth:`to_sympy` (see :meth:`EqlNetwork.latex`)."""
+        return self.network.latex(var_names, threshold, trial)
+
+    @property
+    def eql_layers(self):
+        """Hidden layers followed by the output layer.
+
+        (Also where ``.keras`` files keep their weights: this name sorts before
+        ``network``, so files saved before the network became a layer still load.)
+        """
+        return self.network.eql_layers
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "n_outputs": self.n_outputs,
-            "primitives": self.layer_primitives,
-            "regularizer": keras.regularizers.serialize(self.regularizer)
-            if self.regularizer is not None
-            else None,
-            "linear": self.linear_kind,
-            "skip": self.skip,
-            "init_stddev": list(self.init_stddev),
-            "trials": self.trials,
-            "steps_per_call": self.steps_per_call,
-            "seed": self.seed,
-            "linear_options": self.linear_options,
-        }
+        network = self.network.get_config()
+        for key in ("name", "trainable", "dtype"):
+            network.pop(key, None)
+        return {**super().get_config(), **network, "steps_per_call": self.steps_per_call}
 
     @classmethod
     def from_config(cls, config):
