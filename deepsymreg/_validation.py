@@ -5,15 +5,54 @@ from __future__ import annotations
 import numpy as np
 
 
-def check_int(name, value, minimum=1):
-    """``value`` as an int, or a ValueError naming ``name`` if it is not an int >= minimum."""
+def check_int(name, value, minimum=1, allow_none=False):
+    """``value`` as an int, or a ValueError naming ``name`` if it is not an int >= minimum.
+
+    With ``allow_none``, None passes through unchanged.
+    """
+    if allow_none and value is None:
+        return None
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
         expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        if allow_none:
+            expected = f"None or {expected}"
         raise ValueError(
             f"Invalid value for argument `{name}`: expected {expected}. "
             f"Received: {name}={value!r}"
         )
     return int(value)
+
+
+def check_number(name, value, low=None, high=None, strict=False):
+    """``value`` as a float, or a ValueError naming ``name`` if it is not a number in range.
+
+    ``low``/``high`` bound it (None: unbounded); ``strict`` makes both bounds exclusive.
+    NaN and non-numbers always fail.
+    """
+    try:
+        number = float(value)
+        ok = not isinstance(value, (bool, str)) and number == number
+    except (TypeError, ValueError):
+        number, ok = None, False
+    if ok and low is not None:
+        ok = number > low if strict else number >= low
+    if ok and high is not None:
+        ok = number < high if strict else number <= high
+    if not ok:
+        lt, le = ("<", "<") if strict else ("<=", "<=")
+        if low is not None and high is not None:
+            expected = f"{low} {lt} {name} {le} {high}"
+        elif low is not None:
+            expected = f"a number {'>' if strict else '>='} {low}"
+        elif high is not None:
+            expected = f"a number {lt} {high}"
+        else:
+            expected = "a number"
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected {expected}. "
+            f"Received: {name}={value!r}"
+        )
+    return number
 
 
 def check_choice(name, value, choices):

@@ -8,7 +8,7 @@ import numpy as np
 
 from deepsymreg import primitives as primitives_lib
 from deepsymreg import symbolic
-from deepsymreg._validation import check_choice
+from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.reports import finite_or_none
 from deepsymreg.callbacks import Phase, paper_schedule
 from deepsymreg.restarts import fit_restarts, select_best
@@ -152,16 +152,8 @@ def run_benchmark(
     truth, symbols = symbolic.parse(expr, var_names)
     train_domain = parse_domain(train_domain, "train_domain")
     test_domain = parse_domain(test_domain, "test_domain")
-    for name, value in (("n_train", n_train), ("n_test", n_test)):
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(
-                f"Invalid value for argument `{name}`: expected a positive integer. "
-                f"Received: {name}={value!r}"
-            )
-    if not (isinstance(noise, (int, float)) and noise >= 0):
-        raise ValueError(
-            f"Invalid value for argument `noise`: expected a number >= 0. Received: noise={noise!r}"
-        )
+    n_train, n_test = check_int("n_train", n_train), check_int("n_test", n_test)
+    noise = check_number("noise", noise, 0.0)
     settings, default_schedule = model_settings(regularization)
     if isinstance(primitives, str):
         if primitives not in primitives_lib.SETS:

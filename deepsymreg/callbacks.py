@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from deepsymreg import regularizers as regularizers_lib
+from deepsymreg._validation import check_int, check_number
 from deepsymreg.layers import stacking
 from deepsymreg.layers.linear import StackedLinear
 from deepsymreg.layers.network import EqlNetwork
@@ -71,16 +72,6 @@ def _steps_per_batch(model):
     )
 
 
-def _check(name, value, low, strict):
-    ok = isinstance(value, (int, float, np.number)) and (value > low if strict else value >= low)
-    if not ok:
-        sign = ">" if strict else ">="
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected a number {sign} {low}. "
-            f"Received: {name}={value!r}"
-        )
-
-
 @dataclasses.dataclass(frozen=True)
 class Phase:
     """One phase of training.
@@ -100,15 +91,11 @@ class Phase:
     threshold: float | None = None
 
     def __post_init__(self):
-        if not isinstance(self.steps, (int, np.integer)) or self.steps <= 0:
-            raise ValueError(
-                "Invalid value for argument `steps`: expected a positive integer. "
-                f"Received: steps={self.steps!r}"
-            )
-        _check("learning_rate", self.learning_rate, 0.0, strict=True)
-        _check("reg_lambda", self.reg_lambda, 0.0, strict=False)
+        check_int("steps", self.steps)
+        check_number("learning_rate", self.learning_rate, 0.0, strict=True)
+        check_number("reg_lambda", self.reg_lambda, 0.0)
         if self.threshold is not None:
-            _check("threshold", self.threshold, 0.0, strict=False)
+            check_number("threshold", self.threshold, 0.0)
 
 
 def paper_schedule(reg_lambda=5e-3, learning_rate=1e-2, alpha=0.01, steps=(2000, 10000, 10000)):
@@ -242,12 +229,8 @@ class WeightThreshold(keras.callbacks.Callback):
 
     def __init__(self, alpha, at_step=None):
         super().__init__()
-        _check("alpha", alpha, 0.0, strict=False)
-        if at_step is not None and (not isinstance(at_step, (int, np.integer)) or at_step < 0):
-            raise ValueError(
-                "Invalid value for argument `at_step`: expected None or a non-negative "
-                f"integer. Received: at_step={at_step!r}"
-            )
+        check_number("alpha", alpha, 0.0)
+        check_int("at_step", at_step, minimum=0, allow_none=True)
         self.alpha, self.at_step = float(alpha), at_step
 
     def on_train_begin(self, logs=None):
@@ -296,13 +279,7 @@ class NaNRecovery(keras.callbacks.Callback):
 
     def __init__(self, max_restarts=None, seed=None):
         super().__init__()
-        if max_restarts is not None and (
-            not isinstance(max_restarts, (int, np.integer)) or max_restarts < 0
-        ):
-            raise ValueError(
-                "Invalid value for argument `max_restarts`: expected None or a "
-                f"non-negative integer. Received: max_restarts={max_restarts!r}"
-            )
+        check_int("max_restarts", max_restarts, minimum=0, allow_none=True)
         self.max_restarts, self.seed = max_restarts, seed
 
     def on_train_begin(self, logs=None):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from deepsymreg._validation import check_number
+
 __all__ = ["RMSprop"]
 
 
@@ -24,12 +26,7 @@ class RMSprop(keras.optimizers.RMSprop):
 
     def __init__(self, learning_rate=0.001, initial_accumulator=1.0, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        if not float(initial_accumulator) >= 0:
-            raise ValueError(
-                "Invalid value for argument `initial_accumulator`: expected a number "
-                f">= 0. Received: initial_accumulator={initial_accumulator!r}"
-            )
-        self.initial_accumulator = float(initial_accumulator)
+        self.initial_accumulator = check_number("initial_accumulator", initial_accumulator, 0.0)
 
     def build(self, var_list):
         if self.built:

@@ -19,21 +19,9 @@ import keras
 import tensorflow as tf
 
 from deepsymreg import concrete
+from deepsymreg._validation import check_number
 
 __all__ = ["StrengthRegularizer", "SmoothL05", "Lq", "L1", "ExpectedL0", "get"]
-
-
-def _check_non_negative(name, value):
-    try:
-        ok = float(value) >= 0.0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected a non-negative number. "
-            f"Received: {name}={value!r}"
-        )
-    return float(value)
 
 
 class StrengthRegularizer(keras.regularizers.Regularizer):
@@ -48,7 +36,7 @@ class StrengthRegularizer(keras.regularizers.Regularizer):
     """
 
     def __init__(self, reg_lambda=0.0, stack_scale=None):
-        reg_lambda = _check_non_negative("reg_lambda", reg_lambda)
+        reg_lambda = check_number("reg_lambda", reg_lambda, 0.0)
         self.reg_lambda = keras.Variable(
             reg_lambda, trainable=False, dtype="float32", name="reg_lambda"
         )
@@ -106,9 +94,7 @@ class SmoothL05(StrengthRegularizer):
 
     def __init__(self, reg_lambda=0.0, a=0.01, stack_scale=None):
         super().__init__(reg_lambda, stack_scale)
-        self.a = _check_non_negative("a", a)
-        if self.a == 0.0:
-            raise ValueError("Invalid value for argument `a`: expected a > 0. Received: a=0")
+        self.a = check_number("a", a, 0.0, strict=True)
 
     def penalty(self, w):
         a = tf.constant(self.a, w.dtype)
@@ -136,12 +122,8 @@ class Lq(StrengthRegularizer):
 
     def __init__(self, reg_lambda=0.0, q=0.5, stack_scale=None):
         super().__init__(reg_lambda, stack_scale)
-        self.q = _check_non_negative("q", q)
-        if self.q == 0.0:
-            raise ValueError(
-                "Invalid value for argument `q`: expected q > 0 (use the L0 gates for q "
-                "= 0). Received: q=0"
-            )
+        # q = 0 is the L0 norm: use the hard-concrete gates (ExpectedL0) for it.
+        self.q = check_number("q", q, 0.0, strict=True)
 
     def penalty(self, w):
         aw = tf.abs(w)

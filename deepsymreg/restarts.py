@@ -16,6 +16,8 @@ import os
 
 import numpy as np
 
+from deepsymreg._validation import check_int, check_number
+
 __all__ = ["TrialResult", "fit_restarts", "select_best"]
 
 
@@ -229,23 +231,11 @@ def fit_restarts(
         )
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("Invalid value for arguments `x`, `y`: they contain NaN or inf.")
-    if not isinstance(trials, int) or trials <= 0:
-        raise ValueError(
-            f"Invalid value for argument `trials`: expected a positive integer. "
-            f"Received: trials={trials!r}"
-        )
-    if not isinstance(workers, int) or workers <= 0:
-        raise ValueError(
-            f"Invalid value for argument `workers`: expected a positive integer. "
-            f"Received: workers={workers!r}"
-        )
+    trials = check_int("trials", trials)
+    workers = check_int("workers", workers)
     schedule = list(schedule) if schedule is not None else paper_schedule()
     steps_per_call = _steps_per_call(schedule, steps_per_call)
-    if not float(lambda_spread) >= 1:
-        raise ValueError(
-            "Invalid value for argument `lambda_spread`: expected a number >= 1. "
-            f"Received: lambda_spread={lambda_spread!r}"
-        )
+    check_number("lambda_spread", lambda_spread, 1.0)
     from deepsymreg import primitives as primitives_lib
 
     names = model_kwargs.get("primitives", primitives_lib.DEFAULT)

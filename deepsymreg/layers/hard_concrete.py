@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from deepsymreg import concrete
 from deepsymreg import regularizers as regularizers_lib
+from deepsymreg._validation import check_number
 from deepsymreg.layers import stacking
 from deepsymreg.layers.linear import StackedLinear
 
@@ -119,18 +120,13 @@ class HardConcreteDense(StackedLinear):
             kernel_regularizer=kernel_regularizer,
             **kwargs,
         )
-        if not beta > 0:
-            raise ValueError(f"Invalid value for argument `beta`: expected > 0. Received: beta={beta!r}")
+        check_number("beta", beta, 0.0, strict=True)
         if not (gamma < 0 and zeta > 1):
             raise ValueError(
                 "Invalid values for arguments `gamma`, `zeta`: expected gamma < 0 < 1 < "
                 f"zeta. Received: gamma={gamma!r}, zeta={zeta!r}"
             )
-        if not 0 < drop_rate < 1:
-            raise ValueError(
-                "Invalid value for argument `drop_rate`: expected 0 < drop_rate < 1. "
-                f"Received: drop_rate={drop_rate!r}"
-            )
+        check_number("drop_rate", drop_rate, 0.0, 1.0, strict=True)
         self.gate_regularizer = regularizers_lib.get(gate_regularizer)
         if self.gate_regularizer is not None and not isinstance(
             self.gate_regularizer, regularizers_lib.ExpectedL0

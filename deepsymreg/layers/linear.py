@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from deepsymreg import regularizers as regularizers_lib
-from deepsymreg._validation import check_int
+from deepsymreg._validation import check_int, check_number
 from deepsymreg.layers import stacking
 
 
@@ -144,12 +144,7 @@ class StackedLinear(keras.layers.Layer):
     @staticmethod
     def check_alpha(alpha):
         """``alpha`` as a float, or a ValueError if it is not a number >= 0 (``threshold``)."""
-        alpha = float(alpha)
-        if not alpha >= 0:
-            raise ValueError(
-                f"Invalid value for argument `alpha`: expected alpha >= 0. Received: {alpha}"
-            )
-        return alpha
+        return check_number("alpha", alpha, 0.0)
 
     def reset_bias_entry(self, index=None):
         if self.bias is not None:

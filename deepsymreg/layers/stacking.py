@@ -7,19 +7,13 @@ are shared by all ``K`` sets; inputs of shape ``(K, batch, in)`` are per set.
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
+
+from deepsymreg._validation import check_int
 
 
 def check_n_stack(n_stack):
-    if n_stack is None:
-        return None
-    if not isinstance(n_stack, (int, np.integer)) or isinstance(n_stack, bool) or n_stack <= 0:
-        raise ValueError(
-            "Invalid value for argument `n_stack`: expected None or a positive integer. "
-            f"Received: n_stack={n_stack!r}"
-        )
-    return int(n_stack)
+    return check_int("n_stack", n_stack, allow_none=True)
 
 
 def stacked_shape(n_stack, shape):
