@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from deepsymreg import regularizers as regularizers_lib
+from deepsymreg import schedules as schedules_lib
 from deepsymreg._validation import check_int, check_number
 from deepsymreg.layers import stacking
 from deepsymreg.layers.linear import StackedLinear
@@ -33,6 +34,17 @@ __all__ = [
 def _all_layers(model):
     # Keras models and layers list their sublayers (recursively) this way.
     return list(model._flatten_layers(include_self=True, recursive=True))
+
+
+def _strength_regularizers(model):
+    """The distinct :class:`~deepsymreg.regularizers.StrengthRegularizer` s of ``model``."""
+    found, seen = [], set()
+    for layer in _all_layers(model):
+        for value in vars(layer).values():
+            if isinstance(value, regularizers_lib.StrengthRegularizer) and id(value) not in seen:
+                seen.add(id(value))
+                found.append(value)
+    return found
 
 
 def penalty_strengths(model):
@@ -78,8 +90,10 @@ class Phase:
 
     Args:
         steps: optimizer steps in the phase.
-        learning_rate: learning rate during the phase.
-        reg_lambda: penalty strength during the phase.
+        learning_rate: learning rate during the phase: a number, or a
+            :class:`~deepsymreg.schedules.StepSchedule` of the steps since the phase began.
+        reg_lambda: penalty strength during the phase (a number or a schedule, as
+            ``learning_rate``).
         threshold: if set, weights with ``|w| < threshold`` are zeroed and frozen at
             the end of the phase (see :func:`threshold_weights`; relaxed-L0 layers also
             fix their gates there, ending gate noise and penalty).
@@ -92,8 +106,10 @@ class Phase:
 
     def __post_init__(self):
         check_int("steps", self.steps)
-        check_number("learning_rate", self.learning_rate, 0.0, strict=True)
-        check_number("reg_lambda", self.reg_lambda, 0.0)
+        if not isinstance(self.learning_rate, schedules_lib.StepSchedule):
+            check_number("learning_rate", self.learning_rate, 0.0, strict=True)
+        if not isinstance(self.reg_lambda, schedules_lib.StepSchedule):
+            check_number("reg_lambda", self.reg_lambda, 0.0)
         if self.threshold is not None:
             check_number("threshold", self.threshold, 0.0)
 
@@ -113,17 +129,25 @@ def paper_schedule(reg_lambda=5e-3, learning_rate=1e-2, alpha=0.01, steps=(2000,
 
 
 class PhasedSchedule(keras.callbacks.Callback):
-    """Sets learning rate and penalty strength phase by phase; thresholds between phases.
+    """Sets learning rate and penalty strength step by step; thresholds between phases.
 
-    The phase is chosen from ``optimizer.iterations`` before every batch, so a restart
+    The phases become two step-indexed curves (:class:`~deepsymreg.schedules.Piecewise`)
+    evaluated at ``optimizer.iterations`` *inside* the compiled training step: the
+    optimizer gets the learning-rate curve as its ``learning_rate`` (it stays there after
+    ``fit``), and every penalty regularizer of the model computes its strength from the
+    lambda curve (:meth:`~deepsymreg.regularizers.StrengthRegularizer.bind_schedule`). So
+    a phase whose rate or lambda is itself a curve (a one-cycle policy, a sin^2 ramp) is
+    followed at every optimizer step, even with ``EQL(steps_per_call=500)``. A restart
     that resets the optimizer (see :class:`NaNRecovery`) replays the schedule from the
-    start. Training stops when the last phase ends; pass ``epochs`` and
+    start. Thresholds act between Keras batches, so phase ends must be multiples of the
+    optimizer steps per batch. Training stops when the last phase ends; pass ``epochs`` and
     ``steps_per_epoch`` that cover :attr:`total_steps` (more is harmless).
 
     Args:
         phases: list of :class:`Phase`.
-        strengths: the lambda variables to set (default: every penalty strength found
-            in the model, see :func:`penalty_strengths`).
+        strengths: lambda variables to assign at the start of every batch instead (the
+            value at that step). Default: every penalty regularizer of the model follows
+            the lambda curve in the graph.
 
     Logs ``learning_rate``, ``reg_lambda`` and ``phase`` after every batch.
 
@@ -164,6 +188,11 @@ class PhasedSchedule(keras.callbacks.Callback):
                 return i
         return len(self.phases) - 1
 
+    def curve(self, quantity):
+        """The step-indexed curve of ``"learning_rate"`` or ``"reg_lambda"`` over all phases."""
+        starts = [0, *self.ends[:-1]]
+        return schedules_lib.Piecewise(starts, [getattr(p, quantity) for p in self.phases])
+
     def on_train_begin(self, logs=None):
         per = _steps_per_batch(self.model)
         bad = [e for e in self.ends if e % per]
@@ -172,28 +201,38 @@ class PhasedSchedule(keras.callbacks.Callback):
                 f"The phase boundaries {self.ends} must be multiples of the optimizer "
                 f"steps per batch ({per}); these are not: {bad}."
             )
-        self.strengths = (
-            list(self._explicit_strengths)
-            if self._explicit_strengths is not None
-            else penalty_strengths(self.model)
-        )
+        self._rate, self._lambda = self.curve("learning_rate"), self.curve("reg_lambda")
+        optimizer = self.model.optimizer
+        optimizer.learning_rate = self._rate
+        self.variables = list(self._explicit_strengths or [])
+        self.bound = [] if self._explicit_strengths is not None else _strength_regularizers(self.model)
+        for reg in self.bound:
+            reg.bind_schedule(self._lambda, optimizer.iterations)
+        # The compiled step captures the schedules when traced: trace it anew.
+        self.model.make_train_function(force=True)
         self._current = None
         self._thresholded = set()
 
-    def _enter(self, index):
-        phase = self.phases[index]
-        self.model.optimizer.learning_rate = phase.learning_rate
-        for var in self.strengths:
-            var.assign(phase.reg_lambda)
-        self._current = index
+    def on_train_end(self, logs=None):
+        for reg in self.bound:
+            reg.unbind_schedule()
+        # A later fit without this schedule must not run the step traced with it.
+        self.model.train_function = None
+
+    def _values(self, step):
+        return self._rate.value_at(step), self._lambda.value_at(step)
 
     def on_train_batch_begin(self, batch, logs=None):
         step = int(self.model.optimizer.iterations)
         index = self.phase_index(step)
-        if index != self._current:
-            if self._current is not None and index < self._current:
-                self._thresholded = {i for i in self._thresholded if i < index}
-            self._enter(index)
+        if self._current is not None and index < self._current:  # the optimizer restarted
+            self._thresholded = {i for i in self._thresholded if i < index}
+        self._current = index
+        _, lam = self._values(step)
+        # Readers between batches see the strength of the coming step (the compiled
+        # step assigns it again at every step it runs).
+        for var in [*self.variables, *(reg.reg_lambda for reg in self.bound)]:
+            var.assign(lam)
 
     def on_train_batch_end(self, batch, logs=None):
         step = int(self.model.optimizer.iterations)
@@ -205,20 +244,21 @@ class PhasedSchedule(keras.callbacks.Callback):
         ):
             threshold_weights(self.model, phase.threshold)
             self._thresholded.add(self._current)
-        if logs is not None:
-            logs["learning_rate"] = phase.learning_rate
-            logs["reg_lambda"] = phase.reg_lambda
-            logs["phase"] = self._current
+        self._log(logs, step - 1)
         if step >= self.total_steps:
             self.model.stop_training = True
 
+    def _log(self, logs, step):
+        """The rate and lambda of optimizer step ``step`` (the last one run), and its phase."""
+        if logs is not None and self._current is not None:
+            rate, lam = self._values(max(step, 0))
+            logs["learning_rate"] = rate
+            logs["reg_lambda"] = lam
+            logs["phase"] = self.phase_index(max(step, 0))
+
     def on_epoch_end(self, epoch, logs=None):
         # Batch logs are per-batch copies; epoch logs are what History keeps.
-        if logs is not None and self._current is not None:
-            phase = self.phases[self._current]
-            logs["learning_rate"] = phase.learning_rate
-            logs["reg_lambda"] = phase.reg_lambda
-            logs["phase"] = self._current
+        self._log(logs, int(self.model.optimizer.iterations) - 1)
 
 
 class WeightThreshold(keras.callbacks.Callback):

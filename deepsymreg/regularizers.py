@@ -49,8 +49,32 @@ class StrengthRegularizer(keras.regularizers.Regularizer):
                 )
         self.stack_scale = stack_scale
 
+    #: The name a schedule addresses this strength by (see ``PhasedSchedule``).
+    strength_name = "sparsity"
+
     def penalty(self, w):
         raise NotImplementedError
+
+    def bind_schedule(self, schedule, step):
+        """Take the strength from ``schedule(step)`` at every evaluation (in the graph).
+
+        ``step`` is a step variable, normally ``optimizer.iterations``; ``reg_lambda``
+        is assigned the value used, so it shows the current strength.
+        :meth:`unbind_schedule` returns to ``reg_lambda``.
+        """
+        self._schedule, self._step = schedule, step
+
+    def unbind_schedule(self):
+        self._schedule, self._step = None, None
+
+    def strength(self, dtype="float32"):
+        """The strength now: ``reg_lambda``, or the bound schedule at the current step."""
+        schedule = getattr(self, "_schedule", None)
+        if schedule is None:
+            return tf.cast(self.reg_lambda, dtype)
+        value = schedule(self._step)
+        self.reg_lambda.assign(value)
+        return tf.cast(value, dtype)
 
     def __call__(self, w):
         return self.scaled_sum(self.penalty(w))
@@ -67,7 +91,7 @@ class StrengthRegularizer(keras.regularizers.Regularizer):
             total = tf.reduce_sum(tf.constant(self.stack_scale, p.dtype) * per_set)
         else:
             total = tf.reduce_sum(p)
-        return tf.cast(self.reg_lambda, p.dtype) * total
+        return self.strength(p.dtype) * total
 
     def get_config(self):
         return {"reg_lambda": float(self.reg_lambda.numpy()), "stack_scale": self.stack_scale}

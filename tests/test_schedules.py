@@ -1,0 +1,110 @@
+"""Step-indexed schedules: formulas, serialization, and values followed at every step of a
+compiled loop (steps_per_call=500), read back from inside the loop."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import deepsymreg as dsr
+from deepsymreg import schedules
+from deepsymreg.callbacks import Phase, PhasedSchedule
+from deepsymreg.optimizers import RMSprop
+
+TOTAL = 1000
+
+
+def one_cycle_rate(step, base=1e-3, total=TOTAL):
+    r = step / total
+    return base * (5 - 9.9 * abs(1.2 * r - 0.5)) if r <= 5 / 6 else 1e-4 * base
+
+
+def one_cycle_strength(step, base=1e-2, total=TOTAL):
+    r = step / total
+    knee, end = 0.95 * 5 / 6, 5 / 6
+    if r <= knee:
+        return base * (2.4 * r) ** 2
+    if r <= end:
+        return base * (1.9**2 + (1 - 1.9**2) * (r - knee) / (end - knee))
+    return base
+
+
+@pytest.mark.parametrize("step", [0, 1, 250, 416, 417, 499, 500, 660, 661, 700, 833, 834, 999])
+def test_one_cycle_formulas(step):
+    rate = schedules.OneCycleRate(1e-3, TOTAL)
+    lam = schedules.OneCycleStrength(1e-2, TOTAL)
+    assert rate.value_at(step) == pytest.approx(one_cycle_rate(step), rel=1e-5)
+    assert lam.value_at(step) == pytest.approx(one_cycle_strength(step), rel=1e-5, abs=1e-9)
+
+
+def test_sin_squared_ramp_and_piecewise_phases():
+    ramp = schedules.SinSquaredRamp(0.05, 100)
+    assert ramp.value_at(0) == 0.0
+    assert ramp.value_at(100) == pytest.approx(0.05 * np.sin(np.pi / 1.1) ** 2, rel=1e-5)
+    curve = schedules.Piecewise([0, 100, 150], [ramp, 0.5, schedules.Constant(0.25)])
+    assert curve.value_at(50) == pytest.approx(ramp.value_at(50))
+    assert curve.value_at(100) == 0.5 and curve.value_at(149) == 0.5
+    assert curve.value_at(150) == 0.25 and curve.value_at(10_000) == 0.25
+
+
+@pytest.mark.parametrize("bad", [[1, 5], [0, 5, 5], [0, -1]])
+def test_piecewise_rejects_bad_starts(bad):
+    with pytest.raises(ValueError, match="starts"):
+        schedules.Piecewise(bad, [1.0] * len(bad))
+
+
+def test_schedules_round_trip_through_keras_serialization():
+    curve = schedules.Piecewise([0, 10], [schedules.OneCycleRate(1e-3, 10), 2.0])
+    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(curve))
+    assert [clone.value_at(s) for s in (0, 5, 12)] == [curve.value_at(s) for s in (0, 5, 12)]
+
+
+class TracedL1(dsr.L1):
+    """L1 that writes the strength it computes with into ``trace[step]`` (in the graph)."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.trace = tf.Variable(tf.fill([n], -1.0), trainable=False)
+
+    def strength(self, dtype="float32"):
+        value = super().strength(dtype)
+        step = tf.cast(self._step, tf.int32) if self._step is not None else 0
+        self.trace.scatter_nd_update([[step]], tf.reshape(tf.cast(value, tf.float32), [1]))
+        return value
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg_tests")
+class TracedRate(schedules.StepSchedule):
+    """A rate schedule that records what the optimizer asks of it, per step."""
+
+    def __init__(self, inner, trace):
+        self.inner, self.trace = inner, trace
+
+    def __call__(self, step):
+        value = self.inner(step)
+        self.trace.scatter_nd_update([[tf.cast(step, tf.int32)]], tf.reshape(value, [1]))
+        return value
+
+    def get_config(self):
+        return {}
+
+
+def test_one_cycle_followed_at_every_step_with_500_steps_per_call():
+    reg = TracedL1(TOTAL)
+    model = dsr.EQL(n_outputs=1, depth=1, primitives=["identity", "square"], regularizer=reg,
+                    steps_per_call=500, seed=0)
+    model.compile(optimizer=RMSprop(1e-3), jit_compile=True)
+    rate_trace = tf.Variable(tf.fill([TOTAL], -1.0), trainable=False)
+    rate = TracedRate(schedules.OneCycleRate(1e-3, TOTAL), rate_trace)
+    phased = PhasedSchedule([Phase(TOTAL, rate, schedules.OneCycleStrength(1e-2, TOTAL))])
+    x = np.random.default_rng(0).uniform(-1, 1, (64, 2)).astype("float32")
+    y = x[:, :1] ** 2
+    model.fit(tf.data.Dataset.from_tensors((x, y)).repeat(), epochs=1, steps_per_epoch=2,
+              shuffle=False, callbacks=[phased], verbose=0)
+    assert int(model.optimizer.iterations) == TOTAL
+    lam, lr = reg.trace.numpy(), rate_trace.numpy()
+    for step in range(TOTAL):  # every step, not 500-step stairs
+        assert lr[step] == pytest.approx(one_cycle_rate(step), rel=1e-5), step
+        assert lam[step] == pytest.approx(one_cycle_strength(step), rel=1e-5, abs=1e-9), step
+    # Between batches reg_lambda shows the strength of the next step.
+    assert float(model.reg_lambda.numpy()) == pytest.approx(one_cycle_strength(TOTAL - 1), rel=1e-5)
