@@ -10,14 +10,13 @@ callbacks, over several random restarts, and keeps the best one.
 from __future__ import annotations
 
 import dataclasses
-import math
 import warnings
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from deepsymreg import optimizers, primitives
+from deepsymreg import optimizers, primitives, schedules
 from deepsymreg._validation import check_int
 from deepsymreg.callbacks import HorizonCurriculum, NaNRecovery, Phase, PhasedSchedule
 from deepsymreg.data.digits import pair_dataset
@@ -120,23 +119,7 @@ def sho_recipe(fraction=1.0):
     )
 
 
-def _penalty_ramp(steps, reg_lambda, pieces, threshold, learning_rate):
-    """``steps`` at ``learning_rate`` with lambda ramped as ``reg_lambda *
-    sin^2(pi t / (1.1 T))`` (the authors' code for Table II), held piecewise constant
-    over ``pieces`` phases (each at its piece's midpoint); ``threshold`` at the end."""
-    pieces = max(1, min(pieces, steps))
-    sizes = [steps // pieces + (1 if i < steps % pieces else 0) for i in range(pieces)]
-    phases, start = [], 0
-    for i, size in enumerate(sizes):
-        mid = (start + size / 2) / steps
-        lam = reg_lambda * math.sin(math.pi * mid / 1.1) ** 2
-        last = i == pieces - 1
-        phases.append(Phase(size, learning_rate, lam, threshold=threshold if last else None))
-        start += size
-    return tuple(phases)
-
-
-def arithmetic_recipe(fraction=1.0, steps=(10000, 10000), ramp_pieces=10, batch_size=100):
+def arithmetic_recipe(fraction=1.0, steps=(10000, 10000), ramp=True, batch_size=100):
     """MNIST arithmetic (appendix C-A): 10000 steps lr 1e-2, penalty up to lambda
     0.05; freeze |w| < 0.01; 10000 steps lr 1e-3, lambda 0; batches of 100 fresh pairs
     (the batch size of the authors' code). EQL: the paper's default primitives, depth 2.
@@ -145,21 +128,18 @@ def arithmetic_recipe(fraction=1.0, steps=(10000, 10000), ramp_pieces=10, batch_
     not switched on at full strength from the first step but ramped as ``0.05 sin^2(pi
     t / (1.1 T))`` over the first phase (their code for Table II; the paper's §III-D
     "optional first phase with a small lambda", which lets the encoder find the digit
-    before the EQL is pruned), held piecewise constant over ``ramp_pieces`` phases. The
-    second phase runs at lr 1e-3 (the text says 1e-4).
+    before the EQL is pruned), a :class:`~deepsymreg.schedules.SinSquaredRamp` followed
+    at every step. The second phase runs at lr 1e-3 (the text says 1e-4).
 
-    ``steps`` sets the two phase lengths (before ``fraction``); ``ramp_pieces=1``
-    gives a constant lambda of 0.05; ``batch_size`` is the number of pairs per step.
+    ``steps`` sets the two phase lengths (before ``fraction``); ``ramp=False`` gives a
+    constant lambda of 0.05; ``batch_size`` is the number of pairs per step.
     """
     s = lambda n: _scaled(n, fraction)  # noqa: E731
-    ramp_pieces = check_int("ramp_pieces", ramp_pieces)
     batch_size = check_int("batch_size", batch_size)
-    if ramp_pieces == 1:
-        first = (Phase(s(steps[0]), 1e-2, 0.05, threshold=0.01),)
-    else:
-        first = _penalty_ramp(s(steps[0]), 0.05, ramp_pieces, 0.01, 1e-2)
+    first = s(steps[0])
+    lam = schedules.SinSquaredRamp(0.05, first, stretch=1.1) if ramp else 0.05
     return Recipe(
-        phases=(*first, Phase(s(steps[1]), 1e-3, 0.0)),
+        phases=(Phase(first, 1e-2, lam, threshold=0.01), Phase(s(steps[1]), 1e-3, 0.0)),
         batch_size=batch_size,
         eql={"depth": 2, "primitives": list(primitives.DEFAULT),
              "init_stddev": (0.1, 0.1, 0.5)},

@@ -1,3 +1,4 @@
+import math
 """Recipes: the papers' training numbers, scaling, and the restart loop of fit_dynamics."""
 
 import numpy as np
@@ -33,37 +34,38 @@ def test_sho_recipe_holds_the_papers_numbers():
 
 
 def test_arithmetic_recipe_holds_the_papers_numbers():
-    r = recipes.arithmetic_recipe(ramp_pieces=1)
+    r = recipes.arithmetic_recipe(ramp=False)
     assert _phases(r) == [(10000, 1e-2, 0.05, 0.01), (10000, 1e-3, 0.0, None)]
     assert r.batch_size == 100 and r.total_steps == 20000
     assert r.curriculum == ()
 
 
 def test_arithmetic_recipe_ramps_the_penalty_as_the_authors_code():
-    r = recipes.arithmetic_recipe()  # 10 pieces of the first phase, then fine-tuning
-    first, last = r.phases[:-1], r.phases[-1]
-    assert [p.steps for p in first] == [1000] * 10 and r.total_steps == 20000
-    assert all(p.learning_rate == 1e-2 for p in first)
-    # lambda = 0.05 sin^2(pi t / (1.1 T)) at each piece's midpoint: from ~0 up to
-    # 0.05 past the middle, down again before the freeze.
-    lams = [p.reg_lambda for p in first]
-    t = (np.arange(10) + 0.5) / 10
-    np.testing.assert_allclose(lams, 0.05 * np.sin(np.pi * t / 1.1) ** 2)
-    assert lams[0] < 0.002 and max(lams) == pytest.approx(0.05, rel=1e-3) and lams[-1] < 0.01
+    r = recipes.arithmetic_recipe()  # the ramped penalty phase, then fine-tuning
+    first, last = r.phases
+    assert first.steps == 10000 and r.total_steps == 20000 and first.learning_rate == 1e-2
+    # lambda = 0.05 sin^2(pi t / (1.1 T)) at every step: from 0 up to 0.05 past the
+    # middle, down again before the freeze.
+    t = np.array([0, 1, 2500, 5500, 9999])
+    lams = [first.reg_lambda.value_at(s) for s in t]
+    np.testing.assert_allclose(lams, 0.05 * np.sin(np.pi * t / 11000) ** 2, rtol=1e-5, atol=1e-9)
+    assert lams[0] == 0.0 and lams[3] == pytest.approx(0.05, rel=1e-6) and lams[-1] < 0.01
     # Only the end of the penalty phase freezes small weights.
-    assert [p.threshold for p in first] == [None] * 9 + [0.01]
+    assert first.threshold == 0.01
     assert (last.steps, last.learning_rate, last.reg_lambda, last.threshold) == (
         10000, 1e-3, 0.0, None)
 
 
 def test_arithmetic_recipe_ramp_fits_short_schedules():
     r = recipes.arithmetic_recipe(0.01, steps=(1500, 300))  # 15 + 3 steps
-    assert [p.steps for p in r.phases] == [2] * 5 + [1] * 5 + [3]
-    assert r.phases[-2].threshold == 0.01
-    r = recipes.arithmetic_recipe(steps=(4, 2))  # fewer steps than pieces
-    assert [p.steps for p in r.phases] == [1, 1, 1, 1, 2]
-    with pytest.raises(ValueError, match="ramp_pieces"):
-        recipes.arithmetic_recipe(ramp_pieces=0)
+    assert [p.steps for p in r.phases] == [15, 3]
+    assert r.phases[0].threshold == 0.01
+    ramp = r.phases[0].reg_lambda  # followed step by step, not in stairs
+    assert [ramp.value_at(t) for t in (0, 15)] == pytest.approx(
+        [0.0, 0.05 * math.sin(math.pi * 15 / (1.1 * 15)) ** 2])
+    assert ramp.value_at(7) == pytest.approx(0.05 * math.sin(math.pi * 7 / 16.5) ** 2)
+    with pytest.raises(ValueError, match="batch_size"):
+        recipes.arithmetic_recipe(batch_size=0)
 
 
 def test_arithmetic_recipe_batch_size():
@@ -78,9 +80,14 @@ def test_fraction_scales_every_phase_and_curriculum_step(make):
     full, short = make(), make(fraction=0.1)
     assert [p.steps for p in short.phases] == [p.steps // 10 for p in full.phases]
     assert short.curriculum == tuple((s // 10, h) for s, h in full.curriculum)
-    # Only the lengths change.
-    assert [(p.learning_rate, p.reg_lambda, p.threshold) for p in short.phases] == [
-        (p.learning_rate, p.reg_lambda, p.threshold) for p in full.phases]
+    # Only the lengths change: a curve over a phase is the same curve, shrunk.
+    def values(phase, share):
+        lam = phase.reg_lambda
+        lam = lam if isinstance(lam, float) else lam.value_at(int(share * phase.steps))
+        return phase.learning_rate, pytest.approx(lam, rel=1e-3, abs=1e-12), phase.threshold
+
+    for share in (0.0, 0.5, 0.9):
+        assert [values(p, share) for p in short.phases] == [values(p, share) for p in full.phases]
     assert (short.horizon, short.batch_size, short.eql) == (full.horizon, full.batch_size,
                                                             full.eql)
     assert short.total_steps == full.total_steps // 10
