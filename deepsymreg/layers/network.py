@@ -152,15 +152,16 @@ class EqlNetwork(keras.layers.Layer):
         """Seed of layer ``index``'s gate noise, apart from its weight seeds."""
         return None if self.seed is None else int(self.seed) * 1000 + 500 + index
 
-    def _initializer(self, index, n_layers, seed=None):
+    def _initializer(self, index, n_layers):
+        """Layer ``index``'s truncated normal; seeded ``seed * 1000 + index`` when seeded
+        (:meth:`initialize_trials` re-seeds it per restart the same way)."""
         if index == 0:
             sd = self.init_stddev[0]
         elif index == n_layers - 1:
             sd = self.init_stddev[2]
         else:
             sd = self.init_stddev[1]
-        if seed is None and self.seed is not None:
-            seed = int(self.seed) * 1000 + index
+        seed = None if self.seed is None else int(self.seed) * 1000 + index
         return keras.initializers.TruncatedNormal(stddev=sd, seed=seed)
 
     @property
