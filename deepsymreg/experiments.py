@@ -30,7 +30,10 @@ from deepsymreg.recipes import (
     sho_recipe,
 )
 
-__all__ = ["DynamicsSystem", "SYSTEMS", "run_dynamics"]
+__all__ = [
+    "DynamicsSystem", "SYSTEMS", "run_dynamics", "format_dynamics", "run_arithmetic",
+    "format_arithmetic",
+]
 
 u, v, z = sympy.symbols("u v z")
 

@@ -106,3 +106,4 @@ def test_eql_file_saved_before_the_network_split_loads_and_predicts_the_same():
 def test_dynamics_file_saved_before_the_split_says_how_to_resave():
     with pytest.raises(ValueError, match="from_config.*set_weights"):
         keras.models.load_model(LEGACY / "dynamics_v0_1.keras")
+
