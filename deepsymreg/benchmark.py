@@ -91,13 +91,10 @@ def model_settings(regularization):
     check_choice("regularization", regularization, REGULARIZATIONS)
     if regularization == "l0":
         # Wider first-layer weights than the L0.5 recipe's 0.1: the gates of a sine
-        # close unless its argument starts out of the linear range. sin(2*pi*x)
-        # recovered by 2/20 restarts with (0.1, 0.5, 1.0), 5/10 with 0.5 everywhere (as
-        # in the authors' L0 code), 9/10 with (1.0, 0.5, 0.5); see docs/results.md.
-        # Raw targets, as in the authors' code: standardizing multiplies the data term
-        # by 1/var(y) (about 30 for exp(-x**2) on [-1, 1]), which weakens the L0
-        # penalty next to it; exp(-x**2) went from 0/20 to 14-15/20 restarts without it
-        # (docs/results.md).
+        # close unless its argument starts out of the linear range (measurements in
+        # docs/results.md). Raw targets, as in the authors' code: standardizing
+        # multiplies the data term by 1/var(y) (about 30 for exp(-x**2) on [-1, 1]),
+        # which weakens the L0 penalty next to it.
         settings = {"regularizer": "l0", "init_stddev": L0_INIT_STDDEV, "standardize": False}
         return settings, l0_schedule()
     return {"regularizer": "l05"}, paper_schedule()

@@ -91,16 +91,13 @@ def sho_recipe(fraction=1.0):
     One departure from the paper: the decoders are *residual*, ``s_{t+1} = s_t +
     cell(s_t, z)``. With ``dt = 0.1`` an update rule is the identity plus a 10%
     change, and the part that depends on omega^2, ``0.1 omega^2 u``, is about 1% of
-    ``v``. A plain EQL cell must first rebuild the identity from its primitives; in our
-    probes it did so with sines in their linear range and stalled near the error of an
-    oscillator that ignores ``z`` (MSE 0.035 over 25 steps) *even when fed the true
-    omega^2* as ``z``, so the encoder got no useful gradient (latent r = 0.1 to 0.6).
-    Residual, and with the latent's batch-norm scale fixed (see
-    :class:`~deepsymreg.models.encoders.DynamicsEncoder`), the same recipe learned
-    omega^2 (|r| >= 0.96 on held-out series for seeds 0, 1, 2 in the quick budget;
-    residual with a trainable scale: seed 1 gave r = 0.16; fixed scale with the plain
-    cell: seed 0 gave r = 0.01). The ReLU baseline gets the same form, so the
-    comparison stays fair. The equations still read as the update rule.
+    ``v``. A plain EQL cell must first rebuild the identity from its primitives, and
+    until it does the encoder gets no useful gradient; a residual cell starts from the
+    identity. With the latent's batch-norm scale fixed as well (see
+    :class:`~deepsymreg.models.encoders.DynamicsEncoder`) the recipe learns omega^2;
+    the probes behind this choice are in docs/deep_models.md and docs/results.md. The
+    ReLU baseline gets the same form, so the comparison stays fair. The equations still
+    read as the update rule.
     """
     s = lambda n: _scaled(n, fraction)  # noqa: E731
     return Recipe(
