@@ -36,32 +36,37 @@ def _all_layers(model):
     return list(model._flatten_layers(include_self=True, recursive=True))
 
 
-def _strength_regularizers(model):
-    """The distinct :class:`~deepsymreg.regularizers.StrengthRegularizer` s of ``model``."""
+def _distinct_attributes(model, pick):
+    """``pick(value)`` for every attribute value of every layer of ``model``: each result
+    once, in the order found (None results skipped)."""
     found, seen = [], set()
     for layer in _all_layers(model):
-        for value in vars(layer).values():
-            if isinstance(value, regularizers_lib.StrengthRegularizer) and id(value) not in seen:
-                seen.add(id(value))
-                found.append(value)
+        for value in list(vars(layer).values()):
+            item = pick(value)
+            if item is not None and id(item) not in seen:
+                seen.add(id(item))
+                found.append(item)
     return found
+
+
+def _strength_regularizers(model):
+    """The distinct :class:`~deepsymreg.regularizers.StrengthRegularizer` s of ``model``."""
+    return _distinct_attributes(
+        model, lambda v: v if isinstance(v, regularizers_lib.StrengthRegularizer) else None
+    )
+
+
+def _strength_variable(value):
+    if isinstance(value, regularizers_lib.StrengthRegularizer):
+        return value.reg_lambda
+    if getattr(value, "name", None) == "reg_lambda" and isinstance(value, keras.Variable):
+        return value
+    return None
 
 
 def penalty_strengths(model):
     """The distinct penalty-strength variables (``reg_lambda``) used by ``model``."""
-    found, seen = [], set()
-    for layer in _all_layers(model):
-        candidates = list(vars(layer).values())
-        for value in candidates:
-            var = None
-            if isinstance(value, regularizers_lib.StrengthRegularizer):
-                var = value.reg_lambda
-            elif getattr(value, "name", None) == "reg_lambda" and isinstance(value, keras.Variable):
-                var = value
-            if var is not None and id(var) not in seen:
-                seen.add(id(var))
-                found.append(var)
-    return found
+    return _distinct_attributes(model, _strength_variable)
 
 
 def threshold_weights(model, alpha):
@@ -228,7 +233,7 @@ class PhasedSchedule(keras.callbacks.Callback):
         if self._current is not None and index < self._current:  # the optimizer restarted
             self._thresholded = {i for i in self._thresholded if i < index}
         self._current = index
-        _, lam = self._values(step)
+        lam = self._lambda.value_at(step)
         # Readers between batches see the strength of the coming step (the compiled
         # step assigns it again at every step it runs).
         for var in [*self.variables, *(reg.reg_lambda for reg in self.bound)]:

@@ -41,11 +41,11 @@ def make_linear(linear, units, options=None, **defaults):
     """
     if linear is None or isinstance(linear, str):
         cls = linear_kind(linear)
+        accepted = inspect.signature(cls.__init__).parameters
         kwargs = {k: v for k, v in defaults.items() if v is not None}
-        if "seed" in kwargs and "seed" not in inspect.signature(cls.__init__).parameters:
+        if "seed" in kwargs and "seed" not in accepted:
             del kwargs["seed"]
         options = dict(options or {})
-        accepted = inspect.signature(cls.__init__).parameters
         unknown = sorted(k for k in options if k not in accepted or k in ("units", "self"))
         if unknown:
             raise ValueError(

@@ -203,12 +203,6 @@ class HardConcreteDense(StackedLinear):
             parts["weights"] = self.kernel_regularizer(self.effective_kernel) * live
         return parts
 
-    def add_penalty(self):
-        if self.gate_regularizer is not None and not self.defer_penalty:
-            self.add_loss(self.penalty())
-        else:
-            super().add_penalty()
-
     @property
     def effective_kernel(self):
         """``W~ * z`` with the deterministic gates (what inference and extraction use)."""

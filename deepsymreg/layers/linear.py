@@ -108,8 +108,12 @@ class StackedLinear(keras.layers.Layer):
         return tf.add_n(parts) if parts else tf.constant(0.0)
 
     def add_penalty(self):
-        if self.kernel_regularizer is not None and not self.defer_penalty:
-            self.add_loss(self.penalty())
+        """Add the penalty as a layer loss, unless the owner adds it (``defer_penalty``)
+        or the map has none."""
+        if not self.defer_penalty:
+            parts = list(self.penalty_parts().values())
+            if parts:
+                self.add_loss(tf.add_n(parts))
 
     def threshold(self, alpha):
         """Zero and freeze the weights with ``|w| < alpha``; return the count kept."""

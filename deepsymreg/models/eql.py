@@ -16,7 +16,7 @@ __all__ = ["EQL", "PAPER_INIT_STDDEV"]
 _NETWORK_ATTRIBUTES = (
     "n_outputs", "depth", "layer_primitives", "regularizer", "reg_lambda", "linear_kind",
     "linear_options", "skip", "init_stddev", "trials", "seed", "hidden", "output_layer",
-    "eql_layers", "n_inputs",
+    "n_inputs",
 )
 
 
