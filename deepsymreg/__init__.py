@@ -2,7 +2,7 @@
 
 Layers (:class:`EqlLayer`, the network :class:`EqlNetwork`, :class:`MaskedDense`, :class:`HardConcreteDense`, the
 recurrent :class:`EqlCell`), sparsity regularizers (:class:`SmoothL05`, :class:`Lq`,
-:class:`L1`, :class:`ExpectedL0`), the :class:`EQL` model and the deep models built
+:class:`L1`, :class:`ExpectedL0`) and the adjacent-step :class:`AdjacentSmoothness`, the :class:`EQL` model and the deep models built
 around it (:class:`DigitArithmetic`, :class:`DynamicsModel`), callbacks
 (:mod:`deepsymreg.callbacks`) and random restarts (:mod:`deepsymreg.restarts`).
 """
@@ -18,7 +18,7 @@ from deepsymreg.callbacks import (
 from deepsymreg.layers import EqlCell, EqlLayer, EqlNetwork, EqlRNN, HardConcreteDense, MaskedDense, MlpCell
 from deepsymreg.losses import HorizonMSE
 from deepsymreg.models import EQL, DigitArithmetic, DynamicsModel
-from deepsymreg.regularizers import L1, ExpectedL0, Lq, SmoothL05
+from deepsymreg.regularizers import L1, AdjacentSmoothness, ExpectedL0, Lq, SmoothL05
 
 from deepsymreg import data, recipes, reports  # noqa: E402  (after the models they use)
 
@@ -38,6 +38,7 @@ __all__ = [
     "MaskedDense",
     "HardConcreteDense",
     "ExpectedL0",
+    "AdjacentSmoothness",
     "SmoothL05",
     "Lq",
     "L1",

@@ -21,7 +21,7 @@ import tensorflow as tf
 from deepsymreg import concrete
 from deepsymreg._validation import check_number
 
-__all__ = ["StrengthRegularizer", "SmoothL05", "Lq", "L1", "ExpectedL0", "get"]
+__all__ = ["StrengthRegularizer", "SmoothL05", "Lq", "L1", "ExpectedL0", "AdjacentSmoothness", "get"]
 
 
 class StrengthRegularizer(keras.regularizers.Regularizer):
@@ -180,6 +180,53 @@ class ExpectedL0(StrengthRegularizer):
 
     def penalty(self, log_alpha):
         return concrete.open_probability(log_alpha)
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class AdjacentSmoothness(StrengthRegularizer):
+    """L2 smoothness between adjacent parameter steps (Zhang et al., parametric EQL, eqs. 6-7).
+
+    For weights ``w`` with a step axis ``j = 1..N`` (``axis``, by default the third
+    from the end as in every stacked kernel ``(K?, N, in, out)``) it returns
+    ``theta * sum_j (w[j+1] - w[j])**2``, summed over every other axis. Differences are
+    taken along the step axis only, so a leading trials axis is never coupled. The
+    strength is named ``"smoothness"`` (``theta`` in the paper), so a
+    :class:`~deepsymreg.callbacks.PhasedSchedule` can drive it apart from sparsity.
+
+    Args:
+        reg_lambda: the strength ``theta`` (default 0).
+        axis: the step axis of the weights (default -3).
+
+    Example:
+
+    >>> reg = AdjacentSmoothness(reg_lambda=2.0, axis=0)
+    >>> float(reg(tf.constant([0.0, 1.0, 3.0])))  # 2 * (1 + 4)
+    10.0
+    """
+
+    strength_name = "smoothness"
+
+    def __init__(self, reg_lambda=0.0, axis=-3):
+        super().__init__(reg_lambda)
+        if not isinstance(axis, int) or isinstance(axis, bool):
+            raise ValueError(f"Invalid value for argument `axis`: expected an int. Received: axis={axis!r}")
+        self.axis = axis
+
+    def penalty(self, w):
+        rank = len(w.shape)
+        if not -rank <= self.axis < rank:
+            raise ValueError(
+                f"AdjacentSmoothness(axis={self.axis}) received weights of shape "
+                f"{tuple(w.shape)}, which have no such axis."
+            )
+        axis = self.axis % rank
+        n = w.shape[axis]
+        later = tf.gather(w, tf.range(1, n), axis=axis)
+        earlier = tf.gather(w, tf.range(0, n - 1), axis=axis)
+        return tf.square(later - earlier)
+
+    def get_config(self):
+        return {"reg_lambda": float(self.reg_lambda.numpy()), "axis": self.axis}
 
 
 _ALIASES = {"l05": SmoothL05, "smooth_l05": SmoothL05, "l1": L1, "lq": Lq, "l0": ExpectedL0}

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from deepsymreg import primitives as primitives_lib
 from deepsymreg.layers import stacking
+from deepsymreg.layers.linear import StackedLinear
 
 #: Names accepted by the ``linear`` argument, mapped to registered layer classes.
 LINEAR_KINDS = {"dense": "deepsymreg>MaskedDense"}
@@ -32,6 +33,20 @@ def linear_kind(name):
     return keras.saving.get_registered_object(LINEAR_KINDS[name])
 
 
+def _accepted_arguments(cls):
+    """Constructor arguments of a kind, including those it forwards with ``**kwargs``."""
+    names = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters
+        names.update(k for k, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()) or klass is StackedLinear:
+            break
+    return names
+
+
 def make_linear(linear, units, options=None, **defaults):
     """Build the linear sublayer of an EQL layer (see ``EqlLayer``'s ``linear``).
 
@@ -41,7 +56,7 @@ def make_linear(linear, units, options=None, **defaults):
     """
     if linear is None or isinstance(linear, str):
         cls = linear_kind(linear)
-        accepted = inspect.signature(cls.__init__).parameters
+        accepted = _accepted_arguments(cls)
         kwargs = {k: v for k, v in defaults.items() if v is not None}
         if "seed" in kwargs and "seed" not in accepted:
             del kwargs["seed"]
@@ -99,7 +114,10 @@ class EqlLayer(keras.layers.Layer):
             another registered kind (e.g. ``"hard_concrete"`` for relaxed-L0 gates), a
             layer config dict, or a layer with the right ``units``.
         skip: concatenate the input to the output.
-        n_stack: size of a leading weight axis (restarts or stacked steps) or None.
+        trials: ``None`` or the number of restarts held side by side (a leading
+            weight axis; see :mod:`~deepsymreg.layers.stacking`).
+        t_steps: ``None`` or the number of parameter steps, one weight set each
+            (the stacked EQL); the axis after ``trials``.
         use_bias, kernel_initializer, kernel_regularizer: passed to the linear layer
             when it is given by name.
         seed: seed of the linear layer's randomness (the gate noise of
@@ -109,16 +127,17 @@ class EqlLayer(keras.layers.Layer):
             ``{"drop_rate": 0.3}`` for ``"hard_concrete"``.
 
     Call arguments:
-        inputs: tensor ``(batch, in)`` (or ``(n_stack, batch, in)``).
+        inputs: tensor ``(batch, in)`` or ``(*lead, batch, in)``.
         context: passed on to a linear kind that takes one (``takes_context``), e.g.
             the parameter ``t`` its weights depend on; an error for other kinds.
         training: passed to the linear layer (stochastic gates sample only then).
 
     Input shape:
-        ``(batch, in)``, or ``(n_stack, batch, in)`` with ``n_stack``.
+        ``(batch, in)``, or ``(*lead, batch, in)`` with ``lead = (trials?, t_steps?)``
+        (with both, also ``(t_steps, batch, in)``: one batch per step for all trials).
 
     Output shape:
-        ``(batch, n_outputs [+ in])`` (``(n_stack, ...)`` first with ``n_stack``), where
+        ``(*lead, batch, n_outputs [+ in])``, where
         ``n_outputs = len(primitives)``.
 
     Example:
@@ -140,7 +159,8 @@ class EqlLayer(keras.layers.Layer):
         primitives=primitives_lib.DEFAULT,
         linear=None,
         skip=False,
-        n_stack=None,
+        trials=None,
+        t_steps=None,
         use_bias=False,
         kernel_initializer=None,
         kernel_regularizer=None,
@@ -163,7 +183,8 @@ class EqlLayer(keras.layers.Layer):
         self.linear = make_linear(
             linear,
             self.n_pre_activations,
-            n_stack=stacking.check_n_stack(n_stack),
+            trials=trials,
+            t_steps=t_steps,
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             kernel_regularizer=kernel_regularizer,
@@ -171,7 +192,8 @@ class EqlLayer(keras.layers.Layer):
             options=linear_options,
             name="linear",
         )
-        self.n_stack = self.linear.n_stack
+        self.trials, self.t_steps = self.linear.trials, self.linear.t_steps
+        self.lead = self.linear.lead
 
     @property
     def output_names(self):
@@ -212,37 +234,50 @@ class EqlLayer(keras.layers.Layer):
             )
         h = self.apply_primitives(g)
         if self.skip:
-            h = tf.concat([h, stacking.broadcast_to_stack(inputs, self.n_stack, h)], -1)
+            h = tf.concat([h, stacking.broadcast_like(inputs, h)], -1)
         return h
 
     def compute_output_shape(self, input_shape):
-        shape = stacking.stacked_output_shape(input_shape, self.n_outputs, self.n_stack)
+        shape = stacking.stacked_output_shape(input_shape, self.n_outputs, self.lead)
         if self.skip:
             shape = (*shape[:-1], shape[-1] + input_shape[-1])
         return shape
 
     # -- symbolic view -----------------------------------------------------------
-    def kernel_numpy(self, stack_index=None):
-        """Effective kernel ``(in, n_pre)`` and bias (or None) as NumPy arrays."""
+    def kernel_numpy(self, trial=None, step=None):
+        """Effective kernel ``(in, n_pre)`` and bias (or None) of one weight set, as NumPy.
+
+        ``trial`` and ``step`` pick the set when the layer has those axes (both needed
+        then; an error otherwise).
+        """
         w = np.asarray(keras.ops.convert_to_numpy(self.linear.effective_kernel))
         b = getattr(self.linear, "bias", None)
         b = None if b is None else np.asarray(keras.ops.convert_to_numpy(b))
-        if self.n_stack is not None:
-            if stack_index is None:
+        for name, size, index in (("trial", self.trials, trial), ("step", self.t_steps, step)):
+            if size is None:
+                if index is not None:
+                    raise ValueError(
+                        f"Invalid value for argument `{name}`: layer {self.name!r} has no "
+                        f"{name} axis. Received: {name}={index!r}"
+                    )
+                continue
+            if index is None or not -size <= int(index) < size:
                 raise ValueError(
-                    f"This layer holds n_stack={self.n_stack} weight sets; pass "
-                    "`stack_index` to choose one."
+                    f"Invalid value for argument `{name}`: layer {self.name!r} holds {size} "
+                    f"weight sets along its {name} axis; pass an index in [0, {size}). "
+                    f"Received: {name}={index!r}"
                 )
-            w = w[stack_index]
-            b = None if b is None else b[stack_index]
+            w = w[int(index)]
+            b = None if b is None else b[int(index)]
         return w, b
 
-    def to_sympy(self, inputs, stack_index=None, threshold=0.0):
+    def to_sympy(self, inputs, trial=None, step=None, threshold=0.0):
         """The layer's outputs as SymPy expressions of the SymPy ``inputs`` list.
 
-        Weights with ``|w| < threshold`` are treated as zero.
+        ``trial``/``step`` choose the weight set (see :meth:`kernel_numpy`). Weights
+        with ``|w| < threshold`` are treated as zero.
         """
-        w, b = self.kernel_numpy(stack_index)
+        w, b = self.kernel_numpy(trial, step)
         if not (np.all(np.isfinite(w)) and (b is None or np.all(np.isfinite(b)))):
             raise ValueError(
                 f"Layer {self.name!r} has non-finite weights (training diverged?); "

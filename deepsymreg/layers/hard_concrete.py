@@ -47,11 +47,14 @@ class HardConcreteDense(StackedLinear):
 
     Args:
         units: output width.
-        n_stack: ``None`` or the size ``K`` of a leading weight axis.
-        share_gates: with ``n_stack``, one gate set for all ``K`` weight sets (the
-            stacked EQL's group sparsity); otherwise each set has its own gates.
-            Shared gates stay shared: :meth:`threshold` decides each gate once for
-            all sets, and re-drawing one set leaves them alone.
+        trials: ``None`` or the number ``K`` of restarts held side by side (each has
+            its own gates).
+        t_steps: ``None`` or the number ``N`` of parameter steps (stacked EQL).
+        share_gates: with ``t_steps``, one gate per weight for all ``N`` steps (the
+            stacked EQL's group sparsity: a term is kept or dropped at every step
+            together); otherwise each step has its own gates. Shared gates stay shared:
+            :meth:`threshold` decides each gate once for all steps. Gates are never
+            shared between trials.
         use_bias: add a bias (not gated).
         kernel_initializer: initializer of ``W~`` (default truncated normal, sd 0.5).
         kernel_regularizer: a penalty on the effective weights ``W~ z``. An
@@ -65,11 +68,12 @@ class HardConcreteDense(StackedLinear):
         gate_regularizer: an ``ExpectedL0``: the relaxed-L0 penalty on the gates.
 
     Call arguments:
-        inputs: ``(batch, in)`` (or ``(n_stack, batch, in)``).
+        inputs: ``(batch, in)`` or ``(*lead, batch, in)`` (see
+            :mod:`~deepsymreg.layers.stacking`).
         training: sample gates when true; deterministic gates otherwise.
 
     Output shape:
-        ``(batch, units)``; with ``n_stack``: ``(n_stack, batch, units)``.
+        ``(batch, units)``; with weight axes: ``(*lead, batch, units)``.
 
     References:
         Louizos, Welling & Kingma (2018). Learning sparse neural networks through L0
@@ -86,7 +90,8 @@ class HardConcreteDense(StackedLinear):
     def __init__(
         self,
         units,
-        n_stack=None,
+        trials=None,
+        t_steps=None,
         share_gates=False,
         use_bias=False,
         kernel_initializer=None,
@@ -113,7 +118,8 @@ class HardConcreteDense(StackedLinear):
             kernel_regularizer, gate_regularizer = None, kernel_regularizer
         super().__init__(
             units,
-            n_stack=n_stack,
+            trials=trials,
+            t_steps=t_steps,
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,
@@ -136,6 +142,12 @@ class HardConcreteDense(StackedLinear):
                 f"ExpectedL0. Received: gate_regularizer={gate_regularizer!r}"
             )
         self.share_gates = bool(share_gates)
+        if self.share_gates and t_steps is None:
+            raise ValueError(
+                "Invalid value for argument `share_gates`: gates are shared along the "
+                "parameter steps and need `t_steps` (trials never share gates). Received: "
+                "share_gates=True, t_steps=None"
+            )
         self.beta, self.gamma, self.zeta = float(beta), float(gamma), float(zeta)
         self.drop_rate = float(drop_rate)
         self.seed = seed
@@ -143,7 +155,9 @@ class HardConcreteDense(StackedLinear):
 
     def build(self, input_shape):
         shape = self.add_kernel_and_bias(input_shape)
-        gate_shape = shape if not self.share_gates else shape[-2:]
+        gate_shape = shape
+        if self.share_gates:  # drop the step axis
+            gate_shape = (*shape[: stacking.STEP_AXIS], *shape[stacking.STEP_AXIS + 1 :])
         self.log_alpha = self.add_weight(
             name="log_alpha",
             shape=gate_shape,
@@ -165,7 +179,13 @@ class HardConcreteDense(StackedLinear):
         :meth:`threshold` take effect without retracing.
         """
         live = self.sample_gates() if training else self._gates_from_log_alpha()
-        return tf.where(self.gates_fixed > 0, tf.convert_to_tensor(self.mask), live)
+        return tf.where(self.gates_fixed > 0, tf.convert_to_tensor(self.mask), self._per_step(live))
+
+    def _per_step(self, gates):
+        """Shared gates ``(K?, in, out)`` broadcast over the step axis of the kernel."""
+        if not self.share_gates:
+            return gates
+        return tf.broadcast_to(tf.expand_dims(gates, stacking.STEP_AXIS), self.kernel.shape)
 
     def _gates_from_log_alpha(self):
         return concrete.deterministic_gate(self.log_alpha, self.gamma, self.zeta)
@@ -173,7 +193,7 @@ class HardConcreteDense(StackedLinear):
     def deterministic_gates(self):
         """``clip(sigmoid(log_alpha) (zeta - gamma) + gamma, 0, 1)``, or the fixed gates.
 
-        Shape: the kernel's (shared gates are broadcast over the stack axis).
+        Shape: the kernel's (shared gates are broadcast over the step axis).
         """
         return self._gates(training=False)
 
@@ -193,14 +213,16 @@ class HardConcreteDense(StackedLinear):
 
     def penalty_parts(self):
         """``"gates"``: the expected-L0 penalty (with a ``gate_regularizer``);
-        ``"weights"``: ``kernel_regularizer`` on ``W~ z``. Both are zero once the gates
-        are fixed (nothing is left for a penalty to decide)."""
+        ``"weights"``: ``kernel_regularizer`` on ``W~ z``; ``"smoothness"`` (with a
+        ``smoothness_regularizer``) on the same. Gates and weights parts are zero once
+        the gates are fixed (nothing is left for a sparsity penalty to decide);
+        smoothness keeps acting on the surviving weights."""
         live = 1.0 - self.gates_fixed
-        parts = {}
+        parts = super().penalty_parts()
+        if "weights" in parts:
+            parts["weights"] = parts["weights"] * live
         if self.gate_regularizer is not None:
             parts["gates"] = self.gate_regularizer.scaled_sum(self.open_probabilities()) * live
-        if self.kernel_regularizer is not None:
-            parts["weights"] = self.kernel_regularizer(self.effective_kernel) * live
         return parts
 
     @property
@@ -227,27 +249,28 @@ class HardConcreteDense(StackedLinear):
         gates = self.deterministic_gates()
         strong = tf.abs(self.kernel * gates) >= alpha
         if self.share_gates:
-            strong = tf.broadcast_to(tf.reduce_any(strong, axis=0), strong.shape)
+            strong = tf.reduce_any(strong, axis=stacking.STEP_AXIS, keepdims=True)
+            strong = tf.broadcast_to(strong, gates.shape)
         self.mask.assign(gates * tf.cast(strong, gates.dtype))
         self.gates_fixed.assign(1.0)
         return int(tf.math.count_nonzero(self.mask))
 
     def reset_entry(self, index=None):
-        """Reset the gates of entry ``index`` (all when None) to their initial location.
+        """Reset the gates of trial ``index`` (all when None) to their initial location.
 
-        Resetting everything also frees fixed gates. A single entry with its own gates
-        re-drawn after the gates were fixed gets fixed gates at its fresh deterministic
-        values. Gates shared by all entries belong to none of them: re-drawing one entry
-        leaves them (and the fixed structure) as they are.
+        Resetting everything also frees fixed gates. A single trial re-drawn after the
+        gates were fixed gets fixed gates at its fresh deterministic values; the other
+        trials keep theirs. Gates shared along the steps are reset with their trial.
         """
         start = tf.fill(self.log_alpha.shape, self._initial_log_alpha())
         if index is None:
             self.log_alpha.assign(start)
             self.gates_fixed.assign(0.0)
             self.mask.assign(tf.ones_like(self.mask))
-        elif not self.share_gates:
+        else:
             stacking.assign_entries(self.log_alpha, start, index)
-            stacking.assign_entries(self.mask, self._gates_from_log_alpha(), index)
+            fresh = self._per_step(self._gates_from_log_alpha())
+            stacking.assign_entries(self.mask, fresh, index)
 
     def _initial_log_alpha(self):
         return math.log(1 - self.drop_rate) - math.log(self.drop_rate)

@@ -34,28 +34,46 @@ class StackedLinear(keras.layers.Layer):
     :meth:`add_kernel_and_bias`, applies a weight matrix in :meth:`apply_kernel` and
     serializes the shared arguments.
 
+    Weight axes (see :mod:`deepsymreg.layers.stacking`): the kernel has shape
+    ``(K?, N?, in, units)``, with ``K = trials`` independent restarts and ``N = t_steps``
+    steps of a parameter grid.
+
     Args:
         units: output width (positive int).
-        n_stack: ``None`` or the size ``K`` of a leading weight axis.
+        trials: ``None`` or the number ``K`` of restarts held side by side.
+        t_steps: ``None`` or the number ``N`` of parameter steps (stacked EQL).
         use_bias: add a bias.
         kernel_initializer: initializer of the kernel (default truncated normal, sd 0.5).
         bias_initializer: initializer of the bias.
         kernel_regularizer: a penalty (see subclasses for what it is applied to).
+        smoothness_regularizer: with ``t_steps``, a penalty on the differences between
+            adjacent steps (:class:`~deepsymreg.regularizers.AdjacentSmoothness`); the
+            ``"smoothness"`` part of the penalty. It never couples two trials.
     """
 
     def __init__(
         self,
         units,
-        n_stack=None,
+        trials=None,
+        t_steps=None,
         use_bias=False,
         kernel_initializer=None,
         bias_initializer="zeros",
         kernel_regularizer=None,
+        smoothness_regularizer=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.units = check_int("units", units)
-        self.n_stack = stacking.check_n_stack(n_stack)
+        self.lead = stacking.check_axes(trials, t_steps)
+        self.trials, self.t_steps = trials, t_steps
+        self.smoothness_regularizer = regularizers_lib.get(smoothness_regularizer)
+        if self.smoothness_regularizer is not None and t_steps is None:
+            raise ValueError(
+                "Invalid value for argument `smoothness_regularizer`: it penalizes "
+                "differences between parameter steps and needs `t_steps`. Received: "
+                f"smoothness_regularizer={smoothness_regularizer!r}, t_steps=None"
+            )
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(
             kernel_initializer or keras.initializers.TruncatedNormal(stddev=0.5)
@@ -78,29 +96,33 @@ class StackedLinear(keras.layers.Layer):
         if in_dim is None:
             raise ValueError(f"{type(self).__name__} needs a known last input dimension.")
         self.input_dim = int(in_dim)
-        shape = stacking.stacked_shape(self.n_stack, (self.input_dim, self.units))
+        shape = stacking.stacked_shape(self.lead, (self.input_dim, self.units))
         # No `regularizer=` here: penalties see the effective weights (add_loss in call).
         self.kernel = self.add_weight(name="kernel", shape=shape, initializer=self.kernel_initializer)
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
                 name="bias",
-                shape=stacking.stacked_shape(self.n_stack, (self.units,)),
+                shape=stacking.stacked_shape(self.lead, (self.units,)),
                 initializer=self.bias_initializer,
             )
         return shape
 
     def apply_kernel(self, inputs, w):
         """``inputs @ w (+ bias)`` for plain or stacked weights."""
-        out = stacking.stacked_matmul(inputs, w, self.n_stack)
+        out = stacking.stacked_matmul(inputs, w, self.lead)
         if self.bias is not None:
-            out = out + (self.bias if self.n_stack is None else self.bias[:, None, :])
+            out = out + (self.bias[..., None, :] if self.lead else self.bias)
         return out
 
     def penalty_parts(self):
         """The penalties of this map by name (``{"weights": ...}`` with a regularizer)."""
-        reg = self.kernel_regularizer
-        return {} if reg is None else {"weights": reg(self.effective_kernel)}
+        parts = {}
+        if self.kernel_regularizer is not None:
+            parts["weights"] = self.kernel_regularizer(self.effective_kernel)
+        if self.smoothness_regularizer is not None:
+            parts["smoothness"] = self.smoothness_regularizer(self.effective_kernel)
+        return parts
 
     def penalty(self):
         """The sum of :meth:`penalty_parts` (0 without any)."""
@@ -126,8 +148,13 @@ class StackedLinear(keras.layers.Layer):
         unstacked map whose ``kernel_initializer`` carries seed ``s``. The bias of the
         entry returns to zero and :meth:`reset_entry` resets the rest (masks, gates).
         """
-        # One entry's shape; with index=None that entry is copied to every entry.
-        shape = self.kernel.shape[1:] if self.n_stack else self.kernel.shape
+        if index is not None and self.trials is None:
+            raise ValueError(
+                f"Invalid value for argument `index`: this {type(self).__name__} holds no "
+                f"trials axis, so only index=None applies. Received: index={index!r}"
+            )
+        # One trial's shape; with index=None that trial is copied to every trial.
+        shape = self.kernel.shape[1:] if self.trials else self.kernel.shape
         values = self.seeded_initializer(seed)(tuple(shape))
         stacking.assign_entries(self.kernel, values, index)
         self.reset_bias_entry(index)
@@ -155,16 +182,24 @@ class StackedLinear(keras.layers.Layer):
             stacking.assign_entries(self.bias, tf.zeros_like(self.bias), index)
 
     def compute_output_shape(self, input_shape):
-        return stacking.stacked_output_shape(input_shape, self.units, self.n_stack)
+        return stacking.stacked_output_shape(input_shape, self.units, self.lead)
 
     def get_config(self):
-        reg = self.kernel_regularizer
+        def serialize(reg):
+            return keras.regularizers.serialize(reg) if reg is not None else None
+
         return {
             **super().get_config(),
             "units": self.units,
-            "n_stack": self.n_stack,
+            "trials": self.trials,
+            "t_steps": self.t_steps,
             "use_bias": self.use_bias,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(reg) if reg is not None else None,
+            "kernel_regularizer": serialize(self.kernel_regularizer),
+            "smoothness_regularizer": serialize(self.smoothness_regularizer),
         }
+
+    @classmethod
+    def from_config(cls, config):
+        return super().from_config(stacking.upgrade_config(config))

@@ -19,23 +19,26 @@ class MaskedDense(StackedLinear):
     0 whatever the optimizer does to ``W``). The penalty of ``kernel_regularizer`` is
     evaluated on the effective weights and added with ``add_loss``.
 
-    With ``n_stack=K`` the layer holds ``K`` independent weight sets (leading axis):
-    independent random restarts trained in one graph, or the steps of a stacked EQL.
+    With ``trials=K`` the layer holds ``K`` independent weight sets (random restarts
+    trained in one graph); with ``t_steps=N`` one set per parameter step (the stacked
+    EQL). See :mod:`~deepsymreg.layers.stacking` for the axes.
 
     Args:
         units: output width (positive int).
-        n_stack: ``None`` or the size ``K`` of a leading weight axis.
+        trials: ``None`` or the number ``K`` of restarts held side by side.
+        t_steps: ``None`` or the number ``N`` of parameter steps.
         use_bias: add a bias (default False: EQL layers get constants from the
             ``constant`` primitive).
         kernel_initializer: initializer of ``W`` (default truncated normal, sd 0.5).
         bias_initializer: initializer of ``b``.
         kernel_regularizer: penalty on ``W * M``, e.g. :class:`~deepsymreg.SmoothL05`.
+        smoothness_regularizer: with ``t_steps``, a penalty between adjacent steps.
 
     Input shape:
-        ``(batch, in)``; with ``n_stack`` also ``(K, batch, in)``.
+        ``(batch, in)``, or ``(*lead, batch, in)`` with ``lead = (K?, N?)``.
 
     Output shape:
-        ``(batch, units)``; with ``n_stack``: ``(K, batch, units)``.
+        ``(*lead, batch, units)``.
     """
 
     def __init__(self, units, **kwargs):

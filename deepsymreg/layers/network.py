@@ -105,12 +105,6 @@ class EqlNetwork(keras.layers.Layer):
         self.linear_kind = linear
         kind = linear_kind(linear)
         self.linear_options = dict(linear_options or {})
-        if self.linear_options.get("share_gates") and trials is not None:
-            raise ValueError(
-                "Invalid value for argument `linear_options`: share_gates=True would make "
-                "the restarts of `trials` share one gate set (restarts must stay "
-                f"independent). Received: linear_options={linear_options!r}, trials={trials!r}"
-            )
         self.skip = bool(skip)
         if len(init_stddev) != 3 or not all(float(s) > 0 for s in init_stddev):
             raise ValueError(
@@ -129,7 +123,7 @@ class EqlNetwork(keras.layers.Layer):
                     prims,
                     linear=linear,
                     skip=self.skip,
-                    n_stack=self.trials,
+                    trials=self.trials,
                     kernel_initializer=self._initializer(i, n_layers),
                     kernel_regularizer=self.regularizer,
                     seed=self._noise_seed(i),
@@ -141,7 +135,7 @@ class EqlNetwork(keras.layers.Layer):
         self.output_layer = EqlLayer(
             ["identity"] * self.n_outputs,
             linear="dense" if plain else linear,
-            n_stack=self.trials,
+            trials=self.trials,
             kernel_initializer=self._initializer(n_layers - 1, n_layers),
             kernel_regularizer=None if plain else self.regularizer,
             linear_options=None if plain else self.linear_options,
@@ -259,7 +253,7 @@ class EqlNetwork(keras.layers.Layer):
             )
         exprs = list(symbols)
         for layer in self.eql_layers:
-            exprs = layer.to_sympy(exprs, stack_index=trial, threshold=threshold)
+            exprs = layer.to_sympy(exprs, trial=trial, threshold=threshold)
         exprs = [symbolic.clean(e, threshold) for e in exprs]
         return exprs[0] if self.n_outputs == 1 else exprs
 

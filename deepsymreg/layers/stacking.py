@@ -1,8 +1,18 @@
-"""Helpers for weights with a leading *stack* axis.
+"""Leading weight axes with roles: ``trials`` (restarts) and ``t_steps`` (parameter steps).
 
-A stack axis of size ``K`` holds ``K`` independent weight sets: random restarts trained
-together in one graph, or the steps of a stacked EQL. Inputs of shape ``(batch, in)``
-are shared by all ``K`` sets; inputs of shape ``(K, batch, in)`` are per set.
+A linear map may hold several weight sets in front of its ``(in, out)`` kernel:
+
+- ``trials = K``: ``K`` independent random restarts trained together in one graph. No
+  penalty or gate ever couples two trials; :meth:`initialize_entry` draws one trial.
+- ``t_steps = N``: one weight set per step ``t_1 .. t_N`` of a parameter grid (the
+  stacked EQL). Gates may be shared along this axis, and a smoothness penalty ties
+  adjacent steps together.
+
+Weights have shape ``(*lead, in, out)`` with ``lead = (K?, N?)`` in this order, so the
+step axis is always the third from the end of a kernel. Inputs are ``(batch, in)``
+(shared by every set), ``(*lead, batch, in)`` (one batch per set) or, with both axes,
+``(N, batch, in)`` (one batch per step, shared by the trials); outputs are
+``(*lead, batch, out)``.
 """
 
 from __future__ import annotations
@@ -11,50 +21,64 @@ import tensorflow as tf
 
 from deepsymreg._validation import check_int
 
-
-def check_n_stack(n_stack):
-    return check_int("n_stack", n_stack, allow_none=True)
-
-
-def stacked_shape(n_stack, shape):
-    return tuple(shape) if n_stack is None else (n_stack, *shape)
+#: Axis of the parameter steps in a kernel ``(*lead, in, out)`` (and ``-2`` in a bias).
+STEP_AXIS = -3
 
 
-def stacked_matmul(inputs, kernel, n_stack):
-    """``inputs @ kernel`` for plain or stacked kernels (see module docstring)."""
-    if n_stack is None:
-        return tf.matmul(inputs, kernel) if inputs.shape.rank == 2 else tf.tensordot(
-            inputs, kernel, axes=[[inputs.shape.rank - 1], [0]]
-        )
+def check_axes(trials, t_steps):
+    """Validate the two axis sizes (each None or a positive int); return ``lead``."""
+    trials = check_int("trials", trials, allow_none=True)
+    t_steps = check_int("t_steps", t_steps, allow_none=True)
+    return lead_axes(trials, t_steps)
+
+
+def lead_axes(trials, t_steps):
+    """The leading shape ``(K?, N?)`` of weights with these axes."""
+    return tuple(n for n in (trials, t_steps) if n is not None)
+
+
+def stacked_shape(lead, shape):
+    return (*lead, *shape)
+
+
+def stacked_matmul(inputs, kernel, lead):
+    """``inputs @ kernel`` for a kernel ``(*lead, in, out)`` (see module docstring)."""
     rank = inputs.shape.rank
+    if not lead:
+        if rank == 2:
+            return tf.matmul(inputs, kernel)
+        return tf.tensordot(inputs, kernel, axes=[[rank - 1], [0]])
     if rank == 2:
-        return tf.einsum("bi,kio->kbo", inputs, kernel)
-    if rank == 3:
+        return tf.einsum("bi,...io->...bo", inputs, kernel)
+    in_lead = tuple(inputs.shape[:-2])
+    if in_lead == tuple(lead) or (len(lead) == 2 and in_lead == tuple(lead[1:])):
+        # BatchMatMul broadcasts (N, batch, in) over the trial axis.
         return tf.matmul(inputs, kernel)
     raise ValueError(
-        f"A layer with n_stack={n_stack} takes inputs of shape (batch, in) or "
-        f"({n_stack}, batch, in). Received input shape {inputs.shape}"
+        f"A layer with weight axes {tuple(lead)} takes inputs of shape (batch, in), "
+        f"({', '.join(map(str, lead))}, batch, in)"
+        + (f" or ({lead[1]}, batch, in)" if len(lead) == 2 else "")
+        + f". Received input shape {tuple(inputs.shape)}"
     )
 
 
-def stacked_output_shape(input_shape, units, n_stack):
+def stacked_output_shape(input_shape, units, lead):
     input_shape = tuple(input_shape)
-    if n_stack is None:
+    if not lead:
         return (*input_shape[:-1], units)
-    if len(input_shape) == 2:
-        return (n_stack, input_shape[0], units)
-    return (*input_shape[:-1], units)
+    return (*lead, input_shape[-2], units)
 
 
-def broadcast_to_stack(inputs, n_stack, like):
-    """Give ``(batch, n)`` inputs a leading stack axis matching ``like`` (K, batch, m)."""
-    if n_stack is None or inputs.shape.rank == like.shape.rank:
+def broadcast_like(inputs, like):
+    """Broadcast ``inputs (..., batch, n)`` to the leading axes of ``like (*lead, batch, m)``."""
+    if inputs.shape.rank == like.shape.rank:
         return inputs
-    return tf.broadcast_to(inputs[None], tf.concat([[n_stack], tf.shape(inputs)], 0))
+    shape = tf.concat([tf.shape(like)[:-1], tf.shape(inputs)[-1:]], 0)
+    return tf.broadcast_to(inputs, shape)
 
 
 def assign_entries(variable, values, index=None):
-    """Assign ``values`` to all of ``variable``, or to its stack entry ``index``.
+    """Assign ``values`` to all of ``variable``, or to its trial entry ``index`` (axis 0).
 
     With ``index``, ``values`` has the shape of one entry (``variable.shape[1:]``) or of
     the whole variable (then only entry ``index`` is taken from it).
@@ -68,11 +92,28 @@ def assign_entries(variable, values, index=None):
     variable.assign(tf.tensor_scatter_nd_update(tf.convert_to_tensor(variable), [[index]], values[None]))
 
 
+def upgrade_config(config):
+    """Read a configuration saved before the axes had roles (deepsymreg 0.1).
+
+    Its single ``n_stack`` axis held restarts, or parameter steps when the gates were
+    shared along it; it becomes ``trials`` or ``t_steps`` accordingly.
+    """
+    config = dict(config)
+    if "n_stack" in config:
+        n = config.pop("n_stack")
+        key = "t_steps" if config.get("share_gates") else "trials"
+        config.setdefault(key, n)
+    return config
+
+
 __all__ = [
-    "check_n_stack",
+    "STEP_AXIS",
+    "check_axes",
+    "lead_axes",
     "stacked_shape",
     "stacked_matmul",
     "stacked_output_shape",
-    "broadcast_to_stack",
+    "broadcast_like",
     "assign_entries",
+    "upgrade_config",
 ]

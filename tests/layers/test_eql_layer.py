@@ -45,7 +45,7 @@ def test_skip_appends_the_input(x):
 
 
 def test_stacked_layer_applies_each_weight_set(x):
-    layer = _built(EqlLayer(MIXED, n_stack=3, skip=True), x)
+    layer = _built(EqlLayer(MIXED, trials=3, skip=True), x)
     out = layer(x).numpy()
     assert out.shape == (3, 7, 8) == layer.compute_output_shape(x.shape)
     single = EqlLayer(MIXED, skip=True)
@@ -55,17 +55,17 @@ def test_stacked_layer_applies_each_weight_set(x):
         np.testing.assert_allclose(out[k], single(x).numpy(), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("n_stack, skip", [(None, False), (None, True), (2, False)])
-def test_sympy_view_equals_call(n_stack, skip, rng):
+@pytest.mark.parametrize("trials, skip", [(None, False), (None, True), (2, False)])
+def test_sympy_view_equals_call(trials, skip, rng):
     x = rng.uniform(-1, 1, (20, 2)).astype("float32")
-    layer = EqlLayer(ALL_PRIMITIVES, n_stack=n_stack, skip=skip, use_bias=True,
+    layer = EqlLayer(ALL_PRIMITIVES, trials=trials, skip=skip, use_bias=True,
                      kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.4, seed=2))
     layer(x)  # build
     layer.linear.bias.assign(rng.normal(scale=0.3, size=layer.linear.bias.shape))
     out = layer(x).numpy()
     symbols = sympy.symbols("u v")
-    for k in [None] if n_stack is None else range(n_stack):
-        exprs = layer.to_sympy(list(symbols), stack_index=k)
+    for k in [None] if trials is None else range(trials):
+        exprs = layer.to_sympy(list(symbols), trial=k)
         got = np.stack([symbolic.to_numpy_function(e, symbols)(x) for e in exprs], axis=1)
         expected = out if k is None else out[k]
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
@@ -82,13 +82,13 @@ def test_to_sympy_threshold_drops_small_weights():
     assert everything.free_symbols == {a, b}
 
 
-def test_to_sympy_needs_stack_index_and_matching_inputs():
-    layer = EqlLayer(["identity"], n_stack=2)
+def test_to_sympy_needs_trial_and_matching_inputs():
+    layer = EqlLayer(["identity"], trials=2)
     layer.build((None, 2))
-    with pytest.raises(ValueError, match="stack_index"):
+    with pytest.raises(ValueError, match="argument `trial`"):
         layer.to_sympy(list(sympy.symbols("a b")))
     with pytest.raises(ValueError, match="Expected 2 input expressions"):
-        layer.to_sympy([sympy.Symbol("a")], stack_index=0)
+        layer.to_sympy([sympy.Symbol("a")], trial=0)
 
 
 def test_rejects_only_constants():
@@ -128,9 +128,9 @@ def test_registered_linear_kind(monkeypatch, x):
 
 
 def test_config_round_trip_unbuilt(x):
-    layer = EqlLayer(MIXED, skip=True, n_stack=2, kernel_regularizer=SmoothL05(0.1, a=0.05))
+    layer = EqlLayer(MIXED, skip=True, trials=2, kernel_regularizer=SmoothL05(0.1, a=0.05))
     clone = config_round_trip(layer)
-    assert clone.n_stack == 2 and clone.skip
+    assert clone.trials == 2 and clone.skip
     assert clone.linear.kernel_regularizer.a == 0.05
     assert clone(x).shape == layer(x).shape
 

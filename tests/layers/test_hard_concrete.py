@@ -74,13 +74,27 @@ def test_inference_is_deterministic_training_is_not():
     assert not np.array_equal(layer(x, training=True), layer(x, training=True))
 
 
-def test_shared_gates_over_stack():
-    layer = _built(n_stack=5, share_gates=True)
+def test_shared_gates_over_steps_never_over_trials():
+    layer = _built(t_steps=5, share_gates=True)
     assert tuple(layer.kernel.shape) == (5, 4, 3)
     assert tuple(layer.log_alpha.shape) == (4, 3)
     assert tuple(layer(tf.ones((7, 4))).shape) == (5, 7, 3)
-    own = _built(n_stack=5)
+    both = _built(trials=2, t_steps=5, share_gates=True)
+    assert tuple(both.kernel.shape) == (2, 5, 4, 3)
+    assert tuple(both.log_alpha.shape) == (2, 4, 3)  # one gate set per trial
+    assert tuple(both(tf.ones((7, 4))).shape) == (2, 5, 7, 3)
+    assert tuple(both(tf.ones((5, 7, 4))).shape) == (2, 5, 7, 3)  # a batch per step
+    own = _built(trials=5)
     assert tuple(own.log_alpha.shape) == (5, 4, 3)
+    with pytest.raises(ValueError, match="share_gates.*t_steps"):
+        HardConcreteDense(3, trials=5, share_gates=True)
+
+
+def test_config_saved_with_one_stack_axis_is_read_with_roles():
+    shared = HardConcreteDense.from_config({"units": 3, "n_stack": 4, "share_gates": True})
+    assert (shared.trials, shared.t_steps) == (None, 4)
+    own = HardConcreteDense.from_config({"units": 3, "n_stack": 4})
+    assert (own.trials, own.t_steps) == (4, None)
 
 
 @pytest.mark.parametrize(
@@ -174,7 +188,7 @@ def test_threshold_rejects_negative_alpha():
 
 
 def test_reinitializing_frees_fixed_gates_and_fixed_gates_survive_saving(tmp_path):
-    layer, before, _ = _fixed_layer(alpha=0.01, n_stack=2)
+    layer, before, _ = _fixed_layer(alpha=0.01, trials=2)
     inputs = keras.Input((4,))
     model = keras.Model(inputs, layer(inputs))
     x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
@@ -193,8 +207,8 @@ def test_reinitializing_frees_fixed_gates_and_fixed_gates_survive_saving(tmp_pat
     assert not np.array_equal(layer(x, training=True), layer(x, training=True))
 
 
-def _shared(n_stack=3, in_dim=4, units=3):
-    layer = HardConcreteDense(units, n_stack=n_stack, share_gates=True, seed=0)
+def _shared(t_steps=3, in_dim=4, units=3, trials=None):
+    layer = HardConcreteDense(units, trials=trials, t_steps=t_steps, share_gates=True, seed=0)
     layer.build((None, in_dim))
     return layer
 
@@ -203,8 +217,8 @@ def test_threshold_keeps_shared_gates_shared():
     layer = _shared()
     layer.log_alpha.assign(np.full((4, 3), 3.0, "float32"))  # every gate open
     kernel = np.full((3, 4, 3), 0.5, "float32")
-    kernel[0, 0, 0] = 1e-4  # weak in entry 0 only: the shared gate must stay open
-    kernel[:, 1, 2] = 1e-4  # weak in every entry: the shared gate closes everywhere
+    kernel[0, 0, 0] = 1e-4  # weak at step 0 only: the shared gate must stay open
+    kernel[:, 1, 2] = 1e-4  # weak at every step: the shared gate closes everywhere
     layer.kernel.assign(kernel)
     layer.threshold(0.01)
     mask = layer.mask.numpy()
@@ -213,21 +227,44 @@ def test_threshold_keeps_shared_gates_shared():
     assert mask[0, 0, 0] > 0 and mask[0, 1, 2] == 0
 
 
-def test_initializing_one_entry_leaves_shared_gates_alone():
-    layer = _shared()
-    log_alpha = np.random.default_rng(1).normal(0, 2, (4, 3)).astype("float32")
+def test_threshold_decides_shared_gates_per_trial():
+    layer = _shared(trials=2)
+    layer.log_alpha.assign(np.full((2, 4, 3), 3.0, "float32"))
+    kernel = np.full((2, 3, 4, 3), 0.5, "float32")
+    kernel[1, :, 1, 2] = 1e-4  # weak at every step of trial 1 only
+    layer.kernel.assign(kernel)
+    layer.threshold(0.01)
+    mask = layer.mask.numpy()
+    assert np.all(mask[0] > 0) and np.all(mask[1, :, 1, 2] == 0)
+    assert np.count_nonzero(mask[1] == 0) == 3
+
+
+def test_initializing_one_trial_resets_only_its_shared_gates():
+    layer = _shared(trials=2)
+    log_alpha = np.random.default_rng(1).normal(0, 2, (2, 4, 3)).astype("float32")
     layer.log_alpha.assign(log_alpha)
     layer.initialize_entry(index=1, seed=5)
-    np.testing.assert_array_equal(layer.log_alpha.numpy(), log_alpha)
+    got = layer.log_alpha.numpy()
+    np.testing.assert_array_equal(got[0], log_alpha[0])
+    np.testing.assert_allclose(got[1], 0.0)  # drop_rate 0.5 -> location 0
     layer.threshold(0.0)
     fixed = layer.mask.numpy()
-    layer.initialize_entry(index=2, seed=6)  # after fixing: the structure stays shared
-    np.testing.assert_array_equal(layer.mask.numpy(), fixed)
+    layer.initialize_entry(index=1, seed=6)  # after fixing: trial 0 keeps its structure
+    mask = layer.mask.numpy()
+    np.testing.assert_array_equal(mask[0], fixed[0])
+    for step in (1, 2):  # the fresh trial's gates are still one set for all steps
+        np.testing.assert_array_equal(mask[1, step], mask[1, 0])
     assert float(layer.gates_fixed.numpy()) == 1.0
 
 
+def test_index_needs_a_trials_axis():
+    layer = _shared()
+    with pytest.raises(ValueError, match="argument `index`"):
+        layer.initialize_entry(index=0, seed=1)
+
+
 def test_own_gates_reset_only_for_their_entry():
-    layer = HardConcreteDense(3, n_stack=3, seed=0)
+    layer = HardConcreteDense(3, trials=3, seed=0)
     layer.build((None, 4))
     log_alpha = np.random.default_rng(2).normal(0, 2, (3, 4, 3)).astype("float32")
     layer.log_alpha.assign(log_alpha)

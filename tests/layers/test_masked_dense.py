@@ -81,7 +81,7 @@ def test_penalty_is_taken_on_masked_weights(layer, x):
 
 
 def test_stacked_weights_with_shared_inputs(rng, x):
-    layer = MaskedDense(3, n_stack=4)
+    layer = MaskedDense(3, trials=4)
     out = layer(x).numpy()
     assert out.shape == (4, 5, 3) == layer.compute_output_shape(x.shape)
     kernels = layer.effective_kernel.numpy()
@@ -91,7 +91,7 @@ def test_stacked_weights_with_shared_inputs(rng, x):
 
 def test_stacked_weights_with_per_set_inputs(rng):
     xs = rng.uniform(-1, 1, (4, 5, 2)).astype("float32")
-    layer = MaskedDense(3, n_stack=4, use_bias=True, bias_initializer="ones")
+    layer = MaskedDense(3, trials=4, use_bias=True, bias_initializer="ones")
     out = layer(xs).numpy()
     assert out.shape == (4, 5, 3) == layer.compute_output_shape(xs.shape)
     kernels = layer.effective_kernel.numpy()
@@ -100,12 +100,12 @@ def test_stacked_weights_with_per_set_inputs(rng):
 
 
 def test_stacked_layer_rejects_rank_4_inputs():
-    with pytest.raises(ValueError, match="n_stack=2"):
-        MaskedDense(3, n_stack=2)(tf.zeros((2, 2, 5, 4)))
+    with pytest.raises(ValueError, match="weight axes \\(2,\\)"):
+        MaskedDense(3, trials=2)(tf.zeros((2, 2, 5, 4)))
 
 
 def test_initialize_entry_touches_only_that_entry():
-    layer = MaskedDense(3, n_stack=3, kernel_initializer=keras.initializers.TruncatedNormal(0.5))
+    layer = MaskedDense(3, trials=3, kernel_initializer=keras.initializers.TruncatedNormal(0.5))
     layer.build((None, 2))
     layer.threshold(0.4)
     before_kernel, before_mask = layer.kernel.numpy(), layer.mask.numpy()
@@ -126,16 +126,16 @@ def test_rejects_bad_units(units):
         MaskedDense(units)
 
 
-@pytest.mark.parametrize("n_stack", [0, -1, 1.5, True])
-def test_rejects_bad_n_stack(n_stack):
-    with pytest.raises(ValueError, match="argument `n_stack`"):
-        MaskedDense(2, n_stack=n_stack)
+@pytest.mark.parametrize("trials", [0, -1, 1.5, True])
+def test_rejects_bad_trials(trials):
+    with pytest.raises(ValueError, match="argument `trials`"):
+        MaskedDense(2, trials=trials)
 
 
-@pytest.mark.parametrize("n_stack", [None, 3])
-def test_config_round_trip(n_stack):
+@pytest.mark.parametrize("trials", [None, 3])
+def test_config_round_trip(trials):
     layer = MaskedDense(
-        3, n_stack=n_stack, use_bias=True, kernel_regularizer=L1(0.5),
+        3, trials=trials, use_bias=True, kernel_regularizer=L1(0.5),
         kernel_initializer=keras.initializers.RandomUniform(seed=3),
     )
     clone = config_round_trip(layer)
@@ -143,10 +143,10 @@ def test_config_round_trip(n_stack):
     assert float(clone.kernel_regularizer.reg_lambda.numpy()) == 0.5
 
 
-@pytest.mark.parametrize("n_stack", [None, 2])
-def test_keras_file_keeps_masks_and_outputs(n_stack, x, tmp_path):
+@pytest.mark.parametrize("trials", [None, 2])
+def test_keras_file_keeps_masks_and_outputs(trials, x, tmp_path):
     inputs = keras.Input((2,))
-    outputs = MaskedDense(3, n_stack=n_stack, use_bias=True, kernel_regularizer="l05",
+    outputs = MaskedDense(3, trials=trials, use_bias=True, kernel_regularizer="l05",
                           name="masked")(inputs)
     model = keras.Model(inputs, outputs)
     kept = model.get_layer("masked").threshold(0.5)
