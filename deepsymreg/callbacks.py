@@ -89,6 +89,10 @@ def _steps_per_batch(model):
     )
 
 
+#: The strength name of the sparsity penalties, set by ``Phase.reg_lambda``.
+SPARSITY = regularizers_lib.StrengthRegularizer.strength_name
+
+
 @dataclasses.dataclass(frozen=True)
 class Phase:
     """One phase of training.
@@ -97,17 +101,22 @@ class Phase:
         steps: optimizer steps in the phase.
         learning_rate: learning rate during the phase: a number, or a
             :class:`~deepsymreg.schedules.StepSchedule` of the steps since the phase began.
-        reg_lambda: penalty strength during the phase (a number or a schedule, as
-            ``learning_rate``).
+        reg_lambda: strength of the sparsity penalties (those whose ``strength_name`` is
+            ``"sparsity"``) during the phase: a number or a schedule, as ``learning_rate``.
         threshold: if set, weights with ``|w| < threshold`` are zeroed and frozen at
             the end of the phase (see :func:`threshold_weights`; relaxed-L0 layers also
             fix their gates there, ending gate noise and penalty).
+        strengths: other penalty strengths by name, e.g. ``{"smoothness": 1e-3}`` for
+            :class:`~deepsymreg.regularizers.AdjacentSmoothness` (numbers or schedules).
+            A name given in some phase is 0 in the phases that omit it; regularizers
+            whose name no phase gives keep their own strength.
     """
 
     steps: int
     learning_rate: float
     reg_lambda: float = 0.0
     threshold: float | None = None
+    strengths: dict | None = None
 
     def __post_init__(self):
         check_int("steps", self.steps)
@@ -117,6 +126,21 @@ class Phase:
             check_number("reg_lambda", self.reg_lambda, 0.0)
         if self.threshold is not None:
             check_number("threshold", self.threshold, 0.0)
+        strengths = dict(self.strengths or {})
+        if not all(isinstance(k, str) for k in strengths) or SPARSITY in strengths:
+            raise ValueError(
+                "Invalid value for argument `strengths`: expected a dict of strength names "
+                f"other than {SPARSITY!r} (that one is `reg_lambda`). Received: "
+                f"strengths={self.strengths!r}"
+            )
+        for name, value in strengths.items():
+            if not isinstance(value, schedules_lib.StepSchedule):
+                check_number(f"strengths[{name!r}]", value, 0.0)
+        object.__setattr__(self, "strengths", strengths)
+
+    def strength(self, name):
+        """The strength called ``name`` in this phase (0 when not given)."""
+        return self.reg_lambda if name == SPARSITY else self.strengths.get(name, 0.0)
 
 
 def paper_schedule(reg_lambda=5e-3, learning_rate=1e-2, alpha=0.01, steps=(2000, 10000, 10000)):
@@ -136,11 +160,13 @@ def paper_schedule(reg_lambda=5e-3, learning_rate=1e-2, alpha=0.01, steps=(2000,
 class PhasedSchedule(keras.callbacks.Callback):
     """Sets learning rate and penalty strength step by step; thresholds between phases.
 
-    The phases become two step-indexed curves (:class:`~deepsymreg.schedules.Piecewise`)
+    The phases become step-indexed curves (:class:`~deepsymreg.schedules.Piecewise`)
     evaluated at ``optimizer.iterations`` *inside* the compiled training step: the
     optimizer gets the learning-rate curve as its ``learning_rate`` (it stays there after
     ``fit``), and every penalty regularizer of the model computes its strength from the
-    lambda curve (:meth:`~deepsymreg.regularizers.StrengthRegularizer.bind_schedule`). So
+    curve of its ``strength_name`` (:meth:`~deepsymreg.regularizers.StrengthRegularizer.bind_schedule`):
+    ``"sparsity"`` follows the phases' ``reg_lambda``, other names (``"smoothness"``)
+    their ``strengths`` entries, so two penalties can follow different curves. So
     a phase whose rate or lambda is itself a curve (a one-cycle policy, a sin^2 ramp) is
     followed at every optimizer step, even with ``EQL(steps_per_call=500)``. A restart
     that resets the optimizer (see :class:`NaNRecovery`) replays the schedule from the
@@ -154,7 +180,8 @@ class PhasedSchedule(keras.callbacks.Callback):
             value at that step). Default: every penalty regularizer of the model follows
             the lambda curve in the graph.
 
-    Logs ``learning_rate``, ``reg_lambda`` and ``phase`` after every batch.
+    Logs ``learning_rate``, ``reg_lambda``, every other named strength and ``phase``
+    after every batch.
 
     Example:
 
@@ -175,6 +202,10 @@ class PhasedSchedule(keras.callbacks.Callback):
         self.phases = phases
         self.ends = np.cumsum([p.steps for p in phases]).tolist()
         self._explicit_strengths = strengths
+        #: The strength names the phases set: sparsity first, then the others as found.
+        self.strength_names = [SPARSITY] + list(
+            dict.fromkeys(name for p in phases for name in p.strengths)
+        )
 
     @property
     def total_steps(self):
@@ -194,9 +225,20 @@ class PhasedSchedule(keras.callbacks.Callback):
         return len(self.phases) - 1
 
     def curve(self, quantity):
-        """The step-indexed curve of ``"learning_rate"`` or ``"reg_lambda"`` over all phases."""
+        """The step-indexed curve over all phases of ``"learning_rate"``, ``"reg_lambda"``
+        (the sparsity strength) or another strength name (e.g. ``"smoothness"``)."""
         starts = [0, *self.ends[:-1]]
-        return schedules_lib.Piecewise(starts, [getattr(p, quantity) for p in self.phases])
+        if quantity == "learning_rate":
+            pieces = [p.learning_rate for p in self.phases]
+        elif quantity in ("reg_lambda", *self.strength_names):
+            name = SPARSITY if quantity == "reg_lambda" else quantity
+            pieces = [p.strength(name) for p in self.phases]
+        else:
+            raise ValueError(
+                "Invalid value for argument `quantity`: expected 'learning_rate', "
+                f"'reg_lambda' or one of {self.strength_names}. Received: quantity={quantity!r}"
+            )
+        return schedules_lib.Piecewise(starts, pieces)
 
     def on_train_begin(self, logs=None):
         per = _steps_per_batch(self.model)
@@ -207,12 +249,17 @@ class PhasedSchedule(keras.callbacks.Callback):
                 f"steps per batch ({per}); these are not: {bad}."
             )
         self._rate, self._lambda = self.curve("learning_rate"), self.curve("reg_lambda")
+        self._curves = {name: self.curve(name) for name in self.strength_names}
         optimizer = self.model.optimizer
         optimizer.learning_rate = self._rate
         self.variables = list(self._explicit_strengths or [])
-        self.bound = [] if self._explicit_strengths is not None else _strength_regularizers(self.model)
+        self.bound = [
+            reg for reg in _strength_regularizers(self.model)
+            if reg.strength_name in self._curves
+            and not (reg.strength_name == SPARSITY and self._explicit_strengths is not None)
+        ]
         for reg in self.bound:
-            reg.bind_schedule(self._lambda, optimizer.iterations)
+            reg.bind_schedule(self._curves[reg.strength_name], optimizer.iterations)
         # The compiled step captures the schedules when traced: trace it anew.
         self.model.make_train_function(force=True)
         self._current = None
@@ -224,20 +271,18 @@ class PhasedSchedule(keras.callbacks.Callback):
         # A later fit without this schedule must not run the step traced with it.
         self.model.train_function = None
 
-    def _values(self, step):
-        return self._rate.value_at(step), self._lambda.value_at(step)
-
     def on_train_batch_begin(self, batch, logs=None):
         step = int(self.model.optimizer.iterations)
         index = self.phase_index(step)
         if self._current is not None and index < self._current:  # the optimizer restarted
             self._thresholded = {i for i in self._thresholded if i < index}
         self._current = index
-        lam = self._lambda.value_at(step)
         # Readers between batches see the strength of the coming step (the compiled
         # step assigns it again at every step it runs).
-        for var in [*self.variables, *(reg.reg_lambda for reg in self.bound)]:
-            var.assign(lam)
+        for var in self.variables:
+            var.assign(self._lambda.value_at(step))
+        for reg in self.bound:
+            reg.reg_lambda.assign(self._curves[reg.strength_name].value_at(step))
 
     def on_train_batch_end(self, batch, logs=None):
         step = int(self.model.optimizer.iterations)
@@ -256,10 +301,12 @@ class PhasedSchedule(keras.callbacks.Callback):
     def _log(self, logs, step):
         """The rate and lambda of optimizer step ``step`` (the last one run), and its phase."""
         if logs is not None and self._current is not None:
-            rate, lam = self._values(max(step, 0))
-            logs["learning_rate"] = rate
-            logs["reg_lambda"] = lam
-            logs["phase"] = self.phase_index(max(step, 0))
+            step = max(step, 0)
+            logs["learning_rate"] = self._rate.value_at(step)
+            logs["reg_lambda"] = self._lambda.value_at(step)
+            for name in self.strength_names[1:]:
+                logs[name] = self._curves[name].value_at(step)
+            logs["phase"] = self.phase_index(step)
 
     def on_epoch_end(self, epoch, logs=None):
         # Batch logs are per-batch copies; epoch logs are what History keeps.

@@ -67,7 +67,7 @@ class TracedL1(dsr.L1):
         self.trace = tf.Variable(tf.fill([n], -1.0), trainable=False)
 
     def strength(self, dtype="float32"):
-        value = super().strength(dtype)
+        value = dsr.regularizers.StrengthRegularizer.strength(self, dtype)
         step = tf.cast(self._step, tf.int32) if self._step is not None else 0
         self.trace.scatter_nd_update([[step]], tf.reshape(tf.cast(value, tf.float32), [1]))
         return value
@@ -108,3 +108,54 @@ def test_one_cycle_followed_at_every_step_with_500_steps_per_call():
         assert lam[step] == pytest.approx(one_cycle_strength(step), rel=1e-5, abs=1e-9), step
     # Between batches reg_lambda shows the strength of the next step.
     assert float(model.reg_lambda.numpy()) == pytest.approx(one_cycle_strength(TOTAL - 1), rel=1e-5)
+
+
+class TracedSmoothness(dsr.AdjacentSmoothness):
+    """AdjacentSmoothness that records its strength per step, as TracedL1 does."""
+
+    def __init__(self, n):
+        super().__init__(axis=-3)
+        self.trace = tf.Variable(tf.fill([n], -1.0), trainable=False)
+
+    strength = TracedL1.strength
+
+
+class StepsModel(keras.Model):
+    def __init__(self, sparsity, smoothness):
+        super().__init__()
+        self.linear = dsr.MaskedDense(1, t_steps=3, kernel_regularizer=sparsity,
+                                      smoothness_regularizer=smoothness)
+
+    def call(self, x):
+        return tf.reduce_mean(self.linear(x), axis=0)
+
+
+def test_two_named_strengths_follow_their_own_curves():
+    n1, n2 = 12, 18
+    sparsity, smoothness = TracedL1(n1 + n2), TracedSmoothness(n1 + n2)
+    model = StepsModel(sparsity, smoothness)
+    model.compile(optimizer=RMSprop(1e-3), loss="mse", jit_compile=True)
+    ramp = schedules.SinSquaredRamp(0.3, n2)
+    phased = PhasedSchedule([
+        Phase(n1, 1e-3, schedules.OneCycleStrength(1e-2, n1), strengths={"smoothness": 0.5}),
+        Phase(n2, 1e-3, 0.0, strengths={"smoothness": ramp}),
+    ])
+    x = np.random.default_rng(0).uniform(-1, 1, (16, 4)).astype("float32")
+    history = model.fit(x, x[:, :1], batch_size=16, epochs=n1 + n2, shuffle=False,
+                        callbacks=[phased], verbose=0)
+    lam, theta = sparsity.trace.numpy(), smoothness.trace.numpy()
+    for step in range(n1 + n2):
+        want_lam = schedules.OneCycleStrength(1e-2, n1).value_at(step) if step < n1 else 0.0
+        want_theta = 0.5 if step < n1 else ramp.value_at(step - n1)
+        assert lam[step] == pytest.approx(want_lam, rel=1e-5, abs=1e-9), step
+        assert theta[step] == pytest.approx(want_theta, rel=1e-5, abs=1e-9), step
+    assert history.history["smoothness"][-1] == pytest.approx(ramp.value_at(n2 - 1), rel=1e-5)
+
+
+def test_phase_rejects_bad_strengths():
+    with pytest.raises(ValueError, match="strengths"):
+        Phase(10, 1e-3, strengths={"sparsity": 0.1})
+    with pytest.raises(ValueError, match="smoothness"):
+        Phase(10, 1e-3, strengths={"smoothness": -1.0})
+    with pytest.raises(ValueError, match="quantity"):
+        PhasedSchedule([Phase(10, 1e-3)]).curve("theta")
