@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from deepsymreg import callbacks, primitives  # noqa: E402
+from deepsymreg import primitives, recipes  # noqa: E402
 from deepsymreg.restarts import fit_restarts  # noqa: E402
 
 
@@ -108,7 +108,7 @@ def main(argv=None):
     parser.add_argument("--restarts", type=int, default=20)
     parser.add_argument("--baseline-steps", type=int, default=2000)
     args = parser.parse_args(argv)
-    total = sum(p.steps for p in callbacks.paper_schedule())
+    total = sum(p.steps for p in recipes.paper_schedule())
 
     rows = []
     per_step = time_baseline(args.baseline_steps)

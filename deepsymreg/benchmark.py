@@ -8,17 +8,16 @@ import numpy as np
 
 from deepsymreg import primitives as primitives_lib
 from deepsymreg import symbolic
-from deepsymreg._validation import check_choice, check_int, check_number
+from deepsymreg._validation import check_int, check_number
 from deepsymreg.reports import finite_or_none
-from deepsymreg.callbacks import Phase, paper_schedule
+# The benchmark's settings are recipes; they stay importable from here too.
+from deepsymreg.recipes import L0_INIT_STDDEV, REGULARIZATIONS, l0_schedule, model_settings
 from deepsymreg.restarts import fit_restarts, select_best
 
 __all__ = [
     "REGULARIZATIONS", "make_data", "parse_domain", "run_benchmark", "model_settings", "l0_schedule",
+    "L0_INIT_STDDEV",
 ]
-
-#: Sparsity methods accepted by :func:`run_benchmark` and the command line.
-REGULARIZATIONS = ("l05", "l0")
 
 
 def parse_domain(text, name="domain"):
@@ -59,45 +58,6 @@ def make_data(expr, symbols, domain, n, noise=0.0, rng=None):
     return x.astype("float32"), y.astype("float32")
 
 
-#: Initial standard deviations (first, middle, last layer) of the L0 benchmark EQL.
-L0_INIT_STDDEV = (1.0, 0.5, 0.5)
-
-
-def l0_schedule(reference=False):
-    """The relaxed-L0 schedule: 20000 steps, gates fixed before a fine-tuning phase.
-
-    The default runs 2000 steps without penalty (the gates already sample), 14000
-    with lambda = 3e-3 at learning rate 1e-2, then fixes the gates at their
-    deterministic values, closing those whose weights are below 0.01 (see
-    :meth:`deepsymreg.layers.HardConcreteDense.threshold`), and fine-tunes the
-    surviving weights for 4000 steps at 1e-3 without penalty, as the paper's last
-    phase does for L0.5. Without that phase, gate noise left the coefficients a few
-    percent off (``sin(2.02*pi*x)``), enough to fail the judge on the wider domain.
-    ``reference=True`` is the authors' code: one phase of 20000 steps with
-    lambda = 1e-2 from the first step; in our runs the early penalty closed the gates
-    of periodic terms before their weights had grown (see docs/results.md).
-    """
-    if reference:
-        return [Phase(20000, 1e-2, 1e-2)]
-    return [
-        Phase(2000, 1e-2, 0.0),
-        Phase(14000, 1e-2, 3e-3, threshold=0.01),
-        Phase(4000, 1e-3, 0.0),
-    ]
-
-
-def model_settings(regularization):
-    """EQL settings for a sparsity method (see :data:`REGULARIZATIONS`)."""
-    check_choice("regularization", regularization, REGULARIZATIONS)
-    if regularization == "l0":
-        # Wider first-layer weights than the L0.5 recipe's 0.1: the gates of a sine
-        # close unless its argument starts out of the linear range (measurements in
-        # docs/results.md). Raw targets, as in the authors' code: standardizing
-        # multiplies the data term by 1/var(y) (about 30 for exp(-x**2) on [-1, 1]),
-        # which weakens the L0 penalty next to it.
-        settings = {"regularizer": "l0", "init_stddev": L0_INIT_STDDEV, "standardize": False}
-        return settings, l0_schedule()
-    return {"regularizer": "l05"}, paper_schedule()
 
 
 def run_benchmark(

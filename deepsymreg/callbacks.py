@@ -27,7 +27,6 @@ __all__ = [
     "HorizonCurriculum",
     "penalty_strengths",
     "threshold_weights",
-    "paper_schedule",
 ]
 
 
@@ -141,20 +140,6 @@ class Phase:
     def strength(self, name):
         """The strength called ``name`` in this phase (0 when not given)."""
         return self.reg_lambda if name == SPARSITY else self.strengths.get(name, 0.0)
-
-
-def paper_schedule(reg_lambda=5e-3, learning_rate=1e-2, alpha=0.01, steps=(2000, 10000, 10000)):
-    """The benchmark schedule of the paper's reference code (about 22000 steps).
-
-    Warm-up at 10x the learning rate, then the regularized phase, then weights below
-    ``alpha`` frozen at 0 and a final phase with lambda = 0 at a tenth of the rate.
-    """
-    warm, main, final = steps
-    return [
-        Phase(warm, 10 * learning_rate, reg_lambda),
-        Phase(main, learning_rate, reg_lambda, threshold=alpha),
-        Phase(final, learning_rate / 10, 0.0),
-    ]
 
 
 class PhasedSchedule(keras.callbacks.Callback):

@@ -1,6 +1,10 @@
-"""Training recipes of the papers' deep-learning experiments, as data plus one fit loop.
+"""Training recipes: which schedule and settings each of the papers' experiments uses.
 
-A recipe holds what Kim et al. (2020, appendix C) specify for an experiment: the
+The step-indexed curves themselves live in :mod:`deepsymreg.schedules` and the
+callbacks that follow them in :mod:`deepsymreg.callbacks`; this module says which to
+use where. For symbolic regression on a table of data: :func:`paper_schedule` (L0.5),
+:func:`l0_schedule` (relaxed L0) and :func:`model_settings`. For the deep models, a
+:class:`Recipe` holds what Kim et al. (2020, appendix C) specify for an experiment: the
 phases (learning rate, lambda, thresholds), the prediction-horizon curriculum, the
 batch size and the decoder's primitives. :func:`fit_dynamics` trains a
 :class:`~deepsymreg.DynamicsModel` with a recipe through plain ``model.fit`` and our
@@ -17,13 +21,79 @@ import numpy as np
 import tensorflow as tf
 
 from deepsymreg import optimizers, primitives, schedules
-from deepsymreg._validation import check_int
+from deepsymreg._validation import check_choice, check_int
 from deepsymreg.callbacks import HorizonCurriculum, NaNRecovery, Phase, PhasedSchedule
 from deepsymreg.data.digits import pair_dataset
 from deepsymreg.losses import HorizonMSE
 
-__all__ = ["Recipe", "arithmetic_recipe", "fit_arithmetic", "kinematics_recipe", "sho_recipe", "fit_dynamics"]
+__all__ = [
+    "REGULARIZATIONS", "L0_INIT_STDDEV", "paper_schedule", "l0_schedule", "model_settings",
+    "Recipe", "arithmetic_recipe", "fit_arithmetic", "kinematics_recipe", "sho_recipe", "fit_dynamics",
+]
 
+
+# -- symbolic regression on a table of data (benchmark, restarts) ------------------
+
+#: Sparsity methods accepted by the benchmark, the estimator and the command line.
+REGULARIZATIONS = ("l05", "l0")
+
+
+def paper_schedule(reg_lambda=5e-3, learning_rate=1e-2, alpha=0.01, steps=(2000, 10000, 10000)):
+    """The benchmark schedule of the paper's reference code (about 22000 steps).
+
+    Warm-up at 10x the learning rate, then the regularized phase, then weights below
+    ``alpha`` frozen at 0 and a final phase with lambda = 0 at a tenth of the rate.
+    """
+    warm, main, final = steps
+    return [
+        Phase(warm, 10 * learning_rate, reg_lambda),
+        Phase(main, learning_rate, reg_lambda, threshold=alpha),
+        Phase(final, learning_rate / 10, 0.0),
+    ]
+
+
+#: Initial standard deviations (first, middle, last layer) of the L0 benchmark EQL.
+L0_INIT_STDDEV = (1.0, 0.5, 0.5)
+
+
+def l0_schedule(reference=False):
+    """The relaxed-L0 schedule: 20000 steps, gates fixed before a fine-tuning phase.
+
+    The default runs 2000 steps without penalty (the gates already sample), 14000
+    with lambda = 3e-3 at learning rate 1e-2, then fixes the gates at their
+    deterministic values, closing those whose weights are below 0.01 (see
+    :meth:`deepsymreg.layers.HardConcreteDense.threshold`), and fine-tunes the
+    surviving weights for 4000 steps at 1e-3 without penalty, as the paper's last
+    phase does for L0.5. Without that phase, gate noise left the coefficients a few
+    percent off (``sin(2.02*pi*x)``), enough to fail the judge on the wider domain.
+    ``reference=True`` is the authors' code: one phase of 20000 steps with
+    lambda = 1e-2 from the first step; in our runs the early penalty closed the gates
+    of periodic terms before their weights had grown (see docs/results.md).
+    """
+    if reference:
+        return [Phase(20000, 1e-2, 1e-2)]
+    return [
+        Phase(2000, 1e-2, 0.0),
+        Phase(14000, 1e-2, 3e-3, threshold=0.01),
+        Phase(4000, 1e-3, 0.0),
+    ]
+
+
+def model_settings(regularization):
+    """EQL settings for a sparsity method (see :data:`REGULARIZATIONS`)."""
+    check_choice("regularization", regularization, REGULARIZATIONS)
+    if regularization == "l0":
+        # Wider first-layer weights than the L0.5 recipe's 0.1: the gates of a sine
+        # close unless its argument starts out of the linear range (measurements in
+        # docs/results.md). Raw targets, as in the authors' code: standardizing
+        # multiplies the data term by 1/var(y) (about 30 for exp(-x**2) on [-1, 1]),
+        # which weakens the L0 penalty next to it.
+        settings = {"regularizer": "l0", "init_stddev": L0_INIT_STDDEV, "standardize": False}
+        return settings, l0_schedule()
+    return {"regularizer": "l05"}, paper_schedule()
+
+
+# -- the deep-learning experiments -----------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:

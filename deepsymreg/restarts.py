@@ -194,7 +194,7 @@ def fit_restarts(
         x_test, y_test: data of a wider domain, for the extrapolation error.
         trials: number of restarts; restart ``k`` starts from seed ``seed + k``.
         schedule: list of :class:`~deepsymreg.Phase` (default: the paper's, see
-            :func:`deepsymreg.callbacks.paper_schedule`).
+            :func:`deepsymreg.recipes.paper_schedule`).
         var_names: input names for the equations.
         threshold: weights and terms below it are dropped from the equations.
         steps_per_call: the most optimizer steps per compiled call; the largest
@@ -216,7 +216,7 @@ def fit_restarts(
     Returns:
         A list of :class:`TrialResult`, one per restart, in seed order.
     """
-    from deepsymreg.callbacks import paper_schedule
+    from deepsymreg.recipes import paper_schedule
 
     x = np.asarray(x, dtype="float32")
     y = np.asarray(y, dtype="float32")

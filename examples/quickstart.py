@@ -56,7 +56,7 @@ def main(argv=None):
     model.compile(optimizer=dsr.optimizers.RMSprop(1e-2), jit_compile=True)
 
     # %% the paper's schedule: warm-up, L0.5 phase, freeze |w| < 0.01, fine-tune
-    schedule = dsr.PhasedSchedule(dsr.callbacks.paper_schedule())
+    schedule = dsr.PhasedSchedule(dsr.recipes.paper_schedule())
     data = tf.data.Dataset.from_tensors((x_train, y_train)).repeat()
     model.fit(
         data,

@@ -6,7 +6,7 @@ import pytest
 
 from deepsymreg import (
     EQL, EqlLayer, MaskedDense, NaNRecovery, Phase, PhasedSchedule, SmoothL05, WeightThreshold,
-    callbacks,
+    callbacks, recipes,
 )
 from deepsymreg.optimizers import RMSprop
 
@@ -61,7 +61,7 @@ def test_schedule_rejects_bad_phase_lists(phases):
 
 
 def test_paper_schedule():
-    warm, main, final = callbacks.paper_schedule()
+    warm, main, final = recipes.paper_schedule()
     assert (warm.steps, warm.learning_rate, warm.reg_lambda, warm.threshold) == (
         2000, pytest.approx(0.1), 5e-3, None)
     assert (main.steps, main.learning_rate, main.reg_lambda, main.threshold) == (

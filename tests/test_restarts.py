@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from deepsymreg import symbolic
-from deepsymreg.callbacks import paper_schedule
+from deepsymreg.recipes import paper_schedule
 from deepsymreg.restarts import TrialResult, fit_restarts, select_best
 
 
