@@ -7,20 +7,25 @@ around it (:class:`DigitArithmetic`, :class:`DynamicsModel`), callbacks
 (:mod:`deepsymreg.callbacks`) and random restarts (:mod:`deepsymreg.restarts`).
 """
 
-from deepsymreg import callbacks, optimizers, primitives, regularizers, symbolic
-from deepsymreg.callbacks import (
-    HorizonCurriculum,
-    NaNRecovery,
-    Phase,
-    PhasedSchedule,
-    WeightThreshold,
-)
-from deepsymreg.layers import EqlCell, EqlLayer, EqlNetwork, EqlRNN, HardConcreteDense, MaskedDense, MlpCell
-from deepsymreg.losses import HorizonMSE
-from deepsymreg.models import EQL, DigitArithmetic, DynamicsModel
-from deepsymreg.regularizers import L1, AdjacentSmoothness, ExpectedL0, Lq, SmoothL05
+from deepsymreg import _startup
 
-from deepsymreg import data, recipes, reports  # noqa: E402  (after the models they use)
+# Run as the `deepsymreg` command, TensorFlow's native start-up lines stay off the
+# terminal (see deepsymreg._startup); imported as a library, stderr is left alone.
+with _startup.native_stderr_to_file(_startup.started_as_command()):
+    from deepsymreg import callbacks, optimizers, primitives, regularizers, symbolic
+    from deepsymreg.callbacks import (
+        HorizonCurriculum,
+        NaNRecovery,
+        Phase,
+        PhasedSchedule,
+        WeightThreshold,
+    )
+    from deepsymreg.layers import EqlCell, EqlLayer, EqlNetwork, EqlRNN, HardConcreteDense, MaskedDense, MlpCell
+    from deepsymreg.losses import HorizonMSE
+    from deepsymreg.models import EQL, DigitArithmetic, DynamicsModel
+    from deepsymreg.regularizers import L1, AdjacentSmoothness, ExpectedL0, Lq, SmoothL05
+
+    from deepsymreg import data, recipes, reports  # noqa: E402  (after the models they use)
 
 __version__ = "0.1.0"
 

@@ -69,8 +69,17 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run the command line; returns the exit code (0 success, 2 bad input)."""
+    from deepsymreg import _startup
+
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's native log lines (XLA service, CUDA probing) go to a temporary
+    # file while the command runs; the command's own messages still reach stderr.
+    with _startup.native_stderr_to_file():
+        return _run(args)
+
+
+def _run(args):
     from deepsymreg.benchmark import run_benchmark
     from deepsymreg.reports import write_json
 

@@ -104,3 +104,29 @@ def test_tiny_real_run_writes_valid_json(tmp_path, monkeypatch, capsys):
         assert isinstance(t["success"], bool)
         assert t["extrapolation_mse"] is None or t["extrapolation_mse"] >= 0
     assert result["best_expression"] in [t["expression"] for t in trials]
+
+
+_AS_COMMAND = """
+import sys
+sys.argv[0] = "deepsymreg"  # what the console script's process is called
+import deepsymreg
+from deepsymreg import _startup, cli
+with _startup.native_stderr_to_file():
+    import tensorflow as tf
+    tf.function(lambda a: a * 2, jit_compile=True)(tf.constant(1.0))  # XLA start-up lines
+    print("python stderr still shows", file=sys.stderr)
+sys.exit(cli.main(["benchmark", "--expr", "x**2", "--vars", "x", "--train-domain", "3,1"]))
+"""
+
+
+def test_command_prints_no_tensorflow_start_up_noise():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("TF_CPP")}
+    done = subprocess.run([sys.executable, "-c", _AS_COMMAND], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[0] == "python stderr still shows"
+    assert len(lines) == 2 and lines[1].startswith("error: Invalid value for argument `train_domain`")
