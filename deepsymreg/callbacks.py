@@ -351,7 +351,9 @@ class NaNRecovery(keras.callbacks.Callback):
 
     Args:
         max_restarts: stop training after this many restarts (None: no limit).
-        seed: seed for the fresh weights.
+        seed: seed for the fresh weights; for ``EQL(trials=K)`` also a list of ``K``
+            seeds, one stream per restart, so that a restart's fresh weights do not
+            depend on which other restarts train beside it.
     """
 
     def __init__(self, max_restarts=None, seed=None):
@@ -360,7 +362,10 @@ class NaNRecovery(keras.callbacks.Callback):
         self.max_restarts, self.seed = max_restarts, seed
 
     def on_train_begin(self, logs=None):
-        self._rng = np.random.default_rng(self.seed)
+        if isinstance(self.seed, (list, tuple)):
+            self._rngs = [np.random.default_rng(int(s)) for s in self.seed]
+        else:
+            self._rngs, self._rng = None, np.random.default_rng(self.seed)
         self.restarts = 0
         self.restarted = []
         self._start = None
@@ -373,8 +378,16 @@ class NaNRecovery(keras.callbacks.Callback):
             if weights:
                 self._start = [np.array(w) for w in weights]
 
-    def _new_seeds(self, n):
-        return [int(s) for s in self._rng.integers(0, 2**31 - 1, size=n)]
+    def _new_seeds(self, indices):
+        """A fresh seed for each restart index (from its own stream when given per restart)."""
+        if self._rngs is not None:
+            if len(self._rngs) < max(indices) + 1:
+                raise ValueError(
+                    f"NaNRecovery got {len(self._rngs)} seeds but the model has restart "
+                    f"{max(indices)}; pass one seed per restart."
+                )
+            return [int(self._rngs[k].integers(0, 2**31 - 1)) for k in indices]
+        return [int(s) for s in self._rng.integers(0, 2**31 - 1, size=len(indices))]
 
     def on_train_batch_end(self, batch, logs=None):
         models = _eql_models(self.model)
@@ -384,7 +397,7 @@ class NaNRecovery(keras.callbacks.Callback):
             bad = np.flatnonzero(~np.isfinite(losses)).tolist()
             if not bad:
                 return
-            trial_model.initialize_trials(self._new_seeds(len(bad)), bad)
+            trial_model.initialize_trials(self._new_seeds(bad), bad)
             self._reset_optimizer_entries(trial_model, bad)
             self.restarted.extend(bad)
             self.restarts += len(bad)
@@ -400,7 +413,7 @@ class NaNRecovery(keras.callbacks.Callback):
                 # only the EQL weights are re-drawn.)
                 self.model.set_weights(self._start)
             for m in models:
-                m.initialize_trials(self._new_seeds(1))
+                m.initialize_trials(self._new_seeds([0]))
             optimizer = self.model.optimizer
             for var in optimizer.variables:
                 if "learning_rate" not in var.name:

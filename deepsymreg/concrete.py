@@ -30,6 +30,7 @@ __all__ = [
     "GAMMA",
     "ZETA",
     "uniform_open",
+    "stateless_uniform_open",
     "logistic_noise",
     "gumbel_noise",
     "stretch_and_clip",
@@ -52,9 +53,18 @@ def uniform_open(shape, seed, dtype="float32"):
                                 dtype=dtype)
 
 
-def logistic_noise(shape, seed, dtype="float32"):
-    """``log u - log(1 - u)``, ``u ~ U(0, 1)``: the noise of a binary concrete variable."""
-    u = uniform_open(shape, seed, dtype)
+def stateless_uniform_open(shape, seed, dtype="float32"):
+    """``uniform_open`` from a stateless ``seed`` (two int32 scalars): the same draw for
+    the same seed, wherever and with whatever else it runs."""
+    return tf.random.stateless_uniform(shape, seed, minval=_EPSILON, maxval=1.0 - _EPSILON,
+                                       dtype=dtype)
+
+
+def logistic_noise(shape, seed, dtype="float32", uniform=None):
+    """``log u - log(1 - u)``, ``u ~ U(0, 1)``: the noise of a binary concrete variable.
+
+    ``uniform`` gives ``u`` directly (e.g. from :func:`stateless_uniform_open`)."""
+    u = uniform_open(shape, seed, dtype) if uniform is None else uniform
     return tf.math.log(u) - tf.math.log(1.0 - u)
 
 
@@ -73,10 +83,11 @@ def deterministic_gate(log_alpha, gamma=GAMMA, zeta=ZETA):
     return stretch_and_clip(tf.sigmoid(log_alpha), gamma, zeta)
 
 
-def sample_gate(log_alpha, seed, beta=BETA, gamma=GAMMA, zeta=ZETA):
+def sample_gate(log_alpha, seed, beta=BETA, gamma=GAMMA, zeta=ZETA, uniform=None):
     """One hard-concrete draw per entry of ``log_alpha``:
-    ``stretch_and_clip(sigmoid((log u - log(1 - u) + log_alpha) / beta))``."""
-    noise = logistic_noise(tf.shape(log_alpha), seed, log_alpha.dtype)
+    ``stretch_and_clip(sigmoid((log u - log(1 - u) + log_alpha) / beta))``
+    (``uniform``: the ``u`` to use, shaped like ``log_alpha``; drawn from ``seed`` if None)."""
+    noise = logistic_noise(tf.shape(log_alpha), seed, log_alpha.dtype, uniform)
     return stretch_and_clip(tf.sigmoid((noise + log_alpha) / beta), gamma, zeta)
 
 

@@ -9,6 +9,7 @@ with the lowest error on a wider test domain, the simplest among near ties.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import math
 import multiprocessing
@@ -61,14 +62,14 @@ def _build_and_train(job, x, y, seeds, scales):
 
     model_kwargs = dict(job["model_kwargs"])
     reg = regularizers.get(model_kwargs.pop("regularizer", "l05"))
-    if reg is not None and len(set(scales)) > 1:
+    if reg is not None and any(c != 1.0 for c in scales):
         reg.stack_scale = list(scales)
     model = EQL(
         n_outputs=y.shape[1],
         trials=len(seeds),
         steps_per_call=job["steps_per_call"],
         regularizer=reg,
-        seed=int(seeds[0]),  # for the gate noise of L0 runs; initialize_trials sets the weights
+        seed=int(seeds[0]),  # initialize_trials sets every restart's weights and gate noise
         **model_kwargs,
     )
     model.build(x.shape)
@@ -76,7 +77,9 @@ def _build_and_train(job, x, y, seeds, scales):
     schedule = job["schedule"]
     model.compile(optimizer=RMSprop(schedule[0].learning_rate, epsilon=1e-10), jit_compile=True)
     phased = PhasedSchedule(schedule)
-    nan = NaNRecovery(seed=int(seeds[0]))
+    # Per-restart streams: a restart's result depends on its seed alone, not on the
+    # restarts it shares a graph (a chunk) with.
+    nan = NaNRecovery(seed=[int(s) + 7919 for s in seeds])
     model.fit(
         tf.data.Dataset.from_tensors((x, y)).repeat(),
         epochs=1,
@@ -111,7 +114,7 @@ def _train_chunk(job):
 
     seeds, scales = list(job["seeds"]), list(job["scales"])
     results, reruns = {}, {s: 0 for s in seeds}
-    rng = np.random.default_rng(seeds[0] + 104729)
+    rngs = {s: np.random.default_rng(s + 104729) for s in seeds}  # NaN re-run seeds, per restart
     pending = [(s, s, c) for s, c in zip(seeds, scales)]  # (first seed, seed, scale)
     while pending:
         model, nan_trials = _build_and_train(
@@ -123,7 +126,7 @@ def _train_chunk(job):
         for k, (first, seed, scale) in enumerate(pending):
             if k in nan_trials and reruns[first] < job["max_nan_reruns"]:
                 reruns[first] += 1
-                retry.append((first, int(rng.integers(0, 2**31 - 1)), scale))
+                retry.append((first, int(rngs[first].integers(0, 2**31 - 1)), scale))
                 continue
             try:
                 expr = model.to_sympy(job["var_names"], threshold=threshold, trial=k)
@@ -185,6 +188,8 @@ def fit_restarts(
     standardize=True,
     lambda_spread=1.0,
     verbose=0,
+    executor=None,
+    chunk_size=None,
     **model_kwargs,
 ):
     """Train ``trials`` EQL restarts on ``(x, y)`` and read each as an equation.
@@ -200,7 +205,14 @@ def fit_restarts(
         steps_per_call: the most optimizer steps per compiled call; the largest
             count up to it that divides every phase is used.
         workers: processes to split the restarts over (each trains its share in one
-            graph). XLA keeps about one core busy, so 2 suits a 2-core machine.
+            graph). XLA keeps about one core busy, so 2 suits a 2-core machine. With
+            an ``executor``, the number of chunks submitted to it.
+        executor: a :class:`concurrent.futures.Executor` (e.g. a Dask cluster's
+            ``distributed.Client(address).get_executor()``) that runs the chunks;
+            default: this process (``workers=1``) or a pool of ``workers`` processes.
+        chunk_size: restarts per chunk (each chunk is one compiled graph); default
+            ``ceil(trials / workers)``. A restart's result depends only on its seed,
+            not on the chunking or where its chunk runs.
         standardize: train on ``(y - mean) / std`` (per output), so that the penalty
             strength means the same whatever the scale of the law; equations and errors
             are converted back to the original units.
@@ -243,7 +255,8 @@ def fit_restarts(
     seeds = [int(seed) + k for k in range(trials)]
     scales = lambda_scales(trials, float(lambda_spread))
     workers = min(workers, trials)
-    chunks = [list(range(i, trials, workers)) for i in range(workers)]
+    size = -(-trials // workers) if chunk_size is None else check_int("chunk_size", chunk_size)
+    chunks = [list(range(i, min(i + size, trials))) for i in range(0, trials, size)]
     jobs = [
         {
             "x": x, "y": y, "x_test": x_test, "y_test": y_test,
@@ -256,20 +269,33 @@ def fit_restarts(
         }
         for c in chunks
     ]
-    if workers == 1:
-        parts = [_train_chunk(jobs[0])]
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        env_before = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        try:
-            with ctx.Pool(workers) as pool:
-                parts = pool.map(_train_chunk, jobs)
-        finally:
-            if env_before is None:
-                os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    parts = _run_chunks(jobs, executor, workers)
     by_index = {k: r for c, part in zip(chunks, parts) for k, r in zip(c, part)}
     return [by_index[k] for k in range(trials)]
+
+
+def _run_chunks(jobs, executor, workers):
+    """``_train_chunk`` of every job: here, in a pool of ``workers`` processes, or on
+    ``executor``; results in job order."""
+    if executor is not None:
+        if not isinstance(executor, concurrent.futures.Executor):
+            raise ValueError(
+                "Invalid value for argument `executor`: expected a "
+                f"concurrent.futures.Executor. Received: executor={executor!r}"
+            )
+        futures = [executor.submit(_train_chunk, job) for job in jobs]
+        return [f.result() for f in futures]
+    if len(jobs) == 1 or workers == 1:
+        return [_train_chunk(job) for job in jobs]
+    env_before = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            return list(pool.map(_train_chunk, jobs))
+    finally:
+        if env_before is None:
+            os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
 
 
 def select_best(results, tie_factor=1.5):

@@ -65,6 +65,9 @@ class HardConcreteDense(StackedLinear):
         drop_rate: initial probability that a gate is closed; ``log_alpha`` starts
             near ``log(1 - drop_rate) - log(drop_rate)``.
         seed: seed of the gate noise (and of ``log_alpha``'s small initial jitter).
+            With ``trials``, every trial draws its noise from its own stream, seeded
+            by :meth:`initialize_entry` (initially ``seed + k``), so a trial's noise
+            does not depend on which other trials share the layer.
         gate_regularizer: an ``ExpectedL0``: the relaxed-L0 penalty on the gates.
 
     Call arguments:
@@ -170,6 +173,26 @@ class HardConcreteDense(StackedLinear):
             name="gates_fixed", shape=(), initializer="zeros", trainable=False
         )
         self.mask = self.add_weight(name="mask", shape=shape, initializer="ones", trainable=False)
+        if self.trials is not None:
+            # One noise stream per trial: (noise_seeds[k], noise_step[k]) seeds its draws.
+            base = 0 if self.seed is None else int(self.seed)
+            self.noise_seeds = self.add_weight(
+                name="noise_seeds", shape=(self.trials,), dtype="int32", trainable=False,
+                initializer=lambda shape, dtype=None: tf.range(base, base + shape[0], dtype="int32"),
+            )
+            self.noise_step = self.add_weight(
+                name="noise_step", shape=(self.trials,), dtype="int32", initializer="zeros",
+                trainable=False,
+            )
+
+    def load_own_variables(self, store):
+        # Files saved by deepsymreg 0.1 have no per-trial noise streams: those keep
+        # their initial values.
+        if self.trials is not None and len(store.keys()) == len(self.variables) - 2:
+            for i, variable in enumerate(self.variables[:-2]):
+                variable.assign(store[str(i)])
+            return
+        super().load_own_variables(store)
 
     # -- gates -------------------------------------------------------------------
     def _gates(self, training):
@@ -198,10 +221,30 @@ class HardConcreteDense(StackedLinear):
         return self._gates(training=False)
 
     def sample_gates(self):
-        """One hard-concrete draw of every gate (fresh uniforms from the seed generator)."""
+        """One hard-concrete draw of every gate: fresh uniforms from the seed generator,
+        or with ``trials`` from each trial's own stream (advanced by one draw)."""
+        uniform = None
+        if self.trials is not None:
+            step = self.noise_step.assign_add(tf.ones_like(self.noise_step))
+            uniform = tf.stack([
+                concrete.stateless_uniform_open(
+                    self.log_alpha.shape[1:], tf.stack([self.noise_seeds[k], step[k]]),
+                    self.log_alpha.dtype,
+                )
+                for k in range(self.trials)
+            ])
         return concrete.sample_gate(
-            self.log_alpha, self.seed_generator, self.beta, self.gamma, self.zeta
+            self.log_alpha, self.seed_generator, self.beta, self.gamma, self.zeta, uniform
         )
+
+    def initialize_entry(self, index=None, seed=None):
+        """As :meth:`StackedLinear.initialize_entry`; with ``trials``, ``seed`` also seeds
+        the trial's gate noise, whose stream restarts."""
+        super().initialize_entry(index, seed)
+        if self.trials is not None and seed is not None:
+            seeds = tf.fill([self.trials], int(seed) % (2**31 - 1))
+            stacking.assign_entries(self.noise_seeds, seeds, index)
+            stacking.assign_entries(self.noise_step, tf.zeros_like(self.noise_step), index)
 
     def open_probabilities(self):
         """``P(z != 0)`` per gate: ``sigmoid(log_alpha - beta log(-gamma/zeta))``."""
