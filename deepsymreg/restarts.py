@@ -210,9 +210,12 @@ def fit_restarts(
         executor: a :class:`concurrent.futures.Executor` (e.g. a Dask cluster's
             ``distributed.Client(address).get_executor()``) that runs the chunks;
             default: this process (``workers=1``) or a pool of ``workers`` processes.
-        chunk_size: restarts per chunk (each chunk is one compiled graph); default
-            ``ceil(trials / workers)``. A restart's result depends only on its seed,
-            not on the chunking or where its chunk runs.
+        chunk_size: at most this many restarts per chunk (each chunk is one compiled
+            graph; restart ``k`` goes to chunk ``k mod n_chunks``); default
+            ``ceil(trials / workers)``. A restart's weights, gate noise and NaN
+            re-run seeds depend on its seed alone, so the same chunks give identical
+            results wherever they run; another chunking changes only the rounding of
+            the vectorized updates (see docs/scaling.md).
         standardize: train on ``(y - mean) / std`` (per output), so that the penalty
             strength means the same whatever the scale of the law; equations and errors
             are converted back to the original units.
@@ -255,8 +258,8 @@ def fit_restarts(
     seeds = [int(seed) + k for k in range(trials)]
     scales = lambda_scales(trials, float(lambda_spread))
     workers = min(workers, trials)
-    size = -(-trials // workers) if chunk_size is None else check_int("chunk_size", chunk_size)
-    chunks = [list(range(i, min(i + size, trials))) for i in range(0, trials, size)]
+    n_chunks = workers if chunk_size is None else -(-trials // check_int("chunk_size", chunk_size))
+    chunks = [list(range(i, trials, n_chunks)) for i in range(n_chunks)]  # interleaved
     jobs = [
         {
             "x": x, "y": y, "x_test": x_test, "y_test": y_test,
