@@ -19,7 +19,7 @@ import numpy as np
 
 from deepsymreg._validation import check_int, check_number
 
-__all__ = ["TrialResult", "fit_restarts", "select_best"]
+__all__ = ["TrialResult", "fit_restarts", "select_best", "network_from_weights"]
 
 
 @dataclasses.dataclass
@@ -38,6 +38,9 @@ class TrialResult:
         success, nrmse: the verdict of a judge, when one was applied.
         extra_functions: functions the equation applies that the true law lacks, when
             judged against one.
+        weights: with ``keep_weights=True``, this restart's network weights by path
+            (``"eql_0/linear/kernel"``, ...) without the trials axis, ready for an
+            ``EQL`` without trials (see :func:`network_from_weights`).
     """
 
     seed: int
@@ -50,6 +53,7 @@ class TrialResult:
     success: bool | None = None
     nrmse: float | None = None
     extra_functions: list | None = None
+    weights: dict | None = dataclasses.field(default=None, repr=False)
 
 
 def _build_and_train(job, x, y, seeds, scales):
@@ -137,6 +141,7 @@ def _train_chunk(job):
                 symbolic.clean(float(sd) * e + float(m), threshold)
                 for e, m, sd in zip(exprs, mu, sigma)
             ]
+            weights = _trial_weights(model, k) if job.get("keep_weights") else None
             results[first] = TrialResult(
                 seed=int(seed),
                 expression="; ".join(str(symbolic.rounded(e, 6)) for e in exprs),
@@ -145,9 +150,40 @@ def _train_chunk(job):
                 complexity=int(sum(symbolic.complexity(e) for e in exprs)),
                 nan_reruns=reruns[first],
                 reg_scale=float(scale),
+                weights=weights,
             )
         pending = retry
     return [results[s] for s in seeds]
+
+
+def _weight_key(variable):
+    return variable.path.split("network/", 1)[-1]
+
+
+def _trial_weights(model, k):
+    """Restart ``k``'s network weights by path, without the trials axis."""
+    out = {}
+    for v in model.network.weights:
+        key = _weight_key(v)
+        if key.rsplit("/", 1)[-1].startswith("noise_"):
+            continue  # gate-noise streams exist only with a trials axis
+        value = np.asarray(v.numpy())
+        out[key] = value[k] if value.ndim else value
+    return out
+
+
+def network_from_weights(weights, n_inputs, **model_kwargs):
+    """An ``EQL`` without trials holding one restart's ``weights`` (see ``TrialResult``)."""
+    from deepsymreg.models.eql import EQL
+
+    model = EQL(**model_kwargs)
+    model.build((None, n_inputs))
+    for v in model.network.weights:
+        key = _weight_key(v)
+        if key not in weights:
+            raise ValueError(f"The saved restart has no weight {key!r}.")
+        v.assign(weights[key])
+    return model
 
 
 def _definition(prim):
@@ -190,6 +226,7 @@ def fit_restarts(
     verbose=0,
     executor=None,
     chunk_size=None,
+    keep_weights=False,
     **model_kwargs,
 ):
     """Train ``trials`` EQL restarts on ``(x, y)`` and read each as an equation.
@@ -216,6 +253,7 @@ def fit_restarts(
             re-run seeds depend on its seed alone, so the same chunks give identical
             results wherever they run; another chunking changes only the rounding of
             the vectorized updates (see docs/scaling.md).
+        keep_weights: return every restart's network weights (``TrialResult.weights``).
         standardize: train on ``(y - mean) / std`` (per output), so that the penalty
             strength means the same whatever the scale of the law; equations and errors
             are converted back to the original units.
@@ -267,7 +305,7 @@ def fit_restarts(
             "schedule": schedule, "model_kwargs": model_kwargs,
             "steps_per_call": steps_per_call, "var_names": var_names,
             "threshold": threshold, "max_nan_reruns": max_nan_reruns,
-            "verbose": verbose, "standardize": standardize,
+            "verbose": verbose, "standardize": standardize, "keep_weights": keep_weights,
             "primitives": [primitives_lib.get(n) for n in dict.fromkeys(flat)],
         }
         for c in chunks

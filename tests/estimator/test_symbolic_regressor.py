@@ -1,0 +1,86 @@
+"""SymbolicRegressor: a scikit-learn estimator over the EQL restarts."""
+
+import pickle
+
+import numpy as np
+import pytest
+import sympy
+
+from deepsymreg.estimator import SymbolicRegressor
+
+FAST = dict(trials=2, steps=300, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"T [K]": rng.uniform(300, 400, 80), "E": rng.uniform(1, 5, 80)})
+    y = pd.Series(0.01 * X["T [K]"] * X["E"], name="power")
+    est = SymbolicRegressor(**{**FAST, "steps": 3000}).fit(X, y)
+    assert est.best_["complexity"] > 1  # a trained restart, not the constant baseline
+    return est, X, y
+
+
+def test_table_names_and_units(fitted):
+    est, X, y = fitted
+    table = est.equations_
+    assert {"equation", "complexity", "loss", "validation_loss", "score", "restarts"} <= set(table.columns)
+    assert table["restarts"].sum() == 2 + 1  # two restarts and the constant baseline
+    expr = est.sympy()
+    # Column names stay the user's, even those SymPy reserves (E) or cannot parse.
+    assert {s.name for s in expr.free_symbols} <= {"T [K]", "E"}
+    assert sympy.Symbol("E") != sympy.E
+    pred = est.predict(X)
+    f = sympy.lambdify(sorted(expr.free_symbols, key=lambda s: s.name != "T [K]"), expr, "numpy")
+    if expr.free_symbols == {sympy.Symbol("T [K]"), sympy.Symbol("E")}:
+        np.testing.assert_allclose(pred, f(X["T [K]"].to_numpy(), X["E"].to_numpy()), rtol=1e-6)
+    assert est.best_["equation"] == str(expr)
+    assert pred.shape == (80,) and np.all(np.isfinite(pred))
+    assert est.target_names_ == ["power"]
+
+
+def test_save_load_and_pickle_predict_identically(fitted, tmp_path):
+    est, X, _ = fitted
+    est.save(tmp_path / "fit")
+    assert sorted(p.name for p in (tmp_path / "fit").iterdir()) == [
+        "equations.csv", "estimator.json", "network.keras"
+    ]
+    loaded = SymbolicRegressor.load(tmp_path / "fit")
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    assert str(loaded.sympy()) == str(est.sympy())
+    clone = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(clone.predict(X), est.predict(X))
+    with pytest.raises(ValueError, match="already exists"):
+        est.save(tmp_path / "fit")
+
+
+def test_network_of_the_chosen_restart(fitted):
+    est, X, _ = fitted
+    network = est.network_
+    if est.best_["complexity"] > 1:  # the constant baseline has no network
+        out = network.predict(X.to_numpy(dtype="float32") / est.x_scale_, verbose=0)
+        assert out.shape == (80, 1) and np.all(np.isfinite(out))
+
+
+def test_constant_target_is_its_own_law():
+    X = np.random.default_rng(1).normal(size=(30, 2))
+    est = SymbolicRegressor(**FAST).fit(X, np.full(30, 2.5))
+    assert float(est.sympy()) == 2.5
+    np.testing.assert_allclose(est.predict(X), 2.5)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("trials", 0), ("regularization", "l2"), ("model_selection", "simplest"),
+    ("validation_fraction", 1.0), ("primitives", "nonsense"), ("max_seconds", -1.0),
+])
+def test_bad_parameters_name_themselves(name, value):
+    X = np.random.default_rng(1).normal(size=(20, 2))
+    with pytest.raises(ValueError, match=f"argument `{name}`"):
+        SymbolicRegressor(**{**FAST, name: value}).fit(X, X[:, 0])
+
+
+def test_index_out_of_range(fitted):
+    est, X, _ = fitted
+    with pytest.raises(ValueError, match="argument `index`"):
+        est.predict(X, index=99)
