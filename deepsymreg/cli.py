@@ -65,6 +65,33 @@ def build_parser():
     bench.add_argument("--tolerance", type=float, default=0.05,
                        help="normalized RMSE on the test domain that counts as success")
     bench.add_argument("--json", dest="json_path", help="write the results to this file")
+
+    fit = sub.add_parser(
+        "fit",
+        help="find the law behind a CSV table of measurements",
+        description="Fit a SymbolicRegressor to the columns of a CSV file (a header row, "
+        "numeric cells) and print the candidate equations and the chosen law.",
+    )
+    fit.add_argument("csv", help="the data: a CSV file with a header row")
+    fit.add_argument("--target", required=True, help="the column to explain")
+    fit.add_argument("--features", help="comma-separated input columns (default: all others)")
+    fit.add_argument("--method", choices=["eql"], default="eql")
+    fit.add_argument("--regularization", choices=REGULARIZATIONS, default="l05")
+    fit.add_argument("--trials", type=_positive_int, default=10)
+    fit.add_argument("--steps", type=_positive_int, default=None,
+                     help="optimizer steps per restart (default: the recipe's)")
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--dropna", action="store_true", help="drop rows with missing, NaN or inf cells")
+    fit.add_argument("--out", help="write the fitted estimator, equations.csv and plots to this new folder")
+    fit.add_argument("--json", dest="json_path", help="write the result to this file")
+    fit.add_argument("--scheduler", help="address of a Dask scheduler to run the restarts on")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    predict = sub.add_parser("predict", help="evaluate a fitted law (from `fit --out`) on a CSV")
+    predict.add_argument("folder", help="a folder written by `deepsymreg fit --out`")
+    predict.add_argument("csv", help="a CSV file holding the law's input columns")
+    predict.add_argument("--out", help="write the predictions here (default: standard output)")
+    predict.add_argument("--dropna", action="store_true")
     return parser
 
 
@@ -76,18 +103,185 @@ def main(argv=None):
     # TensorFlow's native log lines (XLA service, CUDA probing) go to a temporary
     # file while the command runs; the command's own messages still reach stderr.
     with _startup.native_stderr_to_file():
-        return _run(args)
+        try:
+            return {"benchmark": _run, "fit": _fit, "predict": _predict}[args.command](args)
+        except _UsageError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+
+
+class _UsageError(Exception):
+    """Bad input of the command: one line on stderr, exit code 2."""
+
+
+def _check_json_folder(path):
+    if path:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise _UsageError(f"argument --json: folder {folder!r} does not exist")
+
+
+def _fit(args):
+    from deepsymreg.tables import TableError, read_table
+
+    _check_json_folder(args.json_path)
+    if args.out and os.path.exists(args.out):
+        raise _UsageError(f"argument --out: {args.out!r} already exists")
+    try:
+        header, _ = read_table(args.csv, dropna=True, min_rows=0) if not args.features else (None, None)
+        features = (
+            [c.strip() for c in args.features.split(",") if c.strip()] if args.features
+            else [c for c in header if c != args.target]
+        )
+        if args.target in features:
+            raise _UsageError(f"argument --features: the target {args.target!r} cannot be a feature")
+        if not features:
+            raise _UsageError(f"{args.csv}: no column besides the target {args.target!r}")
+        columns, data = read_table(args.csv, [*features, args.target], dropna=args.dropna)
+    except TableError as err:
+        raise _UsageError(str(err)) from None
+    executor = _executor(args.scheduler)
+    from deepsymreg.estimator import SymbolicRegressor
+
+    est = SymbolicRegressor(
+        method=args.method, regularization=args.regularization, trials=args.trials,
+        steps=args.steps, random_state=args.seed if args.seed >= 0 else None,
+        executor=executor, verbose=0 if args.quiet or not sys.stderr.isatty() else 1,
+    )
+    x, y = data[:, :-1], data[:, -1]
+    est.fit(_frame(x, features), _series(y, args.target))
+    _print_table(est)
+    print(f"chosen law:  {args.target} = {est.sympy()}")
+    if args.out:
+        _write_folder(est, args.out, x, y, features, args.target)
+        print(f"wrote {args.out}")
+    if args.json_path:
+        from deepsymreg.reports import write_json
+
+        rows = est.rows_
+        write_json(args.json_path, {
+            "best_expression": str(est.sympy()),
+            "target": args.target,
+            "variables": features,
+            "equations": [
+                {"expression": r["equation"], "complexity": r["complexity"], "loss": r["loss"],
+                 "validation_loss": r["validation_loss"], "score": r["score"],
+                 "restarts": r["restarts"]}
+                for r in rows
+            ],
+            "wall_seconds": est.wall_seconds_,
+        })
+        print(f"wrote {args.json_path}")
+    return 0
+
+
+def _frame(x, names):
+    try:
+        import pandas as pd
+    except ImportError:
+        return x
+    return pd.DataFrame(x, columns=names)
+
+
+def _series(y, name):
+    try:
+        import pandas as pd
+    except ImportError:
+        return y
+    return pd.Series(y, name=name)
+
+
+def _executor(address):
+    if not address:
+        return None
+    try:
+        import distributed
+    except ImportError:
+        raise _UsageError("argument --scheduler needs Dask: pip install 'deepsymreg[dask]'") from None
+    try:
+        return distributed.Client(address, timeout="10s").get_executor()
+    except (OSError, TimeoutError) as err:
+        raise _UsageError(f"argument --scheduler: cannot reach {address!r}: {err}") from None
+
+
+def _print_table(est):
+    print(f"{'complexity':>10}  {'loss':>10}  {'val. loss':>10}  {'score':>7}  {'restarts':>8}  equation")
+    for i, r in enumerate(est.rows_):
+        mark = "*" if i == est.best_index_ else " "
+        print(f"{mark}{r['complexity']:>9}  {r['loss']:>10.3g}  {r['validation_loss']:>10.3g}  "
+              f"{r['score']:>7.3f}  {r['restarts']:>8}  {r['equation']}")
+
+
+def _write_folder(est, out, x, y, features, target):
+    """The saved estimator plus predicted-vs-measured and residual plots, written
+    atomically: ``out`` appears complete or not at all."""
+    import shutil
+    import tempfile
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    parent = os.path.dirname(os.path.abspath(out))
+    tmp = tempfile.mkdtemp(prefix=".deepsymreg-fit-", dir=parent)
+    try:
+        folder = os.path.join(tmp, "fit")
+        est.save(folder)
+        pred = est.predict(_frame(x, features))
+        fig, ax = plt.subplots(figsize=(4.5, 4.5))
+        ax.scatter(y, pred, s=6)
+        lo, hi = float(min(y.min(), pred.min())), float(max(y.max(), pred.max()))
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+        ax.set_xlabel(f"measured {target}")
+        ax.set_ylabel(f"predicted {target}")
+        ax.set_title(f"{target} = {est.sympy()}"[:80], fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(folder, "predicted_vs_measured.png"), dpi=120)
+        plt.close(fig)
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.scatter(pred, y - pred, s=6)
+        ax.axhline(0.0, color="k", lw=1)
+        ax.set_xlabel(f"predicted {target}")
+        ax.set_ylabel("residual (measured - predicted)")
+        fig.tight_layout()
+        fig.savefig(os.path.join(folder, "residuals.png"), dpi=120)
+        plt.close(fig)
+        os.replace(folder, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _predict(args):
+    from deepsymreg.estimator import SymbolicRegressor
+    from deepsymreg.tables import TableError, read_table
+
+    if not os.path.isfile(os.path.join(args.folder, "estimator.json")):
+        raise _UsageError(f"{args.folder}: not a folder written by `deepsymreg fit --out`")
+    est = SymbolicRegressor.load(args.folder)
+    try:
+        names, x = read_table(args.csv, est.variable_names_, dropna=args.dropna, min_rows=1)
+    except TableError as err:
+        raise _UsageError(str(err)) from None
+    pred = est.predict(_frame(x, names))
+    lines = [est.target_names_[0]] + [repr(float(v)) for v in pred]
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        tmp = args.out + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, args.out)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def _run(args):
     from deepsymreg.benchmark import run_benchmark
     from deepsymreg.reports import write_json
 
-    if args.json_path:
-        folder = os.path.dirname(os.path.abspath(args.json_path))
-        if not os.path.isdir(folder):
-            print(f"error: argument --json: folder {folder!r} does not exist", file=sys.stderr)
-            return 2
+    _check_json_folder(args.json_path)
     try:
         result = run_benchmark(
             args.expr,

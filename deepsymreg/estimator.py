@@ -378,7 +378,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         scaled = {s: s / float(c) for s, c in zip(self._internal, self.x_scale_)}
         # The constant law (the training mean) is always a candidate: the baseline that
         # the first real equation's score is measured against.
-        candidates = [([sympy.Float(float(v)) for v in y.mean(axis=0)], self._seed(), None)]
+        candidates = [([sympy.Float(float(v), 6) for v in y.mean(axis=0)], self._seed(), None)]
         for r in results:
             texts = r.expression.split("; ")
             try:
