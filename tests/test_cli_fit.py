@@ -1,0 +1,88 @@
+"""`deepsymreg fit` / `deepsymreg predict` on CSV files: bad tables and a tiny real run."""
+
+import json
+
+import numpy as np
+import pytest
+
+from deepsymreg import cli
+
+
+def write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+def table(n=20, header="a,b,y"):
+    rng = np.random.default_rng(0)
+    rows = [f"{a:.4f},{b:.4f},{a * b:.4f}" for a, b in rng.uniform(1, 5, (n, 2))]
+    return header + "\n" + "\n".join(rows) + "\n"
+
+
+BAD = {
+    "missing file": (None, "no such file"),
+    "empty file": ("", "empty"),
+    "unknown target": (table(header="a,b,z"), "no column 'y'"),
+    "duplicate names": (table(header="a,a,y"), "more than once"),
+    "non-numeric": (table().replace("\n", "\n1 kg,1,2\n", 1), "not a number"),
+    "nan row": (table().replace("\n", "\n1,nan,2\n", 1), "--dropna"),
+    "infinite cell": (table().replace("\n", "\n1,2,inf\n", 1), "--dropna"),
+    "few rows": (table(n=5), "at least 10"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_tables_exit_2_with_one_line_and_no_folder(case, tmp_path, capsys):
+    text, message = BAD[case]
+    path = str(tmp_path / "missing.csv") if text is None else write(tmp_path / "d.csv", text)
+    out = tmp_path / "out"
+    assert cli.main(["fit", path, "--target", "y", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and message in err[0]
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_unknown_feature_and_existing_folder(tmp_path, capsys):
+    path = write(tmp_path / "d.csv", table())
+    assert cli.main(["fit", path, "--target", "y", "--features", "a,c", "--quiet"]) == 2
+    assert "no column 'c'" in capsys.readouterr().err
+    (tmp_path / "out").mkdir()
+    assert cli.main(["fit", path, "--target", "y", "--out", str(tmp_path / "out")]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_dropna_drops_rows(tmp_path, capsys):
+    text = table(n=30)
+    lines = text.splitlines()
+    lines[2] = "1.0,,2.0"
+    path = write(tmp_path / "d.csv", "\n".join(lines) + "\n")
+    argv = ["fit", path, "--target", "y", "--trials", "1", "--steps", "300", "--quiet", "--dropna"]
+    assert cli.main(argv) == 0
+    assert "chosen law:  y = " in capsys.readouterr().out
+
+
+def test_fit_then_predict(tmp_path, capsys):
+    path = write(tmp_path / "d.csv", table(n=60))
+    out, js = tmp_path / "fit", tmp_path / "fit.json"
+    argv = ["fit", path, "--target", "y", "--trials", "2", "--steps", "600", "--quiet",
+            "--out", str(out), "--json", str(js)]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "chosen law:  y = " in printed
+    assert {"estimator.json", "equations.csv", "network.keras", "predicted_vs_measured.png",
+            "residuals.png"} <= {p.name for p in out.iterdir()}
+    result = json.loads(js.read_text())
+    assert result["variables"] == ["a", "b"] and result["wall_seconds"] > 0
+    assert result["best_expression"] in [e["expression"] for e in result["equations"]]
+    assert {"expression", "complexity", "loss", "score"} <= set(result["equations"][0])
+    preds = tmp_path / "pred.csv"
+    assert cli.main(["predict", str(out), path, "--out", str(preds)]) == 0
+    lines = preds.read_text().splitlines()
+    assert lines[0] == "y" and len(lines) == 61
+    from deepsymreg.estimator import SymbolicRegressor
+
+    est = SymbolicRegressor.load(out)
+    x = np.loadtxt(path, delimiter=",", skiprows=1)[:, :2]
+    np.testing.assert_allclose([float(v) for v in lines[1:]], est.predict(x), rtol=1e-12)
+    assert cli.main(["predict", str(tmp_path), path]) == 2
