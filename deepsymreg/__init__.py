@@ -4,7 +4,8 @@ Layers (:class:`EqlLayer`, the network :class:`EqlNetwork`, :class:`MaskedDense`
 recurrent :class:`EqlCell`), sparsity regularizers (:class:`SmoothL05`, :class:`Lq`,
 :class:`L1`, :class:`ExpectedL0`) and the adjacent-step :class:`AdjacentSmoothness`, the :class:`EQL` model and the deep models built
 around it (:class:`DigitArithmetic`, :class:`DynamicsModel`), callbacks
-(:mod:`deepsymreg.callbacks`) and random restarts (:mod:`deepsymreg.restarts`).
+(:mod:`deepsymreg.callbacks`), random restarts (:mod:`deepsymreg.restarts`) and the
+scikit-learn estimator :class:`SymbolicRegressor` for a table of data.
 """
 
 from deepsymreg import _startup
@@ -26,10 +27,12 @@ with _startup.native_stderr_to_file(_startup.started_as_command()):
     from deepsymreg.regularizers import L1, AdjacentSmoothness, ExpectedL0, Lq, SmoothL05
 
     from deepsymreg import data, recipes, reports  # noqa: E402  (after the models they use)
+    from deepsymreg.estimator import SymbolicRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "SymbolicRegressor",
     "EQL",
     "DigitArithmetic",
     "DynamicsModel",

@@ -77,6 +77,7 @@ def run_benchmark(
     schedule=None,
     steps_per_call=500,
     verbose=0,
+    executor=None,
     **model_kwargs,
 ):
     """Run ``trials`` restarts on data from ``expr`` and judge them against it.
@@ -96,6 +97,8 @@ def run_benchmark(
         tolerance: normalized RMSE on the test domain below which an equation counts as
             the true law (see :func:`deepsymreg.symbolic.judge`).
         schedule: training phases (default: the method's paper schedule).
+        executor: a ``concurrent.futures.Executor`` to run the chunks of restarts on
+            (e.g. a Dask cluster's ``Client.get_executor()``; ``workers`` chunks).
 
     Returns:
         A JSON-ready dict: ``expr``, ``vars``, ``success_rate``,
@@ -137,6 +140,7 @@ def run_benchmark(
         steps_per_call=steps_per_call,
         workers=workers,
         verbose=verbose,
+        executor=executor,
         **settings,
     )
     wall = time.perf_counter() - start

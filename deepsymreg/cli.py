@@ -62,6 +62,8 @@ def build_parser():
     bench.add_argument("--workers", type=_positive_int, default=1,
                        help="processes to split the restarts over (default 1; see "
                        "docs/performance.md)")
+    bench.add_argument("--scheduler", help="address of a Dask scheduler to run the restarts "
+                       "on (in --workers chunks)")
     bench.add_argument("--tolerance", type=float, default=0.05,
                        help="normalized RMSE on the test domain that counts as success")
     bench.add_argument("--json", dest="json_path", help="write the results to this file")
@@ -297,6 +299,7 @@ def _run(args):
             seed=args.seed,
             workers=args.workers,
             tolerance=args.tolerance,
+            executor=_executor(args.scheduler),
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
