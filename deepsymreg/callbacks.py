@@ -8,6 +8,7 @@ whether a model runs one step per batch or many (``EQL(steps_per_call=...)``).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 import keras
 import numpy as np
@@ -75,6 +76,7 @@ def threshold_weights(model, alpha):
     deterministic values (see its ``threshold``); ``alpha = 0`` only fixes them.
     Returns the number of weights still active.
     """
+    alpha = check_number("alpha", alpha, 0.0)
     kept = 0
     for layer in _all_layers(model):
         if isinstance(layer, StackedLinear):  # every linear kind has a mask and threshold()
@@ -125,8 +127,9 @@ class Phase:
             check_number("reg_lambda", self.reg_lambda, 0.0)
         if self.threshold is not None:
             check_number("threshold", self.threshold, 0.0)
-        strengths = dict(self.strengths or {})
-        if not all(isinstance(k, str) for k in strengths) or SPARSITY in strengths:
+        strengths = {} if self.strengths is None else self.strengths
+        if (not isinstance(strengths, dict) or not all(isinstance(k, str) for k in strengths)
+                or SPARSITY in strengths):
             raise ValueError(
                 "Invalid value for argument `strengths`: expected a dict of strength names "
                 f"other than {SPARSITY!r} (that one is `reg_lambda`). Received: "
@@ -135,7 +138,7 @@ class Phase:
         for name, value in strengths.items():
             if not isinstance(value, schedules_lib.StepSchedule):
                 check_number(f"strengths[{name!r}]", value, 0.0)
-        object.__setattr__(self, "strengths", strengths)
+        object.__setattr__(self, "strengths", dict(strengths))
 
     def strength(self, name):
         """The strength called ``name`` in this phase (0 when not given)."""
@@ -178,12 +181,21 @@ class PhasedSchedule(keras.callbacks.Callback):
 
     def __init__(self, phases, strengths=None):
         super().__init__()
-        phases = list(phases)
+        given = phases
+        phases = list(phases) if isinstance(phases, Iterable) else []
         if not phases or not all(isinstance(p, Phase) for p in phases):
             raise ValueError(
                 "Invalid value for argument `phases`: expected a non-empty list of Phase. "
-                f"Received: phases={phases!r}"
+                f"Received: phases={given!r}"
             )
+        if strengths is not None:
+            given = strengths
+            strengths = list(given) if isinstance(given, (list, tuple)) else None
+            if strengths is None or not all(hasattr(v, "assign") for v in strengths):
+                raise ValueError(
+                    "Invalid value for argument `strengths`: expected None or a list of "
+                    f"variables (e.g. `[model.reg_lambda]`). Received: strengths={given!r}"
+                )
         self.phases = phases
         self.ends = np.cumsum([p.steps for p in phases]).tolist()
         self._explicit_strengths = strengths
@@ -359,6 +371,15 @@ class NaNRecovery(keras.callbacks.Callback):
     def __init__(self, max_restarts=None, seed=None):
         super().__init__()
         check_int("max_restarts", max_restarts, minimum=0, allow_none=True)
+        if isinstance(seed, (list, tuple)):
+            if not seed:
+                raise ValueError(
+                    "Invalid value for argument `seed`: expected None, a seed or a non-empty "
+                    f"list of seeds. Received: seed={seed!r}"
+                )
+            seed = [check_int("seed", s, minimum=0) for s in seed]
+        else:
+            seed = check_int("seed", seed, minimum=0, allow_none=True)
         self.max_restarts, self.seed = max_restarts, seed
 
     def on_train_begin(self, logs=None):
@@ -459,12 +480,15 @@ class HorizonCurriculum(keras.callbacks.Callback):
                 "Invalid value for argument `horizon`: expected a keras.Variable or an "
                 f"object with a `horizon` variable. Received: horizon={horizon!r}"
             )
-        pairs = [(int(s), int(h)) for s, h in schedule]
+        try:
+            pairs = [(check_int("step", s, minimum=0), check_int("horizon", h)) for s, h in schedule]
+        except (TypeError, ValueError):  # not a list of pairs of integers
+            pairs = []
         steps = [s for s, _ in pairs]
-        if not pairs or steps[0] != 0 or steps != sorted(set(steps)) or min(h for _, h in pairs) < 1:
+        if not pairs or steps[0] != 0 or steps != sorted(set(steps)):
             raise ValueError(
-                "Invalid value for argument `schedule`: expected (step, horizon) pairs with "
-                "strictly increasing steps starting at 0 and horizons >= 1. "
+                "Invalid value for argument `schedule`: expected (step, horizon) pairs of "
+                "integers with strictly increasing steps starting at 0 and horizons >= 1. "
                 f"Received: schedule={schedule!r}"
             )
         self.schedule = pairs

@@ -123,7 +123,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self._y_1d = y.ndim == 1
         y2 = y.reshape(len(y), -1)
         if len(X) < 2:
-            raise ValueError(f"Invalid value for argument `X`: expected at least 2 rows. Received: {len(X)}")
+            raise ValueError(
+                "Invalid value for argument `X`: expected at least 2 samples (a training "
+                f"and a validation row). Received: n_samples={len(X)}"
+            )
         self.target_names_ = target_names or (
             ["y"] if y2.shape[1] == 1 else [f"y{i}" for i in range(y2.shape[1])]
         )
@@ -387,8 +390,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 continue
             if any(e.has(sympy.nan, sympy.zoo, sympy.oo) for e in exprs):
                 continue
-            exprs = [symbolic.rounded(symbolic.clean(e.xreplace(scaled), self.threshold), 6)
-                     for e in exprs]
+            # Already expanded and cleaned by fit_restarts; x -> x / scale only merges
+            # numbers into the coefficients.
+            exprs = [symbolic.rounded(e.xreplace(scaled), 6) for e in exprs]
             candidates.append((exprs, r.seed, r.weights))
         rows = {}
         for exprs, seed, weights in candidates:

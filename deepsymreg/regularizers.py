@@ -16,6 +16,7 @@ References:
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from deepsymreg import concrete
@@ -41,11 +42,16 @@ class StrengthRegularizer(keras.regularizers.Regularizer):
             reg_lambda, trainable=False, dtype="float32", name="reg_lambda"
         )
         if stack_scale is not None:
-            stack_scale = [float(v) for v in stack_scale]
-            if not stack_scale or min(stack_scale) < 0:
+            given = stack_scale
+            try:
+                stack_scale = [float(v) for v in given]
+            except (TypeError, ValueError):
+                stack_scale = None
+            # NaN fails `v >= 0`.
+            if isinstance(given, str) or not stack_scale or not all(v >= 0 for v in stack_scale):
                 raise ValueError(
                     "Invalid value for argument `stack_scale`: expected a non-empty list "
-                    f"of numbers >= 0. Received: stack_scale={stack_scale!r}"
+                    f"of numbers >= 0. Received: stack_scale={given!r}"
                 )
         self.stack_scale = stack_scale
 
@@ -208,9 +214,9 @@ class AdjacentSmoothness(StrengthRegularizer):
 
     def __init__(self, reg_lambda=0.0, axis=-3):
         super().__init__(reg_lambda)
-        if not isinstance(axis, int) or isinstance(axis, bool):
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
             raise ValueError(f"Invalid value for argument `axis`: expected an int. Received: axis={axis!r}")
-        self.axis = axis
+        self.axis = int(axis)
 
     def penalty(self, w):
         rank = len(w.shape)
@@ -232,8 +238,11 @@ class AdjacentSmoothness(StrengthRegularizer):
 _ALIASES = {"l05": SmoothL05, "smooth_l05": SmoothL05, "l1": L1, "lq": Lq, "l0": ExpectedL0}
 
 
-def get(identifier, reg_lambda=None):
-    """Resolve ``None``, an alias (``"l05"``, ``"l1"``, ``"lq"``), a config or instance."""
+def get(identifier, reg_lambda=None, name="regularizer"):
+    """Resolve ``None``, an alias (``"l05"``, ``"l1"``, ``"lq"``), a config or instance.
+
+    ``name`` is the argument named in the error for anything else.
+    """
     if identifier is None or isinstance(identifier, keras.regularizers.Regularizer):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _ALIASES:
@@ -242,6 +251,6 @@ def get(identifier, reg_lambda=None):
     if isinstance(identifier, dict):
         return keras.regularizers.get(identifier)
     raise ValueError(
-        "Invalid value for argument `regularizer`: expected None, one of "
-        f"{sorted(_ALIASES)}, a config dict or a Regularizer. Received: {identifier!r}"
+        f"Invalid value for argument `{name}`: expected None, one of "
+        f"{sorted(_ALIASES)}, a config dict or a Regularizer. Received: {name}={identifier!r}"
     )

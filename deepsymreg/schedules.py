@@ -18,6 +18,7 @@ one to a penalty strength (:meth:`deepsymreg.regularizers.StrengthRegularizer.bi
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import keras
 import numpy as np
@@ -121,8 +122,11 @@ class OneCycleStrength(StepSchedule):
         return {"base": self.base, "total_steps": self.total_steps}
 
 
-def get(value):
-    """A schedule from a number (:class:`Constant`), a schedule or its config."""
+def get(value, name="schedule"):
+    """A schedule from a number (:class:`Constant`), a schedule or its config.
+
+    ``name`` is the argument named in the error for anything else.
+    """
     if isinstance(value, StepSchedule):
         return value
     if isinstance(value, dict):
@@ -130,8 +134,8 @@ def get(value):
     if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
         return Constant(float(value))
     raise ValueError(
-        "Invalid value for argument `schedule`: expected a number or a StepSchedule. "
-        f"Received: schedule={value!r}"
+        f"Invalid value for argument `{name}`: expected a number or a StepSchedule. "
+        f"Received: {name}={value!r}"
     )
 
 
@@ -146,19 +150,25 @@ class Piecewise(StepSchedule):
     """
 
     def __init__(self, starts, pieces):
-        starts = [check_int("starts", s, minimum=0) for s in starts]
+        given = starts
+        try:
+            starts = [check_int("starts", s, minimum=0) for s in given]
+        except TypeError:  # not a list
+            starts = None
         if not starts or starts[0] != 0 or starts != sorted(set(starts)):
             raise ValueError(
                 "Invalid value for argument `starts`: expected strictly increasing steps "
-                f"beginning at 0. Received: starts={starts!r}"
+                f"beginning at 0. Received: starts={given!r}"
             )
-        pieces = [get(p) for p in pieces]
-        if len(pieces) != len(starts):
+        values = None
+        if isinstance(pieces, Iterable) and not isinstance(pieces, (str, dict)):
+            values = [get(p, name="pieces") for p in pieces]
+        if values is None or len(values) != len(starts):
             raise ValueError(
-                f"Invalid value for argument `pieces`: expected one per phase ({len(starts)}). "
-                f"Received: {len(pieces)}"
+                f"Invalid value for argument `pieces`: expected one schedule or number per "
+                f"phase ({len(starts)}). Received: pieces={pieces!r}"
             )
-        self.starts, self.pieces = starts, pieces
+        self.starts, self.pieces = starts, values
 
     def value(self, t):
         out = self.pieces[-1](t - self.starts[-1])

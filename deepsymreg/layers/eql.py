@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable
 
 import keras
 import numpy as np
@@ -19,7 +20,28 @@ LINEAR_KINDS = {"dense": "deepsymreg>MaskedDense"}
 
 def register_linear_kind(name, registered_name):
     """Let ``EqlLayer(linear=name)`` build the registered layer class ``registered_name``."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(
+            f"Invalid value for argument `name`: expected a non-empty string. Received: name={name!r}"
+        )
+    cls = keras.saving.get_registered_object(registered_name) if isinstance(registered_name, str) else None
+    if not (isinstance(cls, type) and issubclass(cls, StackedLinear)):
+        raise ValueError(
+            "Invalid value for argument `registered_name`: expected the registered name of a "
+            "StackedLinear subclass, e.g. 'deepsymreg>MaskedDense'. "
+            f"Received: registered_name={registered_name!r}"
+        )
     LINEAR_KINDS[name] = registered_name
+
+
+def check_options(options):
+    """``linear_options`` as a dict, or a ValueError if it is neither None nor a dict."""
+    if options is not None and not isinstance(options, dict):
+        raise ValueError(
+            "Invalid value for argument `linear_options`: expected None or a dict of "
+            f"arguments of the linear kind. Received: linear_options={options!r}"
+        )
+    return dict(options or {})
 
 
 def linear_kind(name):
@@ -60,7 +82,7 @@ def make_linear(linear, units, options=None, **defaults):
         kwargs = {k: v for k, v in defaults.items() if v is not None}
         if "seed" in kwargs and "seed" not in accepted:
             del kwargs["seed"]
-        options = dict(options or {})
+        options = check_options(options)
         unknown = sorted(k for k in options if k not in accepted or k in ("units", "self"))
         if unknown:
             raise ValueError(
@@ -68,7 +90,7 @@ def make_linear(linear, units, options=None, **defaults):
                 f"argument(s) {unknown}. Received: linear_options={options!r}"
             )
         return cls(units=units, **{**kwargs, **options})
-    if options:
+    if check_options(options):
         raise ValueError(
             "Invalid value for argument `linear_options`: options apply to a kind given by "
             f"name, not to {type(linear).__name__} {linear!r}. Received: linear_options={options!r}"
@@ -170,7 +192,9 @@ class EqlLayer(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.seed = seed
-        self.primitives = list(primitives) if not isinstance(primitives, str) else primitives
+        if isinstance(primitives, Iterable) and not isinstance(primitives, str):
+            primitives = list(primitives)
+        self.primitives = primitives  # anything else: group() says what is wrong
         self._groups = primitives_lib.group(self.primitives)
         self.n_pre_activations = sum(p.arity * c for p, c in self._groups)
         self.n_outputs = sum(c for _, c in self._groups)

@@ -52,6 +52,11 @@ class EqlCell(keras.layers.Layer):
     def __init__(self, n_state, eql=None, residual=False, **kwargs):
         super().__init__(**kwargs)
         self.residual = bool(residual)
+        if eql is not None and not isinstance(eql, dict):
+            raise ValueError(
+                "Invalid value for argument `eql`: expected None or a dict of EqlNetwork "
+                f"arguments. Received: eql={eql!r}"
+            )
         eql = dict(eql or {})
         if "n_outputs" in eql or "trials" in eql:
             raise ValueError(
@@ -67,7 +72,7 @@ class EqlCell(keras.layers.Layer):
             else keras.regularizers.deserialize(reg)
         )
         options = {k: v for k, v in eql.items() if k not in ("regularizer", "reg_lambda", "seed")}
-        seed = eql.get("seed")
+        seed = check_int("seed", eql.get("seed"), minimum=0, allow_none=True)
         # Each state variable's network gets its own seed (seed + i): equal seeds would
         # start all of them from the same weights.
         self.eqls = [

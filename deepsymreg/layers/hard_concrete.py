@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from deepsymreg import concrete
 from deepsymreg import regularizers as regularizers_lib
-from deepsymreg._validation import check_number
+from deepsymreg._validation import check_int, check_number
 from deepsymreg.layers import stacking
 from deepsymreg.layers.linear import StackedLinear
 
@@ -110,7 +110,8 @@ class HardConcreteDense(StackedLinear):
     ):
         # An ExpectedL0 given as kernel_regularizer (the name EqlLayer and EQL pass every
         # kind) penalizes the gates, not the weights.
-        if isinstance(regularizers_lib.get(kernel_regularizer), regularizers_lib.ExpectedL0):
+        kernel_regularizer = regularizers_lib.get(kernel_regularizer, name="kernel_regularizer")
+        if isinstance(kernel_regularizer, regularizers_lib.ExpectedL0):
             if gate_regularizer is not None:
                 raise ValueError(
                     "Invalid value for argument `kernel_regularizer`: an ExpectedL0 penalizes "
@@ -130,13 +131,11 @@ class HardConcreteDense(StackedLinear):
             **kwargs,
         )
         check_number("beta", beta, 0.0, strict=True)
-        if not (gamma < 0 and zeta > 1):
-            raise ValueError(
-                "Invalid values for arguments `gamma`, `zeta`: expected gamma < 0 < 1 < "
-                f"zeta. Received: gamma={gamma!r}, zeta={zeta!r}"
-            )
+        check_number("gamma", gamma, high=0.0, strict=True)
+        check_number("zeta", zeta, low=1.0, strict=True)
         check_number("drop_rate", drop_rate, 0.0, 1.0, strict=True)
-        self.gate_regularizer = regularizers_lib.get(gate_regularizer)
+        seed = check_int("seed", seed, minimum=0, allow_none=True)
+        self.gate_regularizer = regularizers_lib.get(gate_regularizer, name="gate_regularizer")
         if self.gate_regularizer is not None and not isinstance(
             self.gate_regularizer, regularizers_lib.ExpectedL0
         ):

@@ -67,7 +67,9 @@ class StackedLinear(keras.layers.Layer):
         self.units = check_int("units", units)
         self.lead = stacking.check_axes(trials, t_steps)
         self.trials, self.t_steps = trials, t_steps
-        self.smoothness_regularizer = regularizers_lib.get(smoothness_regularizer)
+        self.smoothness_regularizer = regularizers_lib.get(
+            smoothness_regularizer, name="smoothness_regularizer"
+        )
         if self.smoothness_regularizer is not None and t_steps is None:
             raise ValueError(
                 "Invalid value for argument `smoothness_regularizer`: it penalizes "
@@ -79,7 +81,7 @@ class StackedLinear(keras.layers.Layer):
             kernel_initializer or keras.initializers.TruncatedNormal(stddev=0.5)
         )
         self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers_lib.get(kernel_regularizer)
+        self.kernel_regularizer = regularizers_lib.get(kernel_regularizer, name="kernel_regularizer")
         # When True, `call` leaves the penalty to the owner, which adds `penalty()` once
         # (an RNN cell runs inside a loop, where per-step losses cannot escape).
         self.defer_penalty = False

@@ -8,6 +8,21 @@ import tensorflow as tf
 from deepsymreg._validation import check_int
 
 
+def check_widths(name, widths):
+    """``widths`` as a list of ints, or a ValueError naming ``name`` if it is not a list
+    of positive integers (an empty list is allowed: no hidden layer)."""
+    try:
+        values = None if isinstance(widths, str) else list(widths)
+    except TypeError:
+        values = None
+    if values is None:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a list of positive integers. "
+            f"Received: {name}={widths!r}"
+        )
+    return [check_int(name, w) for w in values]
+
+
 @keras.saving.register_keras_serializable(package="deepsymreg")
 class MlpCell(keras.layers.Layer):
     """Recurrent cell ``s_{t+1} = MLP([s_t, x_t])`` with ReLU hidden layers.
@@ -32,7 +47,7 @@ class MlpCell(keras.layers.Layer):
         super().__init__(**kwargs)
         self.residual = bool(residual)
         self.n_state = check_int("n_state", n_state)
-        self.widths = [check_int("widths", w) for w in widths]
+        self.widths = check_widths("widths", widths)
         self.hidden = [
             keras.layers.Dense(w, activation="relu", name=f"dense_{i}")
             for i, w in enumerate(self.widths)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import keras
 import sympy
 import tensorflow as tf
@@ -10,7 +12,7 @@ from deepsymreg import primitives as primitives_lib
 from deepsymreg import regularizers as regularizers_lib
 from deepsymreg import symbolic
 from deepsymreg._validation import check_int
-from deepsymreg.layers.eql import EqlLayer, linear_kind
+from deepsymreg.layers.eql import EqlLayer, check_options, linear_kind
 
 #: Initial standard deviations of the first, middle and last weight matrices, from the
 #: paper's reference benchmark code (truncated normal).
@@ -93,7 +95,9 @@ class EqlNetwork(keras.layers.Layer):
             layer_primitives = [list(p) for p in primitives]
         else:
             depth = check_int("depth", depth)
-            layer_primitives = [list(primitives)] * depth
+            if isinstance(primitives, Iterable) and not isinstance(primitives, str):
+                primitives = list(primitives)  # anything else: EqlLayer says what is wrong
+            layer_primitives = [primitives] * depth
         self.layer_primitives = layer_primitives
         self.depth = len(layer_primitives)
         if isinstance(regularizer, keras.regularizers.Regularizer):
@@ -104,16 +108,20 @@ class EqlNetwork(keras.layers.Layer):
             linear = "hard_concrete"  # the L0 penalty lives on hard-concrete gates
         self.linear_kind = linear
         kind = linear_kind(linear)
-        self.linear_options = dict(linear_options or {})
+        self.linear_options = check_options(linear_options)
         self.skip = bool(skip)
-        if len(init_stddev) != 3 or not all(float(s) > 0 for s in init_stddev):
+        try:
+            stddev = [float(s) for s in init_stddev]
+        except (TypeError, ValueError):
+            stddev = []
+        if isinstance(init_stddev, str) or len(stddev) != 3 or not all(s > 0 for s in stddev):
             raise ValueError(
                 "Invalid value for argument `init_stddev`: expected three positive "
                 f"numbers (first, middle, last). Received: init_stddev={init_stddev!r}"
             )
-        self.init_stddev = tuple(float(s) for s in init_stddev)
+        self.init_stddev = tuple(stddev)
         self.trials = None if trials is None else check_int("trials", trials)
-        self.seed = seed
+        self.seed = check_int("seed", seed, minimum=0, allow_none=True)
 
         n_layers = self.depth + 1
         self.hidden = []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from deepsymreg._validation import check_choice, check_int
+from deepsymreg._validation import check_choice, check_int, check_number
+from deepsymreg.layers.mlp_cell import check_widths
 from deepsymreg.models.encoders import DigitEncoder, relu_mlp
 from deepsymreg.layers.network import EqlNetwork
 
@@ -43,14 +44,20 @@ class DigitArithmetic(keras.Model):
         check_choice("head", head, HEADS)
         self.n_digits = check_int("n_digits", n_digits)
         self.head_kind = head
-        self.eql_kwargs = dict(eql or {})
-        if "n_outputs" in self.eql_kwargs:
+        if eql is not None and not isinstance(eql, dict):
             raise ValueError(
-                "Invalid value for argument `eql`: `n_outputs` is set by the model. "
-                f"Received: eql={eql!r}"
+                "Invalid value for argument `eql`: expected None or a dict of EqlNetwork "
+                f"arguments. Received: eql={eql!r}"
             )
-        self.relu_widths = [check_int("relu_widths", w) for w in relu_widths]
-        self.scale, self.offset = float(scale), float(offset)
+        self.eql_kwargs = dict(eql or {})
+        if "n_outputs" in self.eql_kwargs or "trials" in self.eql_kwargs:
+            raise ValueError(
+                "Invalid value for argument `eql`: `n_outputs` and `trials` are set by the "
+                f"model. Received: eql={eql!r}"
+            )
+        self.relu_widths = check_widths("relu_widths", relu_widths)
+        self.scale = check_number("scale", scale)
+        self.offset = check_number("offset", offset)
         self.encoder = DigitEncoder(1, name="encoder")
         if head == "eql":
             self.head = EqlNetwork(n_outputs=1, name="eql", **self.eql_kwargs)

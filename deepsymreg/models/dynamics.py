@@ -9,7 +9,7 @@ import tensorflow as tf
 from deepsymreg import symbolic
 from deepsymreg._validation import check_choice, check_int, check_saved_format
 from deepsymreg.layers.eql_cell import EqlCell, EqlRNN
-from deepsymreg.layers.mlp_cell import MlpCell
+from deepsymreg.layers.mlp_cell import MlpCell, check_widths
 from deepsymreg.models.encoders import DynamicsEncoder
 
 DECODERS = ("eql", "relu")
@@ -72,8 +72,13 @@ class DynamicsModel(keras.Model):
         self.constant_input = bool(constant_input)
         self.residual = bool(residual)
         self.decoder_kind = decoder
+        if eql is not None and not isinstance(eql, dict):
+            raise ValueError(
+                "Invalid value for argument `eql`: expected None or a dict of EqlNetwork "
+                f"arguments. Received: eql={eql!r}"
+            )
         self.eql_kwargs = dict(eql or {})
-        self.relu_widths = [check_int("relu_widths", w) for w in relu_widths]
+        self.relu_widths = check_widths("relu_widths", relu_widths)
         self.encoder = DynamicsEncoder(self.latent_dim, name="encoder")
         self.rollout_steps = keras.Variable(
             self.horizon, trainable=False, dtype="int32", name="rollout_steps"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 
 from deepsymreg._validation import check_int
+from deepsymreg.layers.mlp_cell import check_widths
 
 __all__ = ["DigitEncoder", "DynamicsEncoder", "relu_mlp"]
 
@@ -117,7 +118,7 @@ def relu_mlp(widths, n_outputs=1, name="relu_baseline"):
 
     ``relu_mlp([50, 50])`` is the MNIST and kinematics baseline, ``[50] * 4`` the SHO one.
     """
-    widths = [check_int("widths", w) for w in widths]
+    widths = check_widths("widths", widths)
     layers = [keras.layers.Dense(w, activation="relu") for w in widths]
     return keras.Sequential([*layers, keras.layers.Dense(check_int("n_outputs", n_outputs))],
                             name=name)
