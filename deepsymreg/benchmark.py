@@ -78,6 +78,7 @@ def run_benchmark(
     steps_per_call=500,
     verbose=0,
     executor=None,
+    progress=None,
     **model_kwargs,
 ):
     """Run ``trials`` restarts on data from ``expr`` and judge them against it.
@@ -99,6 +100,7 @@ def run_benchmark(
         schedule: training phases (default: the method's paper schedule).
         executor: a ``concurrent.futures.Executor`` to run the chunks of restarts on
             (e.g. a Dask cluster's ``Client.get_executor()``; ``workers`` chunks).
+        progress: a callable hearing of optimizer steps done (see ``fit_restarts``).
 
     Returns:
         A JSON-ready dict: ``expr``, ``vars``, ``success_rate``,
@@ -141,6 +143,7 @@ def run_benchmark(
         workers=workers,
         verbose=verbose,
         executor=executor,
+        progress=progress,
         **settings,
     )
     wall = time.perf_counter() - start

@@ -67,6 +67,7 @@ def build_parser():
     bench.add_argument("--tolerance", type=float, default=0.05,
                        help="normalized RMSE on the test domain that counts as success")
     bench.add_argument("--json", dest="json_path", help="write the results to this file")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
 
     fit = sub.add_parser(
         "fit",
@@ -148,7 +149,7 @@ def _fit(args):
     est = SymbolicRegressor(
         method=args.method, regularization=args.regularization, trials=args.trials,
         steps=args.steps, random_state=args.seed if args.seed >= 0 else None,
-        executor=executor, verbose=0 if args.quiet or not sys.stderr.isatty() else 1,
+        executor=executor, verbose=0 if args.quiet or not sys.stdout.isatty() else 1,
     )
     x, y = data[:, :-1], data[:, -1]
     est.fit(_frame(x, features), _series(y, args.target))
@@ -204,6 +205,19 @@ def _executor(address):
         return distributed.Client(address, timeout="10s").get_executor()
     except (OSError, TimeoutError) as err:
         raise _UsageError(f"argument --scheduler: cannot reach {address!r}: {err}") from None
+
+
+def _progress(args, total_steps):
+    """One progress bar over the run, on a terminal and without --quiet."""
+    from deepsymreg.reports import progress_bar
+
+    return progress_bar(total_steps, not args.quiet and sys.stdout.isatty())
+
+
+def _planned_steps(regularization):
+    from deepsymreg.benchmark import model_settings
+
+    return sum(p.steps for p in model_settings(regularization)[1])
 
 
 def _print_table(est):
@@ -300,6 +314,7 @@ def _run(args):
             workers=args.workers,
             tolerance=args.tolerance,
             executor=_executor(args.scheduler),
+            progress=_progress(args, args.trials * _planned_steps(args.regularization)),
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

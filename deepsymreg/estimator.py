@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from deepsymreg import primitives as primitives_lib
-from deepsymreg import recipes, symbolic
+from deepsymreg import recipes, reports, symbolic
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.callbacks import Phase
 from deepsymreg.restarts import fit_restarts, network_from_weights
@@ -64,7 +64,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         chunk_size: restarts trained in one graph (default: all, or a quarter with
             ``max_seconds``).
         threshold: weights and terms below it are dropped from equations.
-        verbose: 1 shows a progress bar over the restarts.
+        verbose: 1 shows one progress bar over all restarts' optimizer steps.
 
     Attributes:
         equations_: one row per distinct equation form: ``equation``, ``sympy_format``,
@@ -348,25 +348,18 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         groups = [list(range(i, min(i + size, self.trials))) for i in range(0, self.trials, size)]
         common = dict(schedule=schedule, var_names=[f"_v{i}" for i in range(x.shape[1])],
                       threshold=self.threshold, keep_weights=True, **kwargs)
-        progress = None
-        if self.verbose:
-            import keras
-
-            progress = keras.utils.Progbar(self.trials, unit_name="restart")
+        progress = reports.progress_bar(self.trials * sum(p.steps for p in schedule), bool(self.verbose))
+        common["progress"] = progress
         start, results = time.perf_counter(), []
         if self.executor is not None:
             results = fit_restarts(x, y, x_val, y_val, trials=self.trials, seed=self._seed(),
                                    executor=self.executor, workers=len(groups), **common)
-            if progress:
-                progress.update(self.trials)
             return results
         for g in groups:
             if results and self.max_seconds is not None and time.perf_counter() - start > self.max_seconds:
                 break
             results += fit_restarts(x, y, x_val, y_val, trials=len(g), seed=self._seed() + g[0],
                                     **common)
-            if progress:
-                progress.update(g[-1] + 1)
         return results
 
     def _seed(self):

@@ -8,7 +8,7 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["finite_or_none", "latent_fit", "write_json", "plot_latent", "plot_propagation"]
+__all__ = ["finite_or_none", "latent_fit", "write_json", "plot_latent", "plot_propagation", "progress_bar"]
 
 
 def finite_or_none(value):
@@ -107,3 +107,21 @@ def plot_propagation(path, truth, predictions, train_horizon, state_names, dt=1.
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def progress_bar(total_steps, enabled=True):
+    """A callable that counts optimizer steps on one Keras progress bar (steps done, time
+    left) over a whole run; None when not ``enabled``. NaN re-runs add steps beyond the
+    plan; the bar stops at ``total_steps``."""
+    if not enabled:
+        return None
+    import keras
+
+    bar = keras.utils.Progbar(int(total_steps), unit_name="step")
+    done = [0]
+
+    def update(steps):
+        done[0] = min(done[0] + int(steps), int(total_steps))
+        bar.update(done[0])
+
+    return update

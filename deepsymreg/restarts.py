@@ -56,7 +56,23 @@ class TrialResult:
     weights: dict | None = dataclasses.field(default=None, repr=False)
 
 
-def _build_and_train(job, x, y, seeds, scales):
+def _step_progress(progress, restarts):
+    """A Keras callback reporting ``restarts x`` the optimizer steps of every batch."""
+    import keras
+
+    class StepProgress(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            step = int(self.model.optimizer.iterations)
+            progress(restarts * max(step - self._last, 0))
+            self._last = step
+
+        def on_train_begin(self, logs=None):
+            self._last = int(self.model.optimizer.iterations)
+
+    return StepProgress()
+
+
+def _build_and_train(job, x, y, seeds, scales, progress=None):
     import tensorflow as tf
 
     from deepsymreg import regularizers
@@ -89,13 +105,13 @@ def _build_and_train(job, x, y, seeds, scales):
         epochs=1,
         steps_per_epoch=phased.batches_needed(model),
         shuffle=False,
-        callbacks=[nan, phased],
+        callbacks=[nan, phased] + ([_step_progress(progress, len(seeds))] if progress else []),
         verbose=job["verbose"],
     )
     return model, sorted(set(nan.restarted))
 
 
-def _train_chunk(job):
+def _train_chunk(job, progress=None):
     """Train the restarts ``job["seeds"]`` (one graph; NaN restarts re-run) and read them."""
     import sympy
 
@@ -122,7 +138,7 @@ def _train_chunk(job):
     pending = [(s, s, c) for s, c in zip(seeds, scales)]  # (first seed, seed, scale)
     while pending:
         model, nan_trials = _build_and_train(
-            job, x, y_std, [p[1] for p in pending], [p[2] for p in pending]
+            job, x, y_std, [p[1] for p in pending], [p[2] for p in pending], progress
         )
         test_err = model.trial_errors(x_test, y_test_std) * unit
         train_err = model.trial_errors(x, y_std) * unit
@@ -227,6 +243,7 @@ def fit_restarts(
     executor=None,
     chunk_size=None,
     keep_weights=False,
+    progress=None,
     **model_kwargs,
 ):
     """Train ``trials`` EQL restarts on ``(x, y)`` and read each as an equation.
@@ -254,6 +271,9 @@ def fit_restarts(
             results wherever they run; another chunking changes only the rounding of
             the vectorized updates (see docs/scaling.md).
         keep_weights: return every restart's network weights (``TrialResult.weights``).
+        progress: a callable receiving counts of optimizer steps done (summed over
+            restarts; ``trials * schedule steps`` in all, more with NaN re-runs): after
+            every compiled call for chunks run here, when a chunk ends for the others.
         standardize: train on ``(y - mean) / std`` (per output), so that the penalty
             strength means the same whatever the scale of the law; equations and errors
             are converted back to the original units.
@@ -310,33 +330,41 @@ def fit_restarts(
         }
         for c in chunks
     ]
-    parts = _run_chunks(jobs, executor, workers)
+    total = sum(p.steps for p in schedule)
+    parts = _run_chunks(jobs, executor, workers, progress, total)
     by_index = {k: r for c, part in zip(chunks, parts) for k, r in zip(c, part)}
     return [by_index[k] for k in range(trials)]
 
 
-def _run_chunks(jobs, executor, workers):
+def _run_chunks(jobs, executor, workers, progress=None, steps=0):
     """``_train_chunk`` of every job: here, in a pool of ``workers`` processes, or on
-    ``executor``; results in job order."""
+    ``executor``; results in job order. ``progress`` hears of the steps done."""
     if executor is not None:
         if not isinstance(executor, concurrent.futures.Executor):
             raise ValueError(
                 "Invalid value for argument `executor`: expected a "
                 f"concurrent.futures.Executor. Received: executor={executor!r}"
             )
-        futures = [executor.submit(_train_chunk, job) for job in jobs]
-        return [f.result() for f in futures]
+        return _gather([executor.submit(_train_chunk, job) for job in jobs], jobs, progress, steps)
     if len(jobs) == 1 or workers == 1:
-        return [_train_chunk(job) for job in jobs]
+        return [_train_chunk(job, progress) for job in jobs]
     env_before = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         context = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            return list(pool.map(_train_chunk, jobs))
+            return _gather([pool.submit(_train_chunk, job) for job in jobs], jobs, progress, steps)
     finally:
         if env_before is None:
             os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+
+
+def _gather(futures, jobs, progress, steps):
+    if progress is not None:
+        size = {f: len(job["seeds"]) for f, job in zip(futures, jobs)}
+        for f in concurrent.futures.as_completed(futures):
+            progress(size[f] * steps)
+    return [f.result() for f in futures]
 
 
 def select_best(results, tie_factor=1.5):

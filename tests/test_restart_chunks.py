@@ -70,3 +70,13 @@ def test_other_chunkings_differ_by_rounding_only():
 def test_rejects_a_non_executor():
     with pytest.raises(ValueError, match="argument `executor`"):
         run(executor="localhost:8786")
+
+
+def test_progress_hears_every_step_here_and_on_an_executor():
+    total = 3 * sum(p.steps for p in SCHEDULE)
+    here, there = [], []
+    run(chunk_size=3, progress=here.append)
+    assert sum(here) == total and len(here) == 4  # one report per compiled call of 100 steps
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        run(chunk_size=2, executor=pool, progress=there.append)
+    assert sum(there) == total and sorted(there) == [1 * 400, 2 * 400]

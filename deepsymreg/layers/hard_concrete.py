@@ -186,9 +186,10 @@ class HardConcreteDense(StackedLinear):
 
     def load_own_variables(self, store):
         # Files saved by deepsymreg 0.1 have no per-trial noise streams: those keep
-        # their initial values.
-        if self.trials is not None and len(store.keys()) == len(self.variables) - 2:
-            for i, variable in enumerate(self.variables[:-2]):
+        # their initial values. (`weights` is what a file holds; `variables` also
+        # lists the seed generator's state, which is not saved.)
+        if self.trials is not None and len(store.keys()) == len(self.weights) - 2:
+            for i, variable in enumerate(self.weights[:-2]):
                 variable.assign(store[str(i)])
             return
         super().load_own_variables(store)

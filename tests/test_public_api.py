@@ -1,0 +1,548 @@
+"""The public API swept: config round trips, `.keras` files, training vs inference and
+argument errors, for every public layer, model, regularizer, schedule, loss and callback.
+
+The per-module tests (tests/layers/, tests/models/, test_regularizers.py,
+test_schedules.py, test_callbacks.py, test_optimizers.py) already check most classes;
+this file adds only what they leave out (the settings with weight axes, gates and
+penalties, subclassed models, the recurrent and encoder classes, the errors of every
+constructor), and a guard that keeps every public class in these tables.
+"""
+
+import copy
+import inspect
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from layer_checks import save_and_load
+
+import deepsymreg as dsr
+from deepsymreg import callbacks, layers, losses, models, optimizers, regularizers, schedules
+from deepsymreg.callbacks import HorizonCurriculum, NaNRecovery, Phase, PhasedSchedule, WeightThreshold
+from deepsymreg.layers import (
+    EqlCell, EqlLayer, EqlNetwork, EqlRNN, HardConcreteDense, MaskedDense, MlpCell,
+    register_linear_kind,
+)
+from deepsymreg.layers import eql as eql_module
+from deepsymreg.losses import HorizonMSE
+from deepsymreg.models import EQL, DigitArithmetic, DigitEncoder, DynamicsEncoder, DynamicsModel, relu_mlp
+from deepsymreg.optimizers import RMSprop
+from deepsymreg.regularizers import L1, AdjacentSmoothness, ExpectedL0, Lq, SmoothL05, StrengthRegularizer
+from deepsymreg.schedules import Constant, OneCycleRate, OneCycleStrength, Piecewise, SinSquaredRamp
+
+_rng = np.random.default_rng(7)
+X = _rng.uniform(-1, 1, (5, 3)).astype("float32")  # a batch of 5 points with 3 inputs
+Z_STEP = _rng.normal(size=(4, 1)).astype("float32")  # one step's input of a cell
+STATE = _rng.normal(size=(4, 2)).astype("float32")  # a cell's state (2 variables)
+Z_SEQ = _rng.normal(size=(4, 5, 1)).astype("float32")  # 5 steps of input for a recurrent layer
+SERIES = _rng.normal(size=(4, 12, 2)).astype("float32")  # input series of a dynamics encoder
+IMAGES = _rng.random((2, 2, 28, 28)).astype("float32")  # 2 examples of 2 digit images
+
+SMALL = {"depth": 1, "primitives": ["identity", "square", "product10"]}
+
+
+def _numpy(t):
+    return keras.ops.convert_to_numpy(t)
+
+
+#: How each kind of object is called on test data (``training`` passed through).
+APPLY = {
+    "x": lambda o, training=False: o(X, training=training),
+    "cell": lambda o, training=False: o(Z_STEP, [STATE], training=training)[0],
+    "rnn": lambda o, training=False: o(Z_SEQ, initial_state=[STATE], training=training),
+    "images": lambda o, training=False: o(IMAGES[:, 0], training=training),
+    "digits": lambda o, training=False: o(IMAGES, training=training),
+    "series": lambda o, training=False: o(SERIES, training=training),
+    "dynamics": lambda o, training=False: o((SERIES, STATE), training=training),
+}
+
+
+# -- 1. config round trip: same config, and the same outputs after copying weights -----
+
+CONFIG_CASES = [
+    pytest.param(HardConcreteDense, lambda: HardConcreteDense(
+        2, trials=2, t_steps=3, share_gates=True, use_bias=True, beta=0.5, drop_rate=0.3, seed=4,
+        gate_regularizer=ExpectedL0(0.1), smoothness_regularizer=AdjacentSmoothness(0.5),
+        kernel_regularizer=L1(0.2)), "x", id="HardConcreteDense-trials-t_steps-shared"),
+    pytest.param(HardConcreteDense, lambda: HardConcreteDense(2, kernel_regularizer=ExpectedL0(0.3)),
+                 "x", id="HardConcreteDense-l0-as-kernel-regularizer"),
+    pytest.param(MaskedDense, lambda: MaskedDense(
+        2, t_steps=3, smoothness_regularizer=AdjacentSmoothness(0.5),
+        kernel_regularizer=Lq(0.1, q=0.3, stack_scale=[1.0, 2.0, 3.0])), "x",
+        id="MaskedDense-t_steps-smoothness-stack_scale"),
+    pytest.param(EqlLayer, lambda: EqlLayer(
+        ["identity", "product"], linear="hard_concrete", trials=2, t_steps=3, seed=3,
+        kernel_regularizer=ExpectedL0(0.1), linear_options={"share_gates": True}), "x",
+        id="EqlLayer-hard_concrete-trials-t_steps"),
+    pytest.param(EqlNetwork, lambda: EqlNetwork(
+        n_outputs=2, primitives=[["identity", "sin"], ["square", "product"]], skip=True,
+        trials=2, seed=1, reg_lambda=0.1), "x", id="EqlNetwork-trials-per-layer-primitives"),
+    pytest.param(EqlNetwork, lambda: EqlNetwork(
+        **SMALL, regularizer="l0", reg_lambda=0.05, seed=1, linear_options={"drop_rate": 0.2}),
+        "x", id="EqlNetwork-l0"),
+    pytest.param(EQL, lambda: EQL(**SMALL, trials=2, steps_per_call=3, reg_lambda=0.02, seed=1),
+                 "x", id="EQL-trials"),
+    pytest.param(EQL, lambda: EQL(**SMALL, regularizer="l0", reg_lambda=0.01, seed=2), "x",
+                 id="EQL-l0"),
+    pytest.param(EqlCell, lambda: EqlCell(
+        2, eql={**SMALL, "seed": 0, "regularizer": "l1", "reg_lambda": 0.01}, residual=True),
+        "cell", id="EqlCell-residual"),
+    pytest.param(EqlRNN, lambda: EqlRNN(
+        EqlCell(2, eql={**SMALL, "seed": 0, "reg_lambda": 0.01}), return_sequences=True), "rnn",
+        id="EqlRNN"),
+    pytest.param(MlpCell, lambda: MlpCell(2, [4, 3], residual=True), "cell", id="MlpCell"),
+    pytest.param(DigitArithmetic, lambda: DigitArithmetic(
+        eql={**SMALL, "seed": 0, "reg_lambda": 0.01}, scale=2.0, offset=1.0), "digits",
+        id="DigitArithmetic-eql"),
+    pytest.param(DigitArithmetic, lambda: DigitArithmetic(head="relu", relu_widths=(4,)), "digits",
+                 id="DigitArithmetic-relu"),
+    pytest.param(DynamicsModel, lambda: DynamicsModel(
+        horizon=3, eql={**SMALL, "seed": 0, "reg_lambda": 0.01}, constant_input=True), "dynamics",
+        id="DynamicsModel-eql"),
+    pytest.param(DynamicsModel, lambda: DynamicsModel(horizon=3, decoder="relu", relu_widths=(4,)),
+                 "dynamics", id="DynamicsModel-relu"),
+    pytest.param(DigitEncoder, lambda: DigitEncoder(2), "images", id="DigitEncoder"),
+    pytest.param(DynamicsEncoder, lambda: DynamicsEncoder(
+        2, filters=4, kernel_size=3, trainable_scale=True), "series", id="DynamicsEncoder"),
+]
+
+
+@pytest.mark.parametrize("cls, make, data", CONFIG_CASES)
+def test_config_round_trip_gives_the_same_object(cls, make, data):
+    original = make()
+    assert type(original) is cls
+    config = original.get_config()
+    # A deep copy: keras.layers.RNN.from_config pops "cell" from the dict it is given.
+    clone = cls.from_config(copy.deepcopy(config))
+    assert clone.get_config() == config
+    apply = APPLY[data]
+    expected = _numpy(apply(original))
+    apply(clone)  # build
+    clone.set_weights(original.get_weights())
+    np.testing.assert_array_equal(_numpy(apply(clone)), expected)
+    # The penalties (their regularizers and strengths) came through the config too.
+    apply(original)
+    assert [float(v) for v in clone.losses] == pytest.approx([float(v) for v in original.losses], rel=1e-6)
+
+
+# -- 2. `.keras` files ------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg_tests")
+class Wrapped(keras.Model):
+    """A subclassed model around one layer, saved through its config."""
+
+    def __init__(self, inner, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = keras.saving.deserialize_keras_object(inner) if isinstance(inner, dict) else inner
+
+    def call(self, x, training=None):
+        return self.inner(x, training=training)
+
+    def get_config(self):
+        return {**super().get_config(), "inner": keras.saving.serialize_keras_object(self.inner)}
+
+
+def _functional(layer):
+    inputs = keras.Input((3,))
+    return keras.Model(inputs, layer(inputs))
+
+
+def _rnn_model():
+    cell = EqlCell(2, eql={**SMALL, "seed": 0, "regularizer": "l05", "reg_lambda": 0.01})
+    z_in, y0_in = keras.Input((5, 1)), keras.Input((2,))
+    return keras.Model([z_in, y0_in], EqlRNN(cell, return_sequences=True)(z_in, initial_state=[y0_in]))
+
+
+def _thresholded(model):
+    callbacks.threshold_weights(model, 0.3)
+    return model
+
+
+def _dynamics_l0():
+    model = DynamicsModel(horizon=3, eql={**SMALL, "seed": 0, "regularizer": "l0", "reg_lambda": 0.01})
+    model((SERIES, STATE))
+    model.rollout_steps.assign(2)  # as a horizon curriculum leaves it
+    return model
+
+
+# (model factory, test data, whether training outputs repeat after loading: layers with
+# `trials` draw gate noise from per-trial streams that are saved with the weights)
+SAVE_CASES = [
+    pytest.param(lambda: _functional(HardConcreteDense(
+        2, trials=2, t_steps=3, share_gates=True, seed=4, gate_regularizer=ExpectedL0(0.1),
+        smoothness_regularizer=AdjacentSmoothness(0.5))), X, True,
+        id="HardConcreteDense-trials-t_steps-functional"),
+    pytest.param(lambda: Wrapped(HardConcreteDense(
+        2, t_steps=3, use_bias=True, seed=1, kernel_regularizer=L1(0.1),
+        gate_regularizer=ExpectedL0(0.1))), X, False, id="HardConcreteDense-t_steps-subclassed"),
+    pytest.param(lambda: _thresholded(Wrapped(MaskedDense(
+        2, t_steps=3, kernel_regularizer="l05", smoothness_regularizer=AdjacentSmoothness(0.5)))),
+        X, False, id="MaskedDense-smoothness-subclassed"),
+    pytest.param(lambda: _functional(EqlLayer(
+        ["identity", "product"], linear="hard_concrete", trials=2, t_steps=3, seed=2,
+        kernel_regularizer=ExpectedL0(0.1), linear_options={"share_gates": True})), X, True,
+        id="EqlLayer-hard_concrete-trials-t_steps-functional"),
+    pytest.param(lambda: _thresholded(Wrapped(EqlNetwork(
+        n_outputs=2, **SMALL, trials=2, seed=3, reg_lambda=0.01))), X, False,
+        id="EqlNetwork-trials-subclassed"),
+    pytest.param(lambda: _functional(EqlNetwork(**SMALL, regularizer="l0", trials=2, seed=3,
+                                                reg_lambda=0.01)), X, True,
+                 id="EqlNetwork-l0-trials-functional"),
+    pytest.param(lambda: EQL(**SMALL, regularizer="l0", trials=2, seed=5, reg_lambda=0.01), X, True,
+                 id="EQL-l0-trials"),
+    pytest.param(_rnn_model, [Z_SEQ, STATE], False, id="EqlRNN-functional"),
+    pytest.param(_dynamics_l0, (SERIES, STATE), False, id="DynamicsModel-l0-rollout"),
+    pytest.param(lambda: DigitEncoder(1), IMAGES[:, 0], False, id="DigitEncoder"),
+    pytest.param(lambda: DynamicsEncoder(2, filters=4, kernel_size=3), SERIES, False,
+                 id="DynamicsEncoder"),
+]
+
+
+@pytest.mark.parametrize("make, data, repeats_training", SAVE_CASES)
+def test_keras_file_keeps_weights_outputs_and_penalties(make, data, repeats_training, tmp_path):
+    model = make()
+    model(data, training=True)  # builds, and moves the gate-noise streams on
+    loaded = save_and_load(model, data, tmp_path)  # every weight and the outputs
+    assert type(loaded) is type(model)
+    strengths = [float(v.numpy()) for v in callbacks.penalty_strengths(model)]
+    assert [float(v.numpy()) for v in callbacks.penalty_strengths(loaded)] == strengths
+    model(data)
+    loaded(data)
+    assert [float(v) for v in loaded.losses] == pytest.approx([float(v) for v in model.losses], rel=1e-6)
+    if repeats_training:
+        first = _numpy(model(data, training=True))
+        np.testing.assert_array_equal(_numpy(loaded(data, training=True)), first)
+        assert not np.array_equal(_numpy(model(data, training=True)), first)  # really sampled
+
+
+def test_dynamics_file_keeps_the_rollout_steps(tmp_path):
+    model = _dynamics_l0()
+    loaded = save_and_load(model, (SERIES, STATE), tmp_path)
+    assert int(loaded.rollout_steps.numpy()) == 2
+    np.testing.assert_array_equal(_numpy(loaded((SERIES, STATE)))[:, 2:], 0.0)
+
+
+def test_keras_file_keeps_loss_horizon_and_schedule_of_a_compiled_model(tmp_path):
+    rate = OneCycleRate(1e-2, 100)
+    loss = HorizonMSE(1)
+    model = keras.Sequential([keras.Input((4, 1)), keras.layers.Dense(1)])
+    model.compile(optimizer=RMSprop(rate, initial_accumulator=0.5), loss=loss)
+    x, y = np.ones((2, 4, 1), "float32"), np.zeros((2, 4, 1), "float32")
+    model.train_on_batch(x, y)
+    loss.horizon.assign(3)  # where a curriculum left it
+    path = tmp_path / "compiled.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded.loss) is HorizonMSE and int(loaded.loss.horizon.numpy()) == 3
+    assert type(loaded.optimizer) is RMSprop and loaded.optimizer.initial_accumulator == 0.5
+    restored = keras.saving.deserialize_keras_object(loaded.optimizer.get_config()["learning_rate"])
+    assert type(restored) is OneCycleRate
+    assert [restored.value_at(s) for s in (0, 40, 90)] == [rate.value_at(s) for s in (0, 40, 90)]
+    np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0),
+                               rtol=1e-6)
+
+
+# -- 3. regularizers, schedules and losses through Keras serialization ------------------
+
+W = _rng.normal(size=(2, 3, 4, 2)).astype("float32")  # (trials, t_steps, in, out)
+
+
+@pytest.mark.parametrize("reg", [
+    ExpectedL0(0.25), ExpectedL0(0.25, stack_scale=[1.0, 0.5]), AdjacentSmoothness(0.5),
+    AdjacentSmoothness(0.5, axis=0), SmoothL05(0.1, a=0.05, stack_scale=[2.0, 0.0]),
+    Lq(0.2, q=0.3, stack_scale=[1.0, 3.0]), L1(0.1, stack_scale=[0.5, 1.0]),
+], ids=lambda r: f"{type(r).__name__}-{r.get_config()}")
+def test_regularizer_serialization_keeps_kind_strength_and_value(reg):
+    reg.reg_lambda.assign(0.375)  # a strength a callback set: it is the one saved
+    serialized = keras.regularizers.serialize(reg)
+    for restored in (keras.regularizers.deserialize(serialized), regularizers.get(serialized),
+                     type(reg).from_config(reg.get_config())):
+        assert type(restored) is type(reg)
+        assert restored.get_config() == reg.get_config()
+        assert float(restored.reg_lambda.numpy()) == 0.375
+        assert restored.reg_lambda is not reg.reg_lambda  # its own variable
+        assert restored.strength_name == reg.strength_name
+        np.testing.assert_allclose(float(restored(tf.constant(W))), float(reg(tf.constant(W))), rtol=1e-6)
+
+
+@pytest.mark.parametrize("schedule", [
+    Constant(0.5), SinSquaredRamp(0.3, 10, stretch=1.5), OneCycleRate(1e-3, 100),
+    OneCycleStrength(1e-2, 100),
+    Piecewise([0, 5, 20], [SinSquaredRamp(1.0, 5), Constant(0.25), OneCycleStrength(0.1, 50)]),
+], ids=lambda s: type(s).__name__)
+def test_schedule_serialization_keeps_kind_and_values(schedule):
+    serialized = keras.saving.serialize_keras_object(schedule)
+    steps = (0, 1, 4, 5, 17, 20, 60, 99, 1000)
+    for restored in (keras.saving.deserialize_keras_object(serialized), schedules.get(serialized),
+                     type(schedule).from_config(schedule.get_config())):
+        assert type(restored) is type(schedule)
+        assert restored.get_config() == schedule.get_config()
+        assert [restored.value_at(s) for s in steps] == [schedule.value_at(s) for s in steps]
+
+
+def test_horizon_loss_serialization_keeps_the_current_horizon():
+    loss = HorizonMSE(2, name="h")
+    loss.horizon.assign(4)
+    y_true = np.zeros((3, 5, 2), "float32")
+    y_pred = _rng.normal(size=(3, 5, 2)).astype("float32")
+    for restored in (keras.losses.deserialize(keras.losses.serialize(loss)),
+                     HorizonMSE.from_config(loss.get_config())):
+        assert type(restored) is HorizonMSE and restored.name == "h"
+        assert int(restored.horizon.numpy()) == 4 and restored.horizon is not loss.horizon
+        assert restored.get_config() == loss.get_config()
+        assert float(restored(y_true, y_pred)) == float(loss(y_true, y_pred))
+
+
+# -- 4. training vs inference ---------------------------------------------------------
+
+
+def test_hard_concrete_with_trials_and_steps_samples_only_in_training():
+    layer = HardConcreteDense(2, trials=2, t_steps=3, seed=0)
+    inference = _numpy(layer(X))  # training=None: inference
+    w = _numpy(layer.effective_kernel)  # kernel * deterministic gates, (2, 3, 3, 2)
+    np.testing.assert_allclose(inference, np.einsum("bi,ksio->ksbo", X, w), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(_numpy(layer(X, training=False)), inference)
+    a, b = _numpy(layer(X, training=True)), _numpy(layer(X, training=True))
+    assert a.shape == inference.shape and not np.array_equal(a, b)
+    assert all(not np.array_equal(a[k], b[k]) for k in range(2))  # every trial draws anew
+    step = tf.function(lambda t, training: layer(t, training=training))
+    assert not np.array_equal(_numpy(step(X, True)), _numpy(step(X, True)))
+    np.testing.assert_array_equal(_numpy(step(X, False)), inference)
+
+
+def test_l0_eql_samples_in_the_training_step_only():
+    x, y = X[:, :2], (X[:, :1] * X[:, 1:2]).astype("float32")
+    model = EQL(**SMALL, regularizer="l0", seed=0)
+    inference = _numpy(model(x))
+    np.testing.assert_array_equal(_numpy(model(x, training=False)), inference)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), inference)
+    assert not np.array_equal(_numpy(model(x, training=True)), _numpy(model(x, training=True)))
+    # Learning rate 0: the weights stay put, so only the gate noise moves the training loss.
+    model.compile(optimizer=keras.optimizers.SGD(0.0))
+    history = model.fit(x, y, batch_size=len(x), epochs=4, verbose=0, shuffle=False)
+    assert len(set(history.history["data_loss"])) > 1
+    first = model.evaluate(x, y, batch_size=len(x), verbose=0, return_dict=True)
+    again = model.evaluate(x, y, batch_size=len(x), verbose=0, return_dict=True)
+    assert first["data_loss"] == again["data_loss"]
+    assert first["data_loss"] == pytest.approx(float(np.mean((inference - y) ** 2)), rel=1e-5)
+
+
+def test_dense_eql_is_the_same_in_training_and_inference():
+    model = EQL(**SMALL, reg_lambda=0.1, seed=0)
+    np.testing.assert_array_equal(_numpy(model(X, training=True)), _numpy(model(X)))
+
+
+@pytest.mark.parametrize("make, data", [
+    (lambda: EqlRNN(EqlCell(2, eql={**SMALL, "regularizer": "l0", "seed": 0}),
+                    return_sequences=True), "rnn"),
+    (lambda: DynamicsModel(horizon=3, eql={**SMALL, "regularizer": "l0", "seed": 0}), "dynamics"),
+    (lambda: DigitArithmetic(eql={**SMALL, "regularizer": "l0", "seed": 0}), "digits"),
+], ids=["EqlRNN", "DynamicsModel", "DigitArithmetic"])
+def test_training_flag_reaches_the_gates_inside_deep_models(make, data):
+    model, apply = make(), APPLY[data]
+    inference = _numpy(apply(model))
+    np.testing.assert_array_equal(_numpy(apply(model)), inference)
+    np.testing.assert_array_equal(_numpy(apply(model, training=False)), inference)
+    # Batch norm in training mode is deterministic: only the gate noise differs.
+    assert not np.array_equal(_numpy(apply(model, training=True)), _numpy(apply(model, training=True)))
+
+
+def test_propagate_samples_gates_only_in_training():
+    model = DynamicsModel(horizon=2, eql={**SMALL, "regularizer": "l0", "seed": 0})
+    inference = _numpy(model.propagate(SERIES, STATE, 4))
+    np.testing.assert_array_equal(_numpy(model.propagate(SERIES, STATE, 4)), inference)
+    assert not np.array_equal(_numpy(model.propagate(SERIES, STATE, 4, training=True)),
+                              _numpy(model.propagate(SERIES, STATE, 4, training=True)))
+
+
+# -- 5. bad arguments: a ValueError naming the argument and echoing the value -----------
+
+
+def _kw(target, argument, value, *args, **extra):
+    """``target(*args, argument=value, **extra)`` must be rejected."""
+    return pytest.param(target, lambda: target(*args, **{argument: value}, **extra), argument,
+                        f"{argument}={value!r}", id=f"{target.__name__}-{argument}={value!r}")
+
+
+def _call(target, call, argument, received, name):
+    """``call()`` (of ``target``) must be rejected, the message echoing ``received``."""
+    return pytest.param(target, call, argument, received, id=f"{target.__name__}-{name}")
+
+
+_NAN = float("nan")
+
+BAD_ARGUMENTS = [
+    # layers
+    _kw(MaskedDense, "t_steps", 0, 2),
+    _kw(MaskedDense, "kernel_regularizer", "l2", 2),
+    _kw(MaskedDense, "smoothness_regularizer", "bogus", 2, t_steps=3),
+    _kw(HardConcreteDense, "units", 2.5),
+    _kw(HardConcreteDense, "gamma", "a", 2),
+    _kw(HardConcreteDense, "zeta", 1.0, 2),
+    _kw(HardConcreteDense, "zeta", None, 2),
+    _kw(HardConcreteDense, "beta", -1.0, 2),
+    _kw(HardConcreteDense, "drop_rate", 0.0, 2),
+    _kw(HardConcreteDense, "seed", 1.5, 2),
+    _kw(HardConcreteDense, "t_steps", -1, 2),
+    _kw(HardConcreteDense, "kernel_regularizer", "l2", 2),
+    _kw(HardConcreteDense, "gate_regularizer", "nope", 2),
+    _kw(EqlLayer, "primitives", None),
+    _kw(EqlLayer, "primitives", "identity"),
+    _kw(EqlLayer, "trials", 1.5, ["identity"]),
+    _kw(EqlLayer, "t_steps", 0, ["identity"]),
+    _kw(EqlLayer, "linear", 5, ["identity"]),
+    _kw(EqlLayer, "linear_options", [("drop_rate", 0.3)], ["identity"], linear="hard_concrete"),
+    _kw(EqlLayer, "linear_options", {"drop_rate": 0.3}, ["identity"], linear=MaskedDense(1)),
+    _kw(EqlNetwork, "n_outputs", 0),
+    _kw(EqlNetwork, "depth", 0),
+    _kw(EqlNetwork, "primitives", None),
+    _kw(EqlNetwork, "init_stddev", 0.5),
+    _kw(EqlNetwork, "init_stddev", ("a", "b", "c")),
+    _kw(EqlNetwork, "init_stddev", (0.1, _NAN, 1.0)),
+    _kw(EqlNetwork, "seed", "x"),
+    _kw(EqlNetwork, "seed", -1),
+    _kw(EqlNetwork, "trials", 0),
+    _kw(EqlNetwork, "linear", "sparse"),
+    _kw(EqlNetwork, "regularizer", "l2"),
+    _kw(EqlNetwork, "reg_lambda", -1.0),
+    _kw(EqlNetwork, "linear_options", "drop_rate"),
+    _kw(EQL, "steps_per_call", 0),
+    _kw(EQL, "seed", 2.5),
+    _kw(EQL, "linear", "sparse"),
+    _kw(EQL, "reg_lambda", _NAN),
+    _kw(EqlCell, "n_state", 1.5),
+    _kw(EqlCell, "eql", "depth=1", 2),
+    _kw(EqlCell, "eql", {"trials": 2}, 2),
+    _call(EqlCell, lambda: EqlCell(2, eql={"seed": "x"}), "seed", "seed='x'", "eql-seed"),
+    _kw(EqlRNN, "cell", None),
+    _kw(MlpCell, "n_state", True),
+    _kw(MlpCell, "widths", 5, 2),
+    _call(register_linear_kind, lambda: register_linear_kind(5, "deepsymreg>MaskedDense"),
+          "name", "name=5", "name"),
+    _kw(register_linear_kind, "registered_name", "deepsymreg>Nothing", "x"),
+    _kw(register_linear_kind, "registered_name", "deepsymreg>EqlLayer", "x"),
+    # models
+    _kw(DigitArithmetic, "n_digits", 1.5),
+    _kw(DigitArithmetic, "scale", "big"),
+    _kw(DigitArithmetic, "offset", _NAN),
+    _kw(DigitArithmetic, "eql", {"trials": 2}),
+    _kw(DigitArithmetic, "eql", "depth=1"),
+    _kw(DigitArithmetic, "relu_widths", 5, head="relu"),
+    _kw(DynamicsModel, "horizon", 1.5),
+    _kw(DynamicsModel, "eql", "depth=1"),
+    _kw(DynamicsModel, "eql", {"trials": 2}),
+    _kw(DynamicsModel, "relu_widths", 3, decoder="relu"),
+    _call(DynamicsModel, lambda: DynamicsModel(decoder="relu", relu_widths=[8, 0]), "relu_widths",
+          "relu_widths=0", "relu_widths-element"),
+    _kw(DigitEncoder, "latent_dim", 1.5),
+    _kw(DynamicsEncoder, "latent_dim", 0),
+    _kw(DynamicsEncoder, "filters", 0),
+    _kw(DynamicsEncoder, "kernel_size", 0),
+    _kw(relu_mlp, "widths", 5),
+    _kw(relu_mlp, "n_outputs", 0, [2]),
+    # regularizers
+    _kw(StrengthRegularizer, "reg_lambda", -1.0),
+    _kw(ExpectedL0, "reg_lambda", -1.0),
+    _kw(ExpectedL0, "stack_scale", [_NAN]),
+    _kw(AdjacentSmoothness, "reg_lambda", -0.5),
+    _kw(AdjacentSmoothness, "axis", 1.5),
+    _kw(AdjacentSmoothness, "axis", "0"),
+    _kw(L1, "stack_scale", 3),
+    _kw(L1, "stack_scale", ["a"]),
+    _kw(SmoothL05, "stack_scale", "12"),
+    _kw(Lq, "q", "x"),
+    _call(regularizers.get, lambda: regularizers.get(5), "regularizer", "regularizer=5", "5"),
+    # schedules
+    _kw(Constant, "value", "x"),
+    _kw(SinSquaredRamp, "peak", -1.0, steps=10),
+    _kw(SinSquaredRamp, "steps", 0, 1.0),
+    _kw(SinSquaredRamp, "stretch", 0.0, 1.0, 10),
+    _kw(OneCycleRate, "base", 0.0, total_steps=10),
+    _kw(OneCycleRate, "total_steps", 0, 1.0),
+    _kw(OneCycleStrength, "base", -1.0, total_steps=10),
+    _kw(OneCycleStrength, "total_steps", 1.5, 1.0),
+    _kw(Piecewise, "starts", 5, pieces=[1.0]),
+    _kw(Piecewise, "pieces", [1.0], [0, 5]),
+    _kw(Piecewise, "pieces", 1.0, [0]),
+    _call(Piecewise, lambda: Piecewise([0], ["x"]), "pieces", "pieces='x'", "pieces-element"),
+    _call(schedules.get, lambda: schedules.get("fast"), "schedule", "schedule='fast'", "fast"),
+    # losses and optimizers
+    _kw(HorizonMSE, "horizon", 1.5),
+    _kw(HorizonMSE, "horizon", True),
+    _kw(RMSprop, "initial_accumulator", "x"),
+    # callbacks
+    _kw(Phase, "strengths", "smoothness", 10, 0.1),
+    _kw(PhasedSchedule, "phases", Phase(10, 0.1)),
+    _kw(PhasedSchedule, "strengths", [0.1], [Phase(10, 0.1)]),
+    _kw(WeightThreshold, "alpha", _NAN),
+    _kw(WeightThreshold, "alpha", "x"),
+    _kw(NaNRecovery, "seed", "x"),
+    _kw(NaNRecovery, "seed", -1),
+    _kw(NaNRecovery, "seed", []),
+    _call(NaNRecovery, lambda: NaNRecovery(seed=[1, 2.5]), "seed", "seed=2.5", "seed-element"),
+    _kw(HorizonCurriculum, "horizon", 3, schedule=[(0, 1)]),
+    _kw(HorizonCurriculum, "schedule", [(0,)], HorizonMSE()),
+    _kw(HorizonCurriculum, "schedule", [(0, 1.5)], HorizonMSE()),
+    _kw(HorizonCurriculum, "schedule", [(0, 0)], HorizonMSE()),
+    _kw(HorizonCurriculum, "schedule", 5, HorizonMSE()),
+    _call(callbacks.threshold_weights, lambda: callbacks.threshold_weights(
+        keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), -1.0), "alpha", "alpha=-1.0",
+        "model-without-masks"),
+]
+
+
+@pytest.mark.parametrize("target, call, argument, received", BAD_ARGUMENTS)
+def test_bad_argument_is_a_value_error_naming_it(target, call, argument, received):
+    with pytest.raises(ValueError) as info:
+        call()
+    message = str(info.value)
+    assert f"argument `{argument}`" in message
+    assert f"Received: {received}" in message or f", {received}" in message, message
+
+
+def test_a_rejected_linear_kind_is_not_registered():
+    before = dict(eql_module.LINEAR_KINDS)
+    with pytest.raises(ValueError, match="registered_name"):
+        register_linear_kind("broken", "deepsymreg>Nothing")
+    assert eql_module.LINEAR_KINDS == before
+    with pytest.raises(ValueError, match="argument `linear`.*linear='broken'"):
+        EqlLayer(["identity"], linear="broken")
+
+
+# -- 6. the guard: every public class has rows in these tables --------------------------
+
+_MODULES = [dsr, layers, models, regularizers, callbacks, schedules, losses, optimizers]
+PUBLIC_CLASSES = {
+    getattr(module, name) for module in _MODULES for name in module.__all__
+    if inspect.isclass(getattr(module, name))
+}
+#: Public classes with no constructor arguments of their own or tested by another contract.
+NOT_HERE = {
+    dsr.SymbolicRegressor: "a scikit-learn estimator: arguments are checked in fit "
+                           "(tests/estimator/test_symbolic_regressor.py)",
+    schedules.StepSchedule: "abstract base without constructor arguments",
+}
+#: Serializable classes whose round trip is tested elsewhere only.
+CONFIG_ELSEWHERE = {
+    RMSprop: "tests/test_optimizers.py::test_config_round_trip",
+    StrengthRegularizer: "abstract base (no penalty); its subclasses are in the tables",
+}
+_SERIALIZABLE = (keras.layers.Layer, keras.regularizers.Regularizer, keras.losses.Loss,
+                 keras.optimizers.schedules.LearningRateSchedule, keras.optimizers.Optimizer)
+
+
+def test_every_public_class_is_in_the_tables():
+    assert PUBLIC_CLASSES >= {EQL, EqlCell, HardConcreteDense, SmoothL05, Piecewise, PhasedSchedule}
+    with_errors = {p.values[0] for p in BAD_ARGUMENTS}
+    with_config = {p.values[0] for p in CONFIG_CASES} | {HorizonMSE} | {
+        type(s) for s in (Constant(1.0), SinSquaredRamp(1.0, 1), OneCycleRate(1.0, 1),
+                          OneCycleStrength(1.0, 1), Piecewise([0], [1.0]))
+    } | {ExpectedL0, AdjacentSmoothness, SmoothL05, Lq, L1}
+    missing_errors = sorted(c.__name__ for c in PUBLIC_CLASSES - set(NOT_HERE) - with_errors)
+    missing_config = sorted(
+        c.__name__ for c in PUBLIC_CLASSES - set(NOT_HERE) - set(CONFIG_ELSEWHERE) - with_config
+        if issubclass(c, _SERIALIZABLE)
+    )
+    assert missing_errors == [] and missing_config == []
