@@ -33,6 +33,10 @@ __all__ = ["SymbolicRegressor"]
 
 METHODS = ("eql",)
 SELECTIONS = ("best", "accuracy")
+SCALINGS = ("range", "max")
+#: Additive terms whose RMS over the training rows is below this share of the target's
+#: standard deviation are dropped when a shifted equation is expanded back.
+NEGLIGIBLE = 1e-2
 #: Candidates within this factor of the lowest validation loss compete on score
 #: ("best" selection, as PySR's).
 ACCURACY_FACTOR = 1.5
@@ -64,6 +68,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         chunk_size: restarts trained in one graph (default: all, or a quarter with
             ``max_seconds``).
         threshold: weights and terms below it are dropped from equations.
+        input_scaling: how inputs reach the network: ``"max"`` (default) divides each
+            by its largest magnitude (``x_center_ = 0``); ``"range"`` maps its training
+            range onto [-1, 1] (``(x - x_center_) / x_scale_``; equations are expanded
+            back into the user's variables, and the shift's leftover terms below 1% of
+            the target's spread are dropped). See ``docs/estimator.md``.
         verbose: 1 shows one progress bar over all restarts' optimizer steps.
 
     Attributes:
@@ -90,6 +99,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         executor=None,
         chunk_size=None,
         threshold=0.01,
+        input_scaling="max",
         verbose=0,
     ):
         self.method = method
@@ -105,6 +115,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.executor = executor
         self.chunk_size = chunk_size
         self.threshold = threshold
+        self.input_scaling = input_scaling
         self.verbose = verbose
 
     # -- scikit-learn ----------------------------------------------------------------
@@ -146,12 +157,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         val, train = order[:n_val], order[n_val:]
         if n_val == 0:
             val = train
-        self.x_scale_ = np.where(np.max(np.abs(X[train]), axis=0) > 0, np.max(np.abs(X[train]), axis=0), 1.0)
+        self.x_center_, self.x_scale_ = _input_scaling(X[train], self.input_scaling)
 
         if np.all(np.ptp(y2[train], axis=0) == 0):  # a constant law needs no training
             results = []
         else:
-            results = self._train(X[train] / self.x_scale_, y2[train], X[val] / self.x_scale_, y2[val])
+            results = self._train(self._scaled(X[train]), y2[train], self._scaled(X[val]), y2[val])
         self._build_table(results, X[train], y2[train], X[val], y2[val])
         self.wall_seconds_ = time.perf_counter() - start
         return self
@@ -198,7 +209,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     @property
     def network_(self):
         """The Keras ``EQL`` of the restart behind the chosen equation (inputs divided by
-        ``x_scale_``; targets as trained, see ``docs/estimator.md``), or None."""
+        ``(x - x_center_) / x_scale_``; targets as trained, see ``docs/estimator.md``), or
+        None."""
         check_is_fitted(self, "rows_")
         weights = self.rows_[self.best_index_].get("weights")
         if weights is None:
@@ -227,6 +239,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 "n_features_in": int(self.n_features_in_),
                 "y_1d": bool(self._y_1d),
                 "x_scale": [float(s) for s in self.x_scale_],
+                "x_center": [float(c) for c in self.x_center_],
                 "best_index": int(self.best_index_),
                 "wall_seconds": float(self.wall_seconds_),
                 "rows": [
@@ -262,6 +275,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             est.feature_names_in_ = np.asarray(est.variable_names_, dtype=object)
         est._y_1d = state["y_1d"]
         est.x_scale_ = np.asarray(state["x_scale"])
+        est.x_center_ = np.asarray(state["x_center"])
         est.best_index_ = state["best_index"]
         est.wall_seconds_ = state["wall_seconds"]
         est._internal = [sympy.Symbol(f"_v{i}") for i in range(est.n_features_in_)]
@@ -306,6 +320,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         if self.max_seconds is not None:
             check_number("max_seconds", self.max_seconds, 0.0, strict=True)
         check_number("threshold", self.threshold, 0.0)
+        check_choice("input_scaling", self.input_scaling, SCALINGS)
         self._primitive_names()
 
     def _primitive_names(self):
@@ -362,6 +377,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                                     **common)
         return results
 
+    def _scaled(self, X):
+        return (X - self.x_center_) / self.x_scale_
+
     def _seed(self):
         return getattr(self, "_seed_value", self.random_state or 0)
 
@@ -371,7 +389,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
     def _build_table(self, results, x, y, x_val, y_val):
         """Distinct equation forms with their losses, counts and scores; picks ``best_index_``."""
-        scaled = {s: s / float(c) for s, c in zip(self._internal, self.x_scale_)}
+        scaled = {s: (s - float(c)) / float(k)
+                  for s, c, k in zip(self._internal, self.x_center_, self.x_scale_)}
+        shifted = bool(np.any(self.x_center_ != 0))
+        y_std = np.where(y.std(axis=0) > 0, y.std(axis=0), 1.0)
         # The constant law (the training mean) is always a candidate: the baseline that
         # the first real equation's score is measured against.
         candidates = [([sympy.Float(float(v), 6) for v in y.mean(axis=0)], self._seed(), None)]
@@ -383,9 +404,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 continue
             if any(e.has(sympy.nan, sympy.zoo, sympy.oo) for e in exprs):
                 continue
-            # Already expanded and cleaned by fit_restarts; x -> x / scale only merges
-            # numbers into the coefficients.
-            exprs = [symbolic.rounded(e.xreplace(scaled), 6) for e in exprs]
+            # Already expanded and cleaned by fit_restarts. A division x -> x / scale only
+            # merges numbers into coefficients; a shift needs expanding again, and the
+            # shift's leftovers (terms that nearly cancel) are dropped by their size.
+            exprs = [e.xreplace(scaled) for e in exprs]
+            if shifted:
+                exprs = [_drop_negligible(symbolic.clean(e, 0.0), self._internal, x, sd)
+                         for e, sd in zip(exprs, y_std)]
+            exprs = [symbolic.rounded(e, 6) for e in exprs]
             candidates.append((exprs, r.seed, r.weights))
         rows = {}
         for exprs, seed, weights in candidates:
@@ -435,6 +461,26 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             writer.writerow(cols)
             for r in self.rows_:
                 writer.writerow([r[c] for c in cols])
+
+
+def _input_scaling(x, how):
+    """``(center, scale)`` per input column (see ``input_scaling``)."""
+    if how == "max":
+        big = np.max(np.abs(x), axis=0)
+        return np.zeros(x.shape[1]), np.where(big > 0, big, 1.0)
+    low, high = x.min(axis=0), x.max(axis=0)
+    half = (high - low) / 2
+    return (high + low) / 2, np.where(half > 0, half, 1.0)
+
+
+def _drop_negligible(expr, symbols, x, y_std):
+    """``expr`` without the additive terms whose RMS on ``x`` is below NEGLIGIBLE * y_std."""
+    kept = []
+    for term in sympy.Add.make_args(expr):
+        values = symbolic.to_numpy_function(term, symbols)(x)
+        if not np.sqrt(np.mean(values**2)) < NEGLIGIBLE * y_std:
+            kept.append(term)
+    return sympy.Add(*kept)
 
 
 def _target_names(y):

@@ -59,7 +59,8 @@ def test_network_of_the_chosen_restart(fitted):
     est, X, _ = fitted
     network = est.network_
     if est.best_["complexity"] > 1:  # the constant baseline has no network
-        out = network.predict(X.to_numpy(dtype="float32") / est.x_scale_, verbose=0)
+        x = (X.to_numpy() - est.x_center_) / est.x_scale_
+        out = network.predict(x.astype("float32"), verbose=0)
         assert out.shape == (80, 1) and np.all(np.isfinite(out))
 
 
@@ -84,3 +85,19 @@ def test_index_out_of_range(fitted):
     est, X, _ = fitted
     with pytest.raises(ValueError, match="argument `index`"):
         est.predict(X, index=99)
+
+
+def test_range_scaling_reports_the_law_in_user_units():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(1, 5, (60, 2))
+    y = 2.0 * X[:, 0] - X[:, 1] + 1.0
+    est = SymbolicRegressor(**{**FAST, "steps": 2000, "input_scaling": "range"}).fit(X, y)
+    np.testing.assert_allclose(est.x_center_, (X.min(0) + X.max(0)) / 2, rtol=0.2)
+    # Whatever the chosen equation, it is written in the user's variables and predicts
+    # the same values as the network's training view of the data.
+    assert est.sympy().free_symbols <= {sympy.Symbol("x0"), sympy.Symbol("x1")}
+    if est.best_["complexity"] > 1:
+        x = ((X - est.x_center_) / est.x_scale_).astype("float32")
+        net = est.network_.predict(x, verbose=0)[:, 0]
+        pred = est.predict(X)
+        assert np.corrcoef(net, pred)[0, 1] > 0.99
