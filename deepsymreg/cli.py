@@ -84,6 +84,9 @@ def build_parser():
     fit.add_argument("--steps", type=_positive_int, default=None,
                      help="optimizer steps per restart (default: the recipe's)")
     fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--input-scaling", choices=["max", "range"], default="max",
+                     help="divide inputs by their largest magnitude (default) or map "
+                     "their range onto [-1, 1] (docs/estimator.md)")
     fit.add_argument("--dropna", action="store_true", help="drop rows with missing, NaN or inf cells")
     fit.add_argument("--out", help="write the fitted estimator, equations.csv and plots to this new folder")
     fit.add_argument("--json", dest="json_path", help="write the result to this file")
@@ -149,6 +152,7 @@ def _fit(args):
     est = SymbolicRegressor(
         method=args.method, regularization=args.regularization, trials=args.trials,
         steps=args.steps, random_state=args.seed if args.seed >= 0 else None,
+        input_scaling=args.input_scaling,
         executor=executor, verbose=0 if args.quiet or not sys.stdout.isatty() else 1,
     )
     x, y = data[:, :-1], data[:, -1]
