@@ -9,7 +9,7 @@ from deepsymreg.callbacks import NaNRecovery, Phase
 from deepsymreg.layers import HardConcreteDense
 from deepsymreg.restarts import fit_restarts
 
-SCHEDULE = [Phase(100, 1e-2, 0.0), Phase(200, 1e-2, 3e-3, threshold=0.01), Phase(100, 1e-3, 0.0)]
+SCHEDULE = [Phase(50, 1e-2, 0.0), Phase(100, 1e-2, 3e-3, threshold=0.01), Phase(50, 1e-3, 0.0)]
 
 
 def data():
@@ -21,7 +21,7 @@ def data():
 
 def run(**kwargs):
     results = fit_restarts(*data(), trials=3, schedule=SCHEDULE, seed=5, regularizer="l0",
-                           steps_per_call=100, lambda_spread=4.0, **kwargs)
+                           steps_per_call=50, lambda_spread=4.0, **kwargs)
     return [(r.seed, r.expression, r.train_mse, r.extrapolation_mse) for r in results]
 
 
@@ -76,7 +76,8 @@ def test_progress_hears_every_step_here_and_on_an_executor():
     total = 3 * sum(p.steps for p in SCHEDULE)
     here, there = [], []
     run(chunk_size=3, progress=here.append)
-    assert sum(here) == total and len(here) == 4  # one report per compiled call of 100 steps
+    assert sum(here) == total and len(here) == 4  # one report per compiled call of 50 steps
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         run(chunk_size=2, executor=pool, progress=there.append)
-    assert sum(there) == total and sorted(there) == [1 * 400, 2 * 400]
+    steps = sum(p.steps for p in SCHEDULE)
+    assert sum(there) == total and sorted(there) == [1 * steps, 2 * steps]
