@@ -81,3 +81,11 @@ def test_progress_hears_every_step_here_and_on_an_executor():
         run(chunk_size=2, executor=pool, progress=there.append)
     steps = sum(p.steps for p in SCHEDULE)
     assert sum(there) == total and sorted(there) == [1 * steps, 2 * steps]
+
+
+def test_a_process_pool_gives_the_same_results_and_progress():
+    heard = []
+    pooled = run(workers=2, progress=heard.append)  # 2 chunks, as chunk_size=2
+    assert pooled == run(chunk_size=2)
+    steps = sum(p.steps for p in SCHEDULE)
+    assert sorted(heard) == [1 * steps, 2 * steps]
