@@ -27,7 +27,7 @@ from deepsymreg import primitives as primitives_lib
 from deepsymreg import recipes, reports, symbolic
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.callbacks import Phase
-from deepsymreg.restarts import fit_restarts, network_from_weights
+from deepsymreg.restarts import fit_restarts, network_from_weights, weight_key
 
 __all__ = ["SymbolicRegressor"]
 
@@ -291,7 +291,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
             model = keras.models.load_model(network)
             rows[est.best_index_]["weights"] = {
-                v.path.split("network/", 1)[-1]: np.asarray(v.numpy()) for v in model.network.weights
+                weight_key(v): np.asarray(v.numpy()) for v in model.network.weights
             }
         est.rows_ = rows
         return est

@@ -172,7 +172,9 @@ def _train_chunk(job, progress=None):
     return [results[s] for s in seeds]
 
 
-def _weight_key(variable):
+def weight_key(variable):
+    """A network variable's path below the network (``"eql_0/linear/kernel"``): the key of
+    ``TrialResult.weights``."""
     return variable.path.split("network/", 1)[-1]
 
 
@@ -180,7 +182,7 @@ def _trial_weights(model, k):
     """Restart ``k``'s network weights by path, without the trials axis."""
     out = {}
     for v in model.network.weights:
-        key = _weight_key(v)
+        key = weight_key(v)
         if key.rsplit("/", 1)[-1].startswith("noise_"):
             continue  # gate-noise streams exist only with a trials axis
         value = np.asarray(v.numpy())
@@ -195,7 +197,7 @@ def network_from_weights(weights, n_inputs, **model_kwargs):
     model = EQL(**model_kwargs)
     model.build((None, n_inputs))
     for v in model.network.weights:
-        key = _weight_key(v)
+        key = weight_key(v)
         if key not in weights:
             raise ValueError(f"The saved restart has no weight {key!r}.")
         v.assign(weights[key])
