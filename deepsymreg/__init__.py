@@ -1,6 +1,7 @@
 """deepsymreg: neural-network symbolic regression with Keras 3.
 
-Layers (:class:`EqlLayer`, the network :class:`EqlNetwork`, :class:`MaskedDense`, :class:`HardConcreteDense`, the
+Layers (:class:`EqlLayer`, the network :class:`EqlNetwork`, :class:`MaskedDense`,
+:class:`HardConcreteDense`, :class:`MetaWeightDense`, the
 recurrent :class:`EqlCell`), sparsity regularizers (:class:`SmoothL05`, :class:`Lq`,
 :class:`L1`, :class:`ExpectedL0`) and the adjacent-step :class:`AdjacentSmoothness`, the :class:`EQL` model and the deep models built
 around it (:class:`DigitArithmetic`, :class:`DynamicsModel`), callbacks
@@ -22,8 +23,10 @@ with _startup.native_stderr_to_file(_startup.started_as_command()):
         WeightThreshold,
     )
     from deepsymreg.layers import EqlCell, EqlLayer, EqlNetwork, EqlRNN, HardConcreteDense, MaskedDense, MlpCell
+    from deepsymreg.layers import MetaWeightDense
+    from deepsymreg.layers import StackedDense, StackedEqlLayer
     from deepsymreg.losses import HorizonMSE
-    from deepsymreg.models import EQL, DigitArithmetic, DynamicsModel
+    from deepsymreg.models import EQL, DigitArithmetic, DynamicsModel, ParametricEQL
     from deepsymreg.regularizers import L1, AdjacentSmoothness, ExpectedL0, Lq, SmoothL05
 
     from deepsymreg import data, recipes, reports  # noqa: E402  (after the models they use)
@@ -34,6 +37,9 @@ __version__ = "0.1.0"
 __all__ = [
     "SymbolicRegressor",
     "EQL",
+    "ParametricEQL",
+    "StackedDense",
+    "StackedEqlLayer",
     "DigitArithmetic",
     "DynamicsModel",
     "EqlLayer",
@@ -45,6 +51,7 @@ __all__ = [
     "HorizonCurriculum",
     "MaskedDense",
     "HardConcreteDense",
+    "MetaWeightDense",
     "ExpectedL0",
     "AdjacentSmoothness",
     "SmoothL05",

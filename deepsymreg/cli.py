@@ -93,6 +93,33 @@ def build_parser():
     fit.add_argument("--scheduler", help="address of a Dask scheduler to run the restarts on")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    par = sub.add_parser(
+        "parametric",
+        help="find a parametric law y = f(x; t) from data on a t grid (Zhang et al. 2022)",
+        description="Train restarts of a parametric EQL (stacked or meta-weight) on data drawn "
+        "from a known law with a parameter, select one, and read its equation at chosen t.",
+    )
+    par.add_argument("--expr", required=True, help='true law, e.g. "t*x**2 + 3*sign(t)*x"')
+    par.add_argument("--vars", required=True, help="comma-separated variables, e.g. x")
+    par.add_argument("--param", default="t", help="the parameter's name (default t)")
+    par.add_argument("--train-domain", default="-3,3", help="low,high of the variables (default -3,3)")
+    par.add_argument("--test-domain", default="-5,5", help="low,high for selection and judging (default -5,5)")
+    par.add_argument("--param-domain", default="-3,3", help="low,high of the t grid, ends included")
+    par.add_argument("--n-param", type=_positive_int, default=128, help="grid steps of t (default 128)")
+    par.add_argument("--n-per-param", type=_positive_int, default=512, help="points per t (default 512)")
+    par.add_argument("--method", choices=["stacked", "meta"], default="stacked")
+    par.add_argument("--trials", type=_positive_int, default=16)
+    par.add_argument("--steps", type=_positive_int, default=20000, help="optimizer steps per restart")
+    par.add_argument("--batch-per-param", type=_positive_int, default=32,
+                     help="points per t in each optimizer step's minibatch (default 32)")
+    par.add_argument("--seed", type=int, default=0)
+    par.add_argument("--report-t", default="-2.619,-1.095,0.381,1.905",
+                     help="comma-separated t values to print the equation at")
+    par.add_argument("--no-closed-form", action="store_true",
+                     help="skip fitting the coefficient curves in closed form")
+    par.add_argument("--json", dest="json_path", help="write the results to this file")
+    par.add_argument("--quiet", action="store_true", help="no progress bar")
+
     predict = sub.add_parser("predict", help="evaluate a fitted law (from `fit --out`) on a CSV")
     predict.add_argument("folder", help="a folder written by `deepsymreg fit --out`")
     predict.add_argument("csv", help="a CSV file holding the law's input columns")
@@ -110,7 +137,8 @@ def main(argv=None):
     # file while the command runs; the command's own messages still reach stderr.
     with _startup.native_stderr_to_file():
         try:
-            return {"benchmark": _run, "fit": _fit, "predict": _predict}[args.command](args)
+            return {"benchmark": _run, "fit": _fit, "predict": _predict,
+                    "parametric": _parametric}[args.command](args)
         except _UsageError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
@@ -331,6 +359,52 @@ def _run(args):
     print(f"true law:        {result['expr']}")
     print(f"selected:        {result['best_expression']}  "
           f"({'correct' if result['best_success'] else 'wrong'})")
+    print(f"success rate:    {result['success_rate']:.2f} over {len(result['trials'])} restarts")
+    print(f"wall time:       {result['wall_seconds']:.1f} s for {result['steps']} steps/restart")
+    if args.json_path:
+        write_json(args.json_path, result)
+        print(f"wrote {args.json_path}")
+    return 0
+
+
+def _parametric(args):
+    from deepsymreg.parametric import run_parametric
+    from deepsymreg.reports import write_json
+
+    _check_json_folder(args.json_path)
+    try:
+        report_t = [float(v) for v in args.report_t.split(",") if v.strip()]
+    except ValueError:
+        raise _UsageError(f"argument --report-t: expected comma-separated numbers, got {args.report_t!r}") from None
+    try:
+        result = run_parametric(
+            args.expr, args.vars, param=args.param, train_domain=args.train_domain,
+            test_domain=args.test_domain, param_domain=args.param_domain, n_param=args.n_param,
+            n_per_param=args.n_per_param, method=args.method, trials=args.trials, seed=args.seed,
+            steps=args.steps, batch_per_step=args.batch_per_param, report_t=report_t,
+            closed_forms=not args.no_closed_form,
+            progress=_progress(args, args.trials * args.steps),
+        )
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
+    for t in sorted(result["trials"], key=lambda t: t["extrapolation_mse"] or float("inf")):
+        mse = t["extrapolation_mse"]
+        mse = f"{mse:.3g}" if mse is not None else "nan"
+        first = next(iter(t["expressions"].values()), "(diverged)")
+        print(f"{'ok ' if t['success'] else '   '} seed {t['seed']:>5}  test mse {mse:>9}  "
+              f"at {args.param}={next(iter(t['expressions']), '?')}: {first}")
+    print(f"true law:        {result['expr']}")
+    print(f"selected seed {result['best_seed']} "
+          f"({'correct' if result['best_success'] else 'wrong'} at every report {args.param}):")
+    for tv, e in result["best_expressions"].items():
+        print(f"  {args.param} = {tv:>8}:  {e}")
+    if not args.no_closed_form:
+        law = result["best_closed_form"]
+        if law is None:
+            missing = [k for k, r in result["closed_form_report"].items() if not r["found"]]
+            print(f"closed form:     none found (no closed form for the curve(s) {missing})")
+        else:
+            print(f"closed form:     {law}  ({'correct' if result['best_closed_form_success'] else 'wrong'})")
     print(f"success rate:    {result['success_rate']:.2f} over {len(result['trials'])} restarts")
     print(f"wall time:       {result['wall_seconds']:.1f} s for {result['steps']} steps/restart")
     if args.json_path:

@@ -31,6 +31,7 @@ __all__ = [
     "ZETA",
     "uniform_open",
     "stateless_uniform_open",
+    "trial_uniforms",
     "logistic_noise",
     "gumbel_noise",
     "stretch_and_clip",
@@ -58,6 +59,16 @@ def stateless_uniform_open(shape, seed, dtype="float32"):
     the same seed, wherever and with whatever else it runs."""
     return tf.random.stateless_uniform(shape, seed, minval=_EPSILON, maxval=1.0 - _EPSILON,
                                        dtype=dtype)
+
+
+def trial_uniforms(shape, seeds, steps, dtype="float32"):
+    """One :func:`stateless_uniform_open` draw of ``shape`` per trial, stacked on a new
+    leading axis: trial ``k`` draws from its own stream, seed ``(seeds[k], steps[k])``
+    (``seeds`` and ``steps``: int32 vectors, e.g. a layer's per-trial noise variables)."""
+    return tf.stack([
+        stateless_uniform_open(shape, tf.stack([seeds[k], steps[k]]), dtype)
+        for k in range(int(seeds.shape[0]))
+    ])
 
 
 def logistic_noise(shape, seed, dtype="float32", uniform=None):

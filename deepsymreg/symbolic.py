@@ -19,6 +19,7 @@ __all__ = [
     "normalized_rmse",
     "judge",
     "extra_functions",
+    "term_coefficients",
 ]
 
 
@@ -174,3 +175,26 @@ def extra_functions(candidate, truth):
 
     return sorted(names(candidate) - names(truth))
 
+
+
+def term_coefficients(expr):
+    """The additive terms of ``expr`` with their numbers pulled out.
+
+    Each term ``c * g`` (``c`` its numeric coefficient) is keyed by ``g`` written with
+    its inner numbers replaced by placeholders ``{0}, {1}, ...`` (``sin(1.19*x)`` ->
+    ``"sin({0}*x)"``), so that the same term read at another parameter value has the
+    same key. Returns ``{key: (c, [inner numbers])}``; a constant term has key ``"1"``.
+    Terms whose keys coincide are summed (their inner numbers must then agree).
+    """
+    out = {}
+    for term in sympy.Add.make_args(sympy.sympify(expr)):
+        coeff, rest = term.as_coeff_Mul()
+        inner = list(dict.fromkeys(f for f in sympy.preorder_traversal(rest) if isinstance(f, sympy.Float)))
+        holders = sympy.symbols(f"_c0:{len(inner)}")
+        form = rest.xreplace(dict(zip(inner, holders))) if inner else rest
+        key = str(form)
+        for i in range(len(inner)):
+            key = key.replace(f"_c{i}", "{%d}" % i)
+        c, values = out.get(key, (0.0, [float(v) for v in inner]))
+        out[key] = (c + float(coeff), values)
+    return out

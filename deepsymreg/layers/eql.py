@@ -262,22 +262,40 @@ class EqlLayer(keras.layers.Layer):
         return h
 
     def compute_output_shape(self, input_shape):
-        shape = stacking.stacked_output_shape(input_shape, self.n_outputs, self.lead)
+        shape = self.linear.compute_output_shape(input_shape)
+        shape = (*shape[:-1], self.n_outputs)
         if self.skip:
             shape = (*shape[:-1], shape[-1] + input_shape[-1])
         return shape
 
     # -- symbolic view -----------------------------------------------------------
-    def kernel_numpy(self, trial=None, step=None):
+    def kernel_numpy(self, trial=None, step=None, t=None):
         """Effective kernel ``(in, n_pre)`` and bias (or None) of one weight set, as NumPy.
 
         ``trial`` and ``step`` pick the set when the layer has those axes (both needed
-        then; an error otherwise).
+        then; an error otherwise). A linear kind that depends on a parameter
+        (``takes_context``) is read at the parameter value ``t`` instead of a ``step``.
         """
-        w = np.asarray(keras.ops.convert_to_numpy(self.linear.effective_kernel))
-        b = getattr(self.linear, "bias", None)
-        b = None if b is None else np.asarray(keras.ops.convert_to_numpy(b))
-        for name, size, index in (("trial", self.trials, trial), ("step", self.t_steps, step)):
+        if self.linear.takes_context:
+            if t is None or step is not None:
+                raise ValueError(
+                    f"Invalid value for argument `t`: layer {self.name!r} depends on a "
+                    f"parameter; read it at a value t (not a step). Received: t={t!r}, "
+                    f"step={step!r}"
+                )
+            w, b = self.linear.kernel_at(t)
+            steps = ()
+        else:
+            if t is not None:
+                raise ValueError(
+                    f"Invalid value for argument `t`: layer {self.name!r} does not depend "
+                    f"on a parameter. Received: t={t!r}"
+                )
+            w = np.asarray(keras.ops.convert_to_numpy(self.linear.effective_kernel))
+            b = getattr(self.linear, "bias", None)
+            b = None if b is None else np.asarray(keras.ops.convert_to_numpy(b))
+            steps = (("step", self.t_steps, step),)
+        for name, size, index in (("trial", self.trials, trial), *steps):
             if size is None:
                 if index is not None:
                     raise ValueError(
@@ -295,13 +313,13 @@ class EqlLayer(keras.layers.Layer):
             b = None if b is None else b[int(index)]
         return w, b
 
-    def to_sympy(self, inputs, trial=None, step=None, threshold=0.0):
+    def to_sympy(self, inputs, trial=None, step=None, threshold=0.0, t=None):
         """The layer's outputs as SymPy expressions of the SymPy ``inputs`` list.
 
-        ``trial``/``step`` choose the weight set (see :meth:`kernel_numpy`). Weights
-        with ``|w| < threshold`` are treated as zero.
+        ``trial``/``step``/``t`` choose the weight set (see :meth:`kernel_numpy`).
+        Weights with ``|w| < threshold`` are treated as zero.
         """
-        w, b = self.kernel_numpy(trial, step)
+        w, b = self.kernel_numpy(trial, step, t)
         if not (np.all(np.isfinite(w)) and (b is None or np.all(np.isfinite(b)))):
             raise ValueError(
                 f"Layer {self.name!r} has non-finite weights (training diverged?); "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import keras
 import tensorflow as tf
 
@@ -117,6 +119,28 @@ class StackedLinear(keras.layers.Layer):
             out = out + (self.bias[..., None, :] if self.lead else self.bias)
         return out
 
+    # -- kernels that depend on a context (takes_context kinds) ----------------------
+    def kernel_for(self, context, training=None):
+        """Kernel ``(K?, S, in, out)`` and bias ``(K?, S, out)`` (or None) for the
+        parameter ``context``, ``(batch, 1)`` or ``(N, 1, 1)`` (``S`` = batch or N; see
+        :mod:`~deepsymreg.layers.stacking`). Only kinds with :attr:`takes_context`."""
+        raise NotImplementedError(f"{type(self).__name__} takes no context.")
+
+    def kernel_at(self, t):
+        """Effective kernel ``(K?, in, out)`` and bias ``(K?, out)`` (or None) at one
+        parameter value ``t``, as NumPy arrays (what equation read-out uses)."""
+        if not self.takes_context:
+            raise ValueError(
+                f"Invalid value for argument `t`: {type(self).__name__} does not depend on a "
+                f"parameter. Received: t={t!r}"
+            )
+        t = check_number("t", t)
+        if not math.isfinite(t):
+            raise ValueError(f"Invalid value for argument `t`: expected a finite number. Received: t={t!r}")
+        w, b = self.kernel_for(tf.constant([[t]], tf.float32), training=False)
+        w = keras.ops.convert_to_numpy(w)[..., 0, :, :]
+        return w, None if b is None else keras.ops.convert_to_numpy(b)[..., 0, :]
+
     def penalty_parts(self):
         """The penalties of this map by name (``{"weights": ...}`` with a regularizer)."""
         parts = {}
@@ -157,10 +181,14 @@ class StackedLinear(keras.layers.Layer):
             )
         # One trial's shape; with index=None that trial is copied to every trial.
         shape = self.kernel.shape[1:] if self.trials else self.kernel.shape
-        values = self.seeded_initializer(seed)(tuple(shape))
+        values = self.draw_kernel(self.seeded_initializer(seed), tuple(shape))
         stacking.assign_entries(self.kernel, values, index)
         self.reset_bias_entry(index)
         self.reset_entry(index)
+
+    def draw_kernel(self, initializer, shape):
+        """Initial kernel values of ``shape`` from ``initializer`` (kinds may tie entries)."""
+        return initializer(shape)
 
     def reset_entry(self, index=None):
         """Reset what the kind keeps per entry besides kernel and bias (default: reopen the mask)."""

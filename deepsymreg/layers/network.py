@@ -243,7 +243,7 @@ class EqlNetwork(keras.layers.Layer):
                 )
 
     # -- symbolic view ---------------------------------------------------------------
-    def to_sympy(self, var_names=None, threshold=0.01, trial=None):
+    def to_sympy(self, var_names=None, threshold=0.01, trial=None, t=None):
         """The network as SymPy: one expression, or a list for several outputs.
 
         Args:
@@ -251,6 +251,8 @@ class EqlNetwork(keras.layers.Layer):
             threshold: weights with ``|w| < threshold`` and terms of the final
                 expanded expression with ``|coefficient| < threshold`` are dropped.
             trial: which restart to read (required when ``trials`` is set).
+            t: the parameter value to read the network at, for linear kinds that
+                depend on one (required then).
         """
         if not self.built:
             raise ValueError("The model is not built yet; call it on data first.")
@@ -261,13 +263,13 @@ class EqlNetwork(keras.layers.Layer):
             )
         exprs = list(symbols)
         for layer in self.eql_layers:
-            exprs = layer.to_sympy(exprs, trial=trial, threshold=threshold)
+            exprs = layer.to_sympy(exprs, trial=trial, threshold=threshold, t=t)
         exprs = [symbolic.clean(e, threshold) for e in exprs]
         return exprs[0] if self.n_outputs == 1 else exprs
 
-    def latex(self, var_names=None, threshold=0.01, trial=None):
+    def latex(self, var_names=None, threshold=0.01, trial=None, t=None):
         """LaTeX of :meth:`to_sympy` (a list of strings for several outputs)."""
-        expr = self.to_sympy(var_names, threshold, trial)
+        expr = self.to_sympy(var_names, threshold, trial, t)
         if isinstance(expr, list):
             return [sympy.latex(symbolic.rounded(e)) for e in expr]
         return sympy.latex(symbolic.rounded(expr))

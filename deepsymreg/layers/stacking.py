@@ -13,6 +13,17 @@ step axis is always the third from the end of a kernel. Inputs are ``(batch, in)
 (shared by every set), ``(*lead, batch, in)`` (one batch per set) or, with both axes,
 ``(N, batch, in)`` (one batch per step, shared by the trials); outputs are
 ``(*lead, batch, out)``.
+
+Kernels that depend on a parameter ``t`` (linear kinds with ``takes_context``) receive
+``t`` as a *context* in one of two layouts, and produce one matrix per context entry:
+
+- per sample: ``t`` of shape ``(batch, 1)``, inputs ``(K?, batch, in)``; kernel
+  ``(K?, batch, in, out)``: every sample has its own ``t``;
+- per step: ``t`` of shape ``(N, 1, 1)``, inputs ``(K?, N, batch, in)``; kernel
+  ``(K?, N, in, out)``: all samples of step ``j`` share ``t_j`` (the fast layout of
+  gridded data).
+
+:func:`context_layout` tells them apart and :func:`context_matmul` applies such kernels.
 """
 
 from __future__ import annotations
@@ -69,6 +80,34 @@ def stacked_output_shape(input_shape, units, lead):
     return (*lead, input_shape[-2], units)
 
 
+def context_layout(context):
+    """``"sample"`` for a context ``(batch, 1)``, ``"step"`` for ``(N, 1, 1)``; else a ValueError."""
+    shape = tuple(context.shape)
+    if len(shape) == 2 and shape[-1] == 1:
+        return "sample"
+    if len(shape) == 3 and shape[-2:] == (1, 1):
+        return "step"
+    raise ValueError(
+        "Invalid value for argument `context`: expected the parameter t with shape "
+        "(batch, 1) (one t per sample) or (N, 1, 1) (one t per step of inputs "
+        f"(N, batch, in)). Received shape {shape}"
+    )
+
+
+def context_matmul(inputs, kernel, bias=None, layout="sample"):
+    """``inputs @ kernel (+ bias)`` with one matrix per context entry.
+
+    ``kernel`` is ``(K?, S, in, out)`` and ``bias`` ``(K?, S, out)`` or None, with ``S``
+    the batch (``layout="sample"``, inputs ``(K?, batch, in)``) or the steps
+    (``layout="step"``, inputs ``(K?, N, batch, in)``); see the module docstring.
+    """
+    if layout == "sample":
+        out = tf.squeeze(tf.matmul(inputs[..., None, :], kernel), -2)
+        return out if bias is None else out + bias
+    out = tf.matmul(inputs, kernel)
+    return out if bias is None else out + bias[..., None, :]
+
+
 def broadcast_like(inputs, like):
     """Broadcast ``inputs (..., batch, n)`` to the leading axes of ``like (*lead, batch, m)``."""
     if inputs.shape.rank == like.shape.rank:
@@ -114,6 +153,8 @@ __all__ = [
     "stacked_matmul",
     "stacked_output_shape",
     "broadcast_like",
+    "context_layout",
+    "context_matmul",
     "assign_entries",
     "upgrade_config",
 ]

@@ -121,7 +121,9 @@ class EQL(keras.Model):
             pointwise = loss.call(y, y_pred)
         else:
             pointwise = keras.losses.get(loss)(y, y_pred)
-        return tf.reduce_mean(pointwise, axis=-1)  # (K,) or ()
+        if self.trials is not None:  # (K, ...) -> (K,): every axis but the trials'
+            return tf.reduce_mean(tf.reshape(pointwise, [self.trials, -1]), axis=-1)
+        return tf.reduce_mean(pointwise)
 
     def _loss_terms(self, x, y):
         y_pred = self(x, training=True)
