@@ -311,8 +311,9 @@ def test_gradients_finite_under_xla(x, t):
     ({"trials": 0}, "trials"),
 ])
 def test_bad_arguments_are_value_errors_naming_them(kwargs, argument):
-    with pytest.raises(ValueError, match=f"argument `{argument}`"):
+    with pytest.raises(ValueError, match=f"argument `{argument}`") as info:
         MetaWeightDense(2, **kwargs)
+    assert f"{argument}={kwargs[argument]!r}" in str(info.value)  # echoes the value
 
 
 def test_t_steps_message_says_t_is_continuous():
