@@ -1,0 +1,130 @@
+"""ParametricEQL: layouts of t, training on a t grid, read-out at t, coefficient curves, files."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import sympy
+import tensorflow as tf
+
+from deepsymreg import ParametricEQL, symbolic
+from deepsymreg.callbacks import PhasedSchedule
+from deepsymreg.models.parametric import law_from_curves
+from deepsymreg.parametric import make_parametric_data, parametric_schedule
+from tests.layer_checks import save_and_load
+
+GRID = np.linspace(-2, 2, 8)
+
+
+def _model(method="stacked", **kw):
+    grid = {"t_steps": 8} if method == "stacked" else {"meta_hidden": (8, 8)}
+    return ParametricEQL(depth=1, primitives=["identity", "product"], method=method, t_range=(-2, 2),
+                         seed=0, **grid, **kw)
+
+
+@pytest.mark.parametrize("method", ["stacked", "meta"])
+def test_per_sample_and_per_step_layouts_agree(method):
+    model = _model(method, trials=2)
+    x, _, _ = make_parametric_data("t*x", "x", domain=(-1, 1), param_domain=(-2, 2), n_param=8,
+                                   n_per_param=5)
+    stepwise = model(x).numpy()  # (K, N, per, 1)
+    flat = model(x.reshape(-1, 2)).numpy()  # (K, N*per, 1)
+    assert stepwise.shape == (2, 8, 5, 1) and flat.shape == (2, 40, 1)
+    np.testing.assert_allclose(stepwise.reshape(2, 40, 1), flat, rtol=1e-5, atol=1e-6)
+
+
+def test_stacked_learns_t_times_x_and_reads_it_at_grid_values():
+    x, y, grid = make_parametric_data("t*x", "x", domain=(-1, 1), param_domain=(-2, 2), n_param=8,
+                                      n_per_param=64, seed=0)
+    model = _model(trials=2, steps_per_call=50, batch_per_step=16, smoothness=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), jit_compile=True)
+    phased = PhasedSchedule(parametric_schedule(1500))
+    model.fit(tf.data.Dataset.from_tensors((x, y)).repeat(), epochs=1,
+              steps_per_epoch=phased.batches_needed(model), callbacks=[phased], shuffle=False, verbose=0)
+    errors = model.trial_errors(x.reshape(-1, 2), y.reshape(-1, 1))
+    k = int(np.argmin(errors))
+    assert errors[k] < 1e-3
+    xs = sympy.Symbol("x")
+    for t in grid[[0, 3, 7]]:
+        expr = model.to_sympy(["x"], trial=k, t=float(t))
+        assert float(expr.coeff(xs)) == pytest.approx(t, abs=0.05)
+    t_values, curves = model.coefficient_curves(["x"], trial=k)
+    np.testing.assert_allclose(t_values, grid)
+    np.testing.assert_allclose(curves["x"], grid, atol=0.05)
+    with pytest.raises(ValueError, match="grid"):
+        model.to_sympy(["x"], trial=k, t=0.1)
+    assert model.nearest_grid_t(0.1) == pytest.approx(grid[4])
+
+
+def test_minibatch_per_step_draws_rows_inside_the_step():
+    model = _model(batch_per_step=3)
+    x, y, _ = make_parametric_data("t*x", "x", n_param=8, n_per_param=20, param_domain=(-2, 2))
+    model(x)
+    data, _, per_trial = model._loss_terms(tf.constant(x), tf.constant(y))
+    assert np.isfinite(float(data)) and per_trial.shape == (1,)
+
+
+@pytest.mark.parametrize("method", ["stacked", "meta"])
+def test_keras_file_round_trip(method, tmp_path):
+    model = _model(method, trials=2)
+    x = np.stack([np.linspace(-1, 1, 8), GRID], 1).astype("float32")
+    model(x)
+    loaded = save_and_load(model, x, tmp_path)
+    assert loaded.method == method and loaded.t_range == (-2.0, 2.0)
+
+
+def test_law_from_curves_rebuilds_the_law():
+    t, x = sympy.symbols("t x")
+    law = law_from_curves({"x**2": t, "sin({0}*x)": 3 * sympy.sin(t), "sin({0}*x)[0]": (5 + t) / 2}, ["x"])
+    assert sympy.simplify(law - (t * x**2 + 3 * sympy.sin(t) * sympy.sin((5 + t) / 2 * x))) == 0
+
+
+def test_term_coefficients_keys_terms_by_form():
+    out = symbolic.term_coefficients(sympy.sympify("-2.5*x**2 + 0.9*sin(1.19*x) + 0.01"))
+    assert out["x**2"] == (-2.5, [])
+    assert out["sin({0}*x)"] == (0.9, [1.19])
+    assert out["1"] == (0.01, [])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"method": "spline"}, "method"),
+    ({"method": "stacked", "t_steps": None}, "t_steps"),
+    ({"method": "meta", "t_steps": 8}, "t_steps"),
+    ({"method": "meta", "smoothness": 0.1}, "smoothness"),
+    ({"method": "stacked", "t_steps": 8, "t_range": (2, -2)}, "t_range"),
+    ({"method": "stacked", "t_steps": 8, "batch_per_step": 0}, "batch_per_step"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ParametricEQL(**kwargs)
+
+
+def test_inputs_need_a_variable_and_t():
+    with pytest.raises(ValueError, match="t as the last"):
+        _model()(np.zeros((4, 1), "float32"))
+
+
+def test_command_line_parametric_run(tmp_path, capsys):
+    from deepsymreg.cli import main
+
+    out = tmp_path / "run.json"
+    code = main(["parametric", "--expr", "t*x", "--vars", "x", "--n-param", "8", "--n-per-param",
+                 "32", "--param-domain=-2,2", "--trials", "2", "--steps", "300", "--report-t=-1,0.5",
+                 "--no-closed-form", "--quiet", "--json", str(out)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    for key in ("expr", "method", "success_rate", "best_seed", "best_expressions", "best_closed_form",
+                "wall_seconds", "steps", "trials"):
+        assert key in result
+    # Report t values are read at the nearest grid steps, keyed by those steps' t.
+    assert set(result["best_expressions"]) == {"-0.8571", "0.2857"}
+    assert {"seed", "extrapolation_mse", "success", "expressions"} <= set(result["trials"][0])
+    assert "true law" in capsys.readouterr().out
+
+
+def test_command_line_rejects_bad_report_t(capsys):
+    from deepsymreg.cli import main
+
+    assert main(["parametric", "--expr", "t*x", "--vars", "x", "--report-t", "a,b"]) == 2
+    assert "report-t" in capsys.readouterr().err
