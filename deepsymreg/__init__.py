@@ -18,6 +18,7 @@ with _startup.native_stderr_to_file(_startup.started_as_command()):
     from deepsymreg.callbacks import (
         HorizonCurriculum,
         NaNRecovery,
+        OneCycle,
         Phase,
         PhasedSchedule,
         WeightThreshold,
@@ -59,6 +60,7 @@ __all__ = [
     "L1",
     "Phase",
     "PhasedSchedule",
+    "OneCycle",
     "WeightThreshold",
     "NaNRecovery",
     "callbacks",

@@ -23,6 +23,7 @@ from deepsymreg.layers.network import EqlNetwork
 __all__ = [
     "Phase",
     "PhasedSchedule",
+    "OneCycle",
     "WeightThreshold",
     "NaNRecovery",
     "HorizonCurriculum",
@@ -308,6 +309,49 @@ class PhasedSchedule(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         # Batch logs are per-batch copies; epoch logs are what History keeps.
         self._log(logs, int(self.model.optimizer.iterations) - 1)
+
+
+class OneCycle(PhasedSchedule):
+    """The one-cycle policy of the parametric-EQL paper (Zhang et al. 2022, Fig. 11).
+
+    Over ``total_steps`` optimizer steps, with ``r = step / total_steps``, the learning
+    rate follows :class:`~deepsymreg.schedules.OneCycleRate` (up from ``0.05 base_rate``
+    to ``5 base_rate`` at ``r = 5/12`` and back, then ``1e-4 base_rate`` after ``r =
+    5/6``) and the sparsity strength :class:`~deepsymreg.schedules.OneCycleStrength`
+    (``base_lambda (2.4 r)^2`` up to ``1.9^2 base_lambda``, down to ``base_lambda`` at
+    ``r = 5/6``); with ``smoothness = theta``, the ``"smoothness"`` penalty follows
+    ``theta`` times the same strength curve (the paper's ``lambda (L_R + theta L_S)``).
+    Both are evaluated at every optimizer step inside the compiled loop and logged
+    (``learning_rate``, ``reg_lambda``, ``smoothness``) in ``History`` per epoch. It
+    works with any Keras model: a model without deepsymreg penalties just follows the
+    learning rate.
+
+    Args:
+        total_steps: optimizer steps of the whole cycle; training stops there.
+        base_rate: ``base_lr`` of the paper's figure.
+        base_lambda: ``base_rw`` of the paper's figure.
+        smoothness: ``theta``, or None to leave smoothness penalties alone.
+
+    Example:
+
+    >>> cycle = OneCycle(10000, base_rate=1e-3, base_lambda=1e-3, smoothness=0.1)
+    >>> round(cycle.curve("learning_rate").value_at(0), 6)  # 0.05 * base_rate
+    5e-05
+    """
+
+    def __init__(self, total_steps, base_rate=1e-3, base_lambda=1e-3, smoothness=None):
+        total = check_int("total_steps", total_steps)
+        base_lambda = check_number("base_lambda", base_lambda, 0.0)
+        strengths = {}
+        if smoothness is not None:
+            theta = check_number("smoothness", smoothness, 0.0)
+            strengths["smoothness"] = schedules_lib.OneCycleStrength(base_lambda * theta, total)
+        super().__init__([Phase(
+            total,
+            schedules_lib.OneCycleRate(base_rate, total),
+            schedules_lib.OneCycleStrength(base_lambda, total),
+            strengths=strengths,
+        )])
 
 
 class WeightThreshold(keras.callbacks.Callback):

@@ -19,14 +19,14 @@ from layer_checks import save_and_load
 
 import deepsymreg as dsr
 from deepsymreg import callbacks, layers, losses, models, optimizers, regularizers, schedules
-from deepsymreg.callbacks import HorizonCurriculum, NaNRecovery, Phase, PhasedSchedule, WeightThreshold
+from deepsymreg.callbacks import HorizonCurriculum, NaNRecovery, OneCycle, Phase, PhasedSchedule, WeightThreshold
 from deepsymreg.layers import (
-    EqlCell, EqlLayer, EqlNetwork, EqlRNN, HardConcreteDense, MaskedDense, MlpCell,
-    register_linear_kind,
+    EqlCell, EqlLayer, EqlNetwork, EqlRNN, HardConcreteDense, MaskedDense, MetaWeightDense, MlpCell,
+    StackedDense, StackedEqlLayer, register_linear_kind,
 )
 from deepsymreg.layers import eql as eql_module
 from deepsymreg.losses import HorizonMSE
-from deepsymreg.models import EQL, DigitArithmetic, DigitEncoder, DynamicsEncoder, DynamicsModel, relu_mlp
+from deepsymreg.models import EQL, DigitArithmetic, ParametricEQL, DigitEncoder, DynamicsEncoder, DynamicsModel, relu_mlp
 from deepsymreg.optimizers import RMSprop
 from deepsymreg.regularizers import L1, AdjacentSmoothness, ExpectedL0, Lq, SmoothL05, StrengthRegularizer
 from deepsymreg.schedules import Constant, OneCycleRate, OneCycleStrength, Piecewise, SinSquaredRamp
@@ -37,6 +37,8 @@ Z_STEP = _rng.normal(size=(4, 1)).astype("float32")  # one step's input of a cel
 STATE = _rng.normal(size=(4, 2)).astype("float32")  # a cell's state (2 variables)
 Z_SEQ = _rng.normal(size=(4, 5, 1)).astype("float32")  # 5 steps of input for a recurrent layer
 SERIES = _rng.normal(size=(4, 12, 2)).astype("float32")  # input series of a dynamics encoder
+T_GRID = np.linspace(-1, 1, 5).astype("float32")[:, None]  # one t per point of X, on a 5-step grid
+XT = np.concatenate([X, T_GRID], 1)  # X with t as the last column (parametric models)
 IMAGES = _rng.random((2, 2, 28, 28)).astype("float32")  # 2 examples of 2 digit images
 
 SMALL = {"depth": 1, "primitives": ["identity", "square", "product10"]}
@@ -49,6 +51,8 @@ def _numpy(t):
 #: How each kind of object is called on test data (``training`` passed through).
 APPLY = {
     "x": lambda o, training=False: o(X, training=training),
+    "xt": lambda o, training=False: o(X, context=T_GRID, training=training),
+    "x_and_t": lambda o, training=False: o(XT, training=training),
     "cell": lambda o, training=False: o(Z_STEP, [STATE], training=training)[0],
     "rnn": lambda o, training=False: o(Z_SEQ, initial_state=[STATE], training=training),
     "images": lambda o, training=False: o(IMAGES[:, 0], training=training),
@@ -85,6 +89,21 @@ CONFIG_CASES = [
                  "x", id="EQL-trials"),
     pytest.param(EQL, lambda: EQL(**SMALL, regularizer="l0", reg_lambda=0.01, seed=2), "x",
                  id="EQL-l0"),
+    pytest.param(StackedDense, lambda: StackedDense(
+        2, t_steps=5, trials=2, smoothness=0.3, use_bias=True, seed=1,
+        gate_regularizer=ExpectedL0(0.1)), "xt", id="StackedDense-trials"),
+    pytest.param(StackedEqlLayer, lambda: StackedEqlLayer(
+        ["identity", "sin", "product"], t_steps=5, smoothness=0.1, skip=True, trials=2, seed=1,
+        kernel_regularizer=ExpectedL0(0.05)), "xt", id="StackedEqlLayer-trials-skip"),
+    pytest.param(MetaWeightDense, lambda: MetaWeightDense(
+        2, trials=2, hidden=[8], use_bias=True, seed=1, gate_regularizer=ExpectedL0(0.1)), "xt",
+        id="MetaWeightDense-trials"),
+    pytest.param(ParametricEQL, lambda: ParametricEQL(
+        **SMALL, t_steps=5, trials=2, smoothness=0.1, reg_lambda=0.01, seed=1), "x_and_t",
+        id="ParametricEQL-stacked"),
+    pytest.param(ParametricEQL, lambda: ParametricEQL(
+        **SMALL, method="meta", meta_hidden=(8,), reg_lambda=0.01, seed=1), "x_and_t",
+        id="ParametricEQL-meta"),
     pytest.param(EqlCell, lambda: EqlCell(
         2, eql={**SMALL, "seed": 0, "regularizer": "l1", "reg_lambda": 0.01}, residual=True),
         "cell", id="EqlCell-residual"),
@@ -478,6 +497,16 @@ BAD_ARGUMENTS = [
     _kw(RMSprop, "initial_accumulator", "x"),
     # callbacks
     _kw(Phase, "strengths", "smoothness", 10, 0.1),
+    _kw(StackedDense, "t_range", (1.0, 1.0), 2),
+    _kw(StackedDense, "smoothness", 0.5, 2, t_steps=1),
+    _kw(StackedEqlLayer, "t_range", "ab"),
+    _kw(MetaWeightDense, "t_range", (1.0, 1.0), 2),
+    _kw(MetaWeightDense, "hidden", (8, 0), 2),
+    _kw(MetaWeightDense, "t_steps", 4, 2),
+    _kw(ParametricEQL, "method", "spline"),
+    _kw(ParametricEQL, "t_steps", None),
+    _kw(OneCycle, "total_steps", 0),
+    _kw(OneCycle, "smoothness", -1.0, 10),
     _kw(PhasedSchedule, "phases", Phase(10, 0.1)),
     _kw(PhasedSchedule, "strengths", [0.1], [Phase(10, 0.1)]),
     _kw(WeightThreshold, "alpha", _NAN),

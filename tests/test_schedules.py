@@ -159,3 +159,30 @@ def test_phase_rejects_bad_strengths():
         Phase(10, 1e-3, strengths={"smoothness": -1.0})
     with pytest.raises(ValueError, match="quantity"):
         PhasedSchedule([Phase(10, 1e-3)]).curve("theta")
+
+
+def test_one_cycle_callback_drives_any_keras_model_and_logs_per_epoch():
+    """OneCycle on a plain Dense model: the optimizer's rate is the formula at every step,
+    and History holds the values of each epoch's last step."""
+    from deepsymreg import OneCycle
+
+    total, per_epoch = 40, 8
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    x = np.ones((4, 2), "float32")
+    cycle = OneCycle(total, base_rate=1e-2, base_lambda=1e-3, smoothness=0.5)
+    data = tf.data.Dataset.from_tensors((x, x[:, :1])).repeat()
+    history = model.fit(data, epochs=10, steps_per_epoch=per_epoch, callbacks=[cycle], verbose=0)
+    assert len(history.history["learning_rate"]) == total // per_epoch  # stops at total_steps
+    for epoch, lr in enumerate(history.history["learning_rate"]):
+        r = ((epoch + 1) * per_epoch - 1) / total
+        want = 1e-2 * (5 - 9.9 * abs(1.2 * r - 0.5)) if r <= 5 / 6 else 1e-6
+        assert lr == pytest.approx(want, rel=1e-5)
+    last = total - 1
+    assert history.history["smoothness"][-1] == pytest.approx(0.5 * history.history["reg_lambda"][-1])
+    assert history.history["reg_lambda"][-1] == pytest.approx(
+        schedules.OneCycleStrength(1e-3, total).value_at(last), rel=1e-5)
+    with pytest.raises(ValueError, match="total_steps"):
+        OneCycle(0)
+    with pytest.raises(ValueError, match="smoothness"):
+        OneCycle(10, smoothness=-1.0)
