@@ -23,7 +23,7 @@ from deepsymreg.benchmark import parse_domain
 
 __all__ = [
     "BENCHMARKS", "REPORT_T", "PRIMITIVES", "make_parametric_data", "parametric_schedule",
-    "train_parametric", "run_parametric", "closed_form", "judge_at",
+    "train_parametric", "run_parametric", "closed_form", "judge_at", "true_curves",
 ]
 
 #: The parametric benchmarks of Zhang et al. (2022), Tables II and VI.
@@ -205,8 +205,8 @@ def closed_form(model, var_names, param="t", trial=None, threshold=0.01, trials=
         fitted = symbolic.to_numpy_function(expr, [t_symbol])(tv[:, None])
         err = float(np.sqrt(np.mean((fitted - v) ** 2)) / scale)
         found = bool(np.isfinite(err) and err < tolerance)
-        report[key] = {"expression": str(symbolic.rounded(expr)), "relative_error": err,
-                       "found": found}
+        report[key] = {"expression": str(symbolic.rounded(expr)),
+                       "relative_error": err if np.isfinite(err) else None, "found": found}
         exprs[key] = expr
     if not all(r["found"] for r in report.values()):
         return None, report
@@ -272,6 +272,11 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         low = min(r["extrapolation_mse"] for r in finite)
         tied = [r for r in finite if r["extrapolation_mse"] <= 1.5 * low + 1e-12]
         best = min(tied, key=lambda r: (r["complexity"], r["extrapolation_mse"]))
+    curves = None
+    if best is not None:
+        t_values, learned = model.coefficient_curves(names, trial=rows.index(best))
+        curves = {"t": t_values.tolist(), "learned": _jsonable(learned),
+                  "true": _jsonable(true_curves(truth, names, t_symbol, t_values))}
     law, curve_report = None, {}
     if closed_forms and best is not None:
         law, curve_report = closed_form(model, names, param, trial=rows.index(best), seed=seed)
@@ -292,6 +297,7 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         "best_closed_form": None if law is None else str(symbolic.rounded(law, 5)),
         "best_closed_form_success": closed_ok,
         "closed_form_report": curve_report,
+        "coefficient_curves": curves,
         "wall_seconds": time.time() - start,
         "steps": steps,
         "trials": [{k: v for k, v in r.items() if k != "complexity"} for r in rows],
@@ -299,6 +305,27 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
                      "param_domain": list(parse_domain(param_domain)), "n_param": n_param,
                      "n_per_param": n_per_param, "batch_per_step": batch_per_step, "seed": seed},
     }
+
+
+def true_curves(truth, var_names, t_symbol, t_values):
+    """The coefficient curves of a known law, keyed as
+    :meth:`~deepsymreg.ParametricEQL.coefficient_curves` keys them."""
+    readings = [
+        symbolic.term_coefficients(sympy.nfloat(symbolic.clean(truth.subs(t_symbol, float(t)), 0.0),
+                                                exponent=False))
+        for t in t_values
+    ]
+    out = {}
+    for key in sorted({k for r in readings for k in r}):
+        out[key] = np.array([r[key][0] if key in r else 0.0 for r in readings])
+        n_inner = max(len(r[key][1]) for r in readings if key in r)
+        for i in range(n_inner):
+            out[f"{key}[{i}]"] = np.array([r[key][1][i] if key in r else np.nan for r in readings])
+    return out
+
+
+def _jsonable(curves):
+    return {k: [None if not np.isfinite(v) else float(v) for v in values] for k, values in curves.items()}
 
 
 def _key(t):

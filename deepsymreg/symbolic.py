@@ -188,6 +188,8 @@ def term_coefficients(expr):
     """
     out = {}
     for term in sympy.Add.make_args(sympy.sympify(expr)):
+        if term.is_zero:
+            continue
         coeff, rest = term.as_coeff_Mul()
         inner = list(dict.fromkeys(f for f in sympy.preorder_traversal(rest) if isinstance(f, sympy.Float)))
         holders = sympy.symbols(f"_c0:{len(inner)}")
