@@ -128,3 +128,32 @@ def test_command_line_rejects_bad_report_t(capsys):
 
     assert main(["parametric", "--expr", "t*x", "--vars", "x", "--report-t", "a,b"]) == 2
     assert "report-t" in capsys.readouterr().err
+
+
+class _Curves:
+    """A stand-in model with known coefficient curves (closed_form reads only these)."""
+
+    def __init__(self, curves):
+        self.curves = curves
+
+    def coefficient_curves(self, var_names, threshold=0.01, trial=None):
+        return GRID, self.curves
+
+
+def test_closed_form_rebuilds_the_law_from_its_curves():
+    from deepsymreg.parametric import closed_form
+
+    law, report = closed_form(_Curves({"x**2": 2.0 * GRID, "x": np.full_like(GRID, 3.0)}), ["x"],
+                              trials=2, steps=3000)
+    t, x = sympy.symbols("t x")
+    assert report["x"]["found"] and report["x**2"]["found"]
+    f = sympy.lambdify((t, x), law - (2 * t * x**2 + 3 * x))
+    assert np.max(np.abs(f(GRID, 1.5))) < 0.05, law
+
+
+def test_closed_form_reports_a_curve_without_one():
+    from deepsymreg.parametric import closed_form
+
+    rough = np.random.default_rng(0).normal(size=GRID.shape)  # noise has no closed form
+    law, report = closed_form(_Curves({"x": rough}), ["x"], trials=2, steps=1000)
+    assert law is None and report["x"]["found"] is False
