@@ -38,6 +38,11 @@ __all__ = [
     "registered_names",
     "evaluate",
     "sigmoid",
+    "safe_div",
+    "sqrt_abs",
+    "clipped_exp",
+    "DIV_BOUND",
+    "EXP_BOUND",
     "DEFAULT",
     "DEFAULT10",
     "SHO",
@@ -68,9 +73,80 @@ class sigmoid(sympy.Function):  # noqa: N801  (SymPy functions are lower case)
         return 1 / (1 + sympy.exp(-arg))
 
 
+#: Bounds of the guarded primitives (those of the GMEQL authors' public code):
+#: ``safe_div`` is clipped to [-DIV_BOUND, DIV_BOUND], ``clipped_exp`` to (0, EXP_BOUND].
+DIV_BOUND = 100.0
+EXP_BOUND = 1e10
+# |denominators| below this are moved to it (keeping their sign) before dividing, and
+# |arguments| of sqrt_abs below it are raised to it: both keep the value *and* its
+# gradient finite under XLA, where a guard outside the op does not (platform.md). Its
+# square is a normal float32, so -a / b**2 neither underflows nor divides by zero.
+_GUARD = 1e-12
+
+
+class safe_div(sympy.Function):  # noqa: N801
+    """``a / b`` clipped to [-DIV_BOUND, DIV_BOUND]; ``b`` kept off 0 (see ``_GUARD``).
+
+    Displayed and judged as ``a / b`` (:func:`elementary`); evaluated guarded.
+    """
+
+    nargs = 2
+
+    def _eval_rewrite_as_Pow(self, a, b, **kwargs):
+        return a / b
+
+
+class sqrt_abs(sympy.Function):  # noqa: N801
+    """``sqrt(|g|)``, evaluated as ``sqrt(max(|g|, _GUARD))`` (finite gradient at 0)."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_Pow(self, g, **kwargs):
+        return sympy.sqrt(sympy.Abs(g))
+
+
+class clipped_exp(sympy.Function):  # noqa: N801
+    """``exp(g)`` clipped to EXP_BOUND (as ``exp(min(g, log EXP_BOUND))``)."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, g, **kwargs):
+        return sympy.exp(g)
+
+
+#: The package's helper functions and their elementary forms.
+_ELEMENTARY = {
+    sigmoid: lambda a: 1 / (1 + sympy.exp(-a)),
+    safe_div: lambda a, b: a / b,
+    sqrt_abs: lambda g: sympy.sqrt(sympy.Abs(g)),
+    clipped_exp: sympy.exp,
+}
+
+
 def elementary(expr: sympy.Expr) -> sympy.Expr:
-    """Rewrite the package's helper functions (``sigmoid``) into elementary SymPy."""
-    return expr.replace(sigmoid, lambda a: 1 / (1 + sympy.exp(-a)))
+    """Rewrite the package's helper functions (``sigmoid``, ``safe_div``, ``sqrt_abs``,
+    ``clipped_exp``) into elementary SymPy."""
+    for function, form in _ELEMENTARY.items():
+        expr = expr.replace(function, form)
+    return expr
+
+
+def _guarded(backend):
+    """The guarded primitives' implementations for a NumPy-like ``backend``
+    (``where, abs, maximum, minimum, clip, sqrt, exp``)."""
+    where, absolute, maximum, minimum, clip, sqrt, exp = backend
+
+    def div(a, b):
+        m = maximum(absolute(b), _GUARD)
+        return clip(a / where(b < 0, -m, m), -DIV_BOUND, DIV_BOUND)
+
+    def root(g):
+        return sqrt(maximum(absolute(g), _GUARD))
+
+    def exponential(g):
+        return exp(minimum(g, float(np.log(EXP_BOUND))))
+
+    return {safe_div: div, sqrt_abs: root, clipped_exp: exponential}
 
 
 def _np_sigmoid(x):
@@ -103,6 +179,8 @@ def _tf_ops():
             sympy.Abs: tf.abs,
             sympy.sign: tf.sign,
             sigmoid: tf.sigmoid,
+            **_guarded((tf.where, tf.abs, tf.maximum, tf.minimum, tf.clip_by_value,
+                        tf.sqrt, tf.exp)),
         },
         tf.sqrt,
         tf.pow,
@@ -121,6 +199,7 @@ _NP_OPS = _Ops(
         sympy.Abs: np.abs,
         sympy.sign: np.sign,
         sigmoid: _np_sigmoid,
+        **_guarded((np.where, np.abs, np.maximum, np.minimum, np.clip, np.sqrt, np.exp)),
     },
     np.sqrt,
     np.power,
@@ -340,6 +419,16 @@ register_primitive("sigmoid", lambda g: sigmoid(g))
 register_primitive("sigmoid20", lambda g: sigmoid(20 * g))
 register_primitive("product", lambda a, b: a * b)
 register_primitive("product10", lambda a, b: 10 * a * b)
+# The functions of the Gumbel-max EQL (Chen 2021): a sum node of two inputs, higher
+# powers, and the guarded division, square root and exponential (finite values and
+# gradients under XLA everywhere).
+register_primitive("add", lambda a, b: a + b)
+register_primitive("pow4", lambda g: g**4)
+register_primitive("pow5", lambda g: g**5)
+register_primitive("pow6", lambda g: g**6)
+register_primitive("div", lambda a, b: safe_div(a, b))
+register_primitive("sqrt_abs", lambda g: sqrt_abs(g))
+register_primitive("exp_clip", lambda g: clipped_exp(g))
 
 #: The paper's default hidden layer (Kim et al. 2020, appendix A).
 DEFAULT = (
