@@ -171,13 +171,13 @@ def judge_at(expression, truth, symbols, t_symbol, t, domain, tolerance=0.02, n_
 
 
 def closed_form(model, var_names, param="t", trial=None, threshold=0.01, trials=8, seed=0,
-                tolerance=0.01):
+                tolerance=0.01, steps=None):
     """The whole law in the variables and ``param``: every coefficient curve fitted in closed form.
 
     Each curve of :meth:`~deepsymreg.ParametricEQL.coefficient_curves` (on the stacked
     grid, or 64 values of ``t`` for the meta method) is fitted by a
-    :class:`~deepsymreg.SymbolicRegressor` (``trials`` restarts, selection by
-    accuracy and complexity). A curve counts as found when the closed form's RMS error
+    :class:`~deepsymreg.SymbolicRegressor` (``trials`` restarts of ``steps`` optimizer
+    steps, None: the recipe's; selection by accuracy and complexity). A curve counts as found when the closed form's RMS error
     on the curve is under ``tolerance`` times the curve's RMS.
 
     Returns:
@@ -199,7 +199,8 @@ def closed_form(model, var_names, param="t", trial=None, threshold=0.01, trials=
         if np.std(v) < tolerance * scale:  # constant
             expr = sympy.Float(float(np.mean(v)))
         else:
-            reg = SymbolicRegressor(trials=trials, random_state=seed, validation_fraction=0.2)
+            reg = SymbolicRegressor(trials=trials, steps=steps, random_state=seed,
+                                    validation_fraction=0.2)
             reg.fit(tv[:, None], v)
             expr = reg.sympy().subs(sympy.Symbol("x0"), t_symbol)
         fitted = symbolic.to_numpy_function(expr, [t_symbol])(tv[:, None])
@@ -239,6 +240,8 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
     truth, symbols_all = symbolic.parse(expr, [*names, param])
     symbols, t_symbol = symbols_all[:-1], symbols_all[-1]
     test_domain = parse_domain(test_domain, "test_domain")
+    train_domain = parse_domain(train_domain, "train_domain")
+    param_domain = parse_domain(param_domain, "param_domain")
     report_t = [check_number("report_t", v) for v in report_t]
     inputs, targets, grid = make_parametric_data(
         expr, names, param, train_domain, param_domain, n_param, n_per_param, seed)
@@ -301,8 +304,8 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         "wall_seconds": time.time() - start,
         "steps": steps,
         "trials": [{k: v for k, v in r.items() if k != "complexity"} for r in rows],
-        "settings": {"train_domain": list(parse_domain(train_domain)), "test_domain": list(test_domain),
-                     "param_domain": list(parse_domain(param_domain)), "n_param": n_param,
+        "settings": {"train_domain": list(train_domain), "test_domain": list(test_domain),
+                     "param_domain": list(param_domain), "n_param": n_param,
                      "n_per_param": n_per_param, "batch_per_step": batch_per_step, "seed": seed},
     }
 

@@ -157,3 +157,17 @@ def test_closed_form_reports_a_curve_without_one():
     rough = np.random.default_rng(0).normal(size=GRID.shape)  # noise has no closed form
     law, report = closed_form(_Curves({"x": rough}), ["x"], trials=2, steps=1000)
     assert law is None and report["x"]["found"] is False
+
+
+def test_run_parametric_judges_the_closed_form_with_domains_given_as_text(monkeypatch):
+    """The command line passes domains as 'low,high' text: the closed form's judge must
+    read them (the closed form itself is stubbed here; it has its own tests)."""
+    from deepsymreg import parametric
+
+    t, x = sympy.symbols("t x")
+    monkeypatch.setattr(parametric, "closed_form", lambda *a, **k: (t * x, {"x": {"found": True}}))
+    result = parametric.run_parametric("t*x", "x", train_domain="-1,1", test_domain="-2,2",
+                                       param_domain="-2,2", n_param=8, n_per_param=16, trials=1,
+                                       steps=100, report_t=[0.0])
+    assert result["best_closed_form"] == "t*x" and result["best_closed_form_success"] is True
+    assert result["settings"]["param_domain"] == [-2.0, 2.0]
