@@ -66,10 +66,10 @@ def main(argv=None):
     parser.add_argument("--only", help="comma-separated subset of f1,f2,f3,f4")
     parser.add_argument("--methods", default="stacked,meta")
     parser.add_argument("--trials", type=int, default=80)
-    parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
-                        help="16 restarts of 4000 steps on 32 t values (a smoke test, not a reproduction)")
+                        help="16 restarts of 3000 steps on 32 t values (a smoke test, not a reproduction)")
     parser.add_argument("--json", dest="json_path", help="results, appended run by run (resumable)")
     parser.add_argument("--figures", help="folder for the coefficient-curve figures")
     parser.add_argument("--no-closed-form", action="store_true")
@@ -81,7 +81,7 @@ def main(argv=None):
         parser.error(f"--only: unknown laws {unknown}; choose from {sorted(BENCHMARKS)}")
     settings = {"trials": args.trials, "steps": args.steps, "n_param": 128}
     if args.quick:
-        settings = {"trials": 16, "steps": 4000, "n_param": 32}
+        settings = {"trials": 16, "steps": 3000, "n_param": 32}
     done = []
     if args.json_path and os.path.exists(args.json_path):
         with open(args.json_path) as f:
