@@ -9,7 +9,9 @@ import tensorflow as tf
 from deepsymreg import EQL, callbacks, primitives, symbolic
 from layer_checks import save_and_load
 
-ALL_PRIMITIVES = primitives.registered_names()
+# Every primitive but the high powers of the Gumbel-max EQL: expanding pow4..pow6 of
+# two layers of 20-term sums takes minutes and gigabytes.
+ALL_PRIMITIVES = [n for n in primitives.registered_names() if n not in ("pow4", "pow5", "pow6")]
 SMALL_SET = ["constant", "identity", "square", "sin", "exp", "product", "sigmoid20"]
 SMALL_INIT = (0.4, 0.4, 0.4)  # keeps exp and cube moderate on [-1, 1]
 
