@@ -1,0 +1,781 @@
+"""`GMEQL`: the Gumbel-max equation learner and its training (Chen 2021, Algorithm 1)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import sympy
+import tensorflow as tf
+
+from deepsymreg._validation import check_choice, check_int, check_number
+from deepsymreg.layers.function_nodes import DEFAULT_BOUND, SUM, FunctionNodes
+from deepsymreg.layers.gumbel import TEMPERATURE, GumbelConnection, counter_uniform
+
+__all__ = ["GMEQL", "GMEQLStages", "DEFAULT_FUNCTIONS", "OFFLINE_RULES"]
+
+#: The default stack: the authors' ``[id, ^2..^6, sin, cos] -> [+, *, /, sum] -> [+, *]``
+#: extended so that each of the paper's b1-b8 is one structure: three identities, two
+#: sines, a product and a division in the first layer (b5's two sines, b7's x1*x2,
+#: b8's x2/x1), a square root and an identity in the last (b8's root, pass-through).
+DEFAULT_FUNCTIONS = (
+    ("identity",) * 3 + ("square", "cube", "pow4", "pow5", "pow6", "sin", "sin", "cos",
+                         "product", "div"),
+    ("add", "product", "div", SUM),
+    ("add", "product", "sqrt_abs", "identity"),
+)
+
+#: Offline rules for the structure logits: eq. 7 (log-likelihood of elite samples) and
+#: eq. 11 (squared difference of exp(z) and V**lambda); None turns offline training off.
+OFFLINE_RULES = ("eq7", "eq11", None)
+
+_INF = float("inf")
+
+
+def _check_functions(functions):
+    if (isinstance(functions, str) or not isinstance(functions, (list, tuple)) or not functions
+            or any(isinstance(f, str) or not isinstance(f, (list, tuple)) for f in functions)):
+        raise ValueError(
+            "Invalid value for argument `functions`: expected a non-empty list of layers, "
+            "each a list of function names. Received: functions="
+            f"{functions!r}"
+        )
+    return [list(f) for f in functions]
+
+
+def _sanitize(grads, bound):
+    """Non-finite entries -> 0, the rest clipped to +-bound (as the authors' code)."""
+    out = []
+    for g in grads:
+        if g is None:
+            out.append(g)
+            continue
+        g = tf.convert_to_tensor(g)
+        out.append(tf.where(tf.math.is_finite(g), tf.clip_by_value(g, -bound, bound), 0.0))
+    return out
+
+
+@keras.saving.register_keras_serializable(package="deepsymreg")
+class GMEQL(keras.Model):
+    """Gumbel-max equation learner: a network whose *structure* is learned.
+
+    Input nodes are the variables and the constant 1; then layers of function nodes
+    (:class:`~deepsymreg.layers.function_nodes.FunctionNodes`), every input slot of
+    which picks one output of the previous layer through a
+    :class:`~deepsymreg.layers.GumbelConnection` (structure logits ``z``, one
+    regression weight ``w``); an output slot picks one output of the last layer. One
+    sampled *network instance* is one choice per slot; ``samples`` (p) instances of
+    each of ``runs`` independent networks are evaluated at once. Loss: mean absolute
+    error (MAE).
+
+    Training (Algorithm 1) is Keras-native: ``fit`` runs ``steps_per_call`` iterations
+    per compiled call (a ``tf.while_loop`` under XLA), each iteration doing for every
+    run:
+
+    1. choose ``p`` parents from the *elite repository* (the ``repository_size`` best
+       distinct instances so far, sorted by MAE) by a power law over their rank,
+       ``P(rank i) ~ (i + 1) ** -parent_exponent``; copy them and re-sample
+       ``resample_fraction`` of their slots (all slots while the repository is empty,
+       or with ``elites=False``);
+    2. evaluate the ``p`` relaxed instances; one Adam step on the mean MAE for the
+       structure logits (only re-sampled slots get gradient) and, in stage 2, for the
+       regression weights;
+    3. in stage 2, one offline Adam step on the logits from ``offline_samples`` elites
+       drawn by the same power law, by ``offline_rule`` (eq. 7 or 11);
+    4. merge the ``p`` instances into the repository (distinct structures only: the
+       used slots' choices, commutative arguments sorted, hashed) and keep the best
+       instance ever seen (T*) with its weights.
+
+    The repository lives in the graph as tensors (MAE, key, sampled log-weights of
+    every slot), so the whole iteration is one compiled loop. :meth:`start_stage`
+    re-initializes the weights between Algorithm 1's rounds (see :class:`GMEQLStages`
+    and :meth:`search`); :meth:`select` reads the best structures out, refits their
+    weights and keeps the one with the lowest training MAE.
+
+    Args:
+        functions: list of layers, each a list of registered primitive names or
+            ``"sum"`` (default :data:`DEFAULT_FUNCTIONS`).
+        runs: ``None`` or the number of independent runs held side by side.
+        samples: instances per iteration, p (default 40).
+        temperature: of the relaxed one-hot samples (default 2/3).
+        bound: clip of every node's output (default 1e6).
+        repository_size: capacity of the elite repository (default 400).
+        parent_exponent: exponent of the power law over elite ranks (default 1.5).
+        resample_fraction: fraction of a parent's slots re-sampled (default 0.2).
+        offline_rule: ``"eq7"`` (default), ``"eq11"`` or None.
+        offline_samples: elites per offline step, r (default 40).
+        elites: sample children of elites (default True); False re-samples every slot.
+        learning_rates: Adam rates (structure online, regression, structure offline),
+            default (1e-3, 1e-3, 3e-4).
+        gradient_bound: gradients are clipped to +-this, non-finite ones zeroed (1.0).
+        steps_per_call: iterations per compiled call in ``fit`` (default 100).
+        seed: seed of run 0; run ``k`` uses ``seed + k`` (default 0).
+
+    Call arguments:
+        inputs: ``(batch, n_variables)``.
+        training: sample ``samples`` relaxed instances when true.
+        choices: hard choices, one int array ``(runs?, p, slots)`` per connection.
+
+    Output shape:
+        training or ``choices``: ``(runs?, p, batch)``; inference: ``(batch,)`` or
+        ``(batch, runs)`` from the selected structure (see :meth:`select`), or the
+        argmax of the logits before one is selected.
+
+    Example:
+
+    >>> model = GMEQL([["identity", "square"], ["add"]], samples=4, seed=0)
+    >>> model(np.zeros((5, 2), "float32"), training=True).shape
+    TensorShape([4, 5])
+
+    References:
+        Chen (2021). Learning symbolic expressions via Gumbel-max equation learner
+        networks. arXiv:2012.00428.
+    """
+
+    def __init__(
+        self,
+        functions=DEFAULT_FUNCTIONS,
+        runs=None,
+        samples=40,
+        temperature=TEMPERATURE,
+        bound=DEFAULT_BOUND,
+        repository_size=400,
+        parent_exponent=1.5,
+        resample_fraction=0.2,
+        offline_rule="eq7",
+        offline_samples=40,
+        elites=True,
+        learning_rates=(1e-3, 1e-3, 3e-4),
+        gradient_bound=1.0,
+        steps_per_call=100,
+        seed=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.functions = _check_functions(functions)
+        self.runs = check_int("runs", runs, allow_none=True)
+        self.samples = check_int("samples", samples)
+        self.temperature = check_number("temperature", temperature, 0.0, strict=True)
+        self.bound = check_number("bound", bound, 0.0, strict=True)
+        self.repository_size = check_int("repository_size", repository_size)
+        self.parent_exponent = check_number("parent_exponent", parent_exponent, 0.0)
+        self.resample_fraction = check_number("resample_fraction", resample_fraction, 0.0, 1.0)
+        self.offline_rule = check_choice("offline_rule", offline_rule, OFFLINE_RULES)
+        self.offline_samples = check_int("offline_samples", offline_samples)
+        self.elites = bool(elites)
+        rates = tuple(learning_rates) if isinstance(learning_rates, (list, tuple)) else ()
+        if len(rates) != 3:
+            raise ValueError(
+                "Invalid value for argument `learning_rates`: expected three rates "
+                "(structure, regression, offline). Received: "
+                f"learning_rates={learning_rates!r}"
+            )
+        self.learning_rates = tuple(check_number("learning_rates", r, 0.0) for r in rates)
+        self.gradient_bound = check_number("gradient_bound", gradient_bound, 0.0, strict=True)
+        self.steps_per_call = check_int("steps_per_call", steps_per_call)
+        self.seed = check_int("seed", seed, minimum=0)
+        self.n_runs = self.runs or 1
+        self.node_layers = [
+            FunctionNodes(f, runs=self.n_runs, bound=self.bound, name=f"nodes_{k}")
+            for k, f in enumerate(self.functions)
+        ]
+        self.connections = [
+            GumbelConnection(max(nodes.slots, 1), runs=self.n_runs, temperature=self.temperature,
+                             name=f"connection_{k}")
+            for k, nodes in enumerate(self.node_layers)
+        ] + [GumbelConnection(1, runs=self.n_runs, temperature=self.temperature,
+                              name="connection_out")]
+        self.structure_optimizer = keras.optimizers.Adam(self.learning_rates[0])
+        self.regression_optimizer = keras.optimizers.Adam(self.learning_rates[1])
+        self.offline_optimizer = keras.optimizers.Adam(self.learning_rates[2])
+        self.total_slots = sum(c.slots for c in self.connections)
+        self.resampled_slots = max(1, int(round(self.resample_fraction * self.total_slots)))
+
+    # -- construction --------------------------------------------------------------
+    def build(self, input_shape):
+        self.n_variables = int(input_shape[-1])
+        prev = self.n_variables + 1
+        self.widths = [prev]
+        for conn, nodes in zip(self.connections, self.node_layers):
+            conn.build((self.n_runs, 1, prev))
+            nodes.build((self.n_runs, 1, 1, conn.slots), (self.n_runs, 1, 1, prev))
+            prev = nodes.n_nodes
+            self.widths.append(prev)
+        self.connections[-1].build((self.n_runs, 1, prev))
+        R, C = self.n_runs, self.repository_size
+
+        def state(name, shape, dtype="float32", value=0.0):
+            return self.add_weight(name=name, shape=shape, dtype=dtype, trainable=False,
+                                   initializer=keras.initializers.Constant(value))
+
+        self.run_seeds = state("run_seeds", (R,), "int32")
+        self.run_seeds.assign(self.seed + np.arange(R, dtype="int32"))
+        self.iteration = state("iteration", (), "int32")
+        self.stage = state("stage", (), "int32", 2)
+        self.rounds_started = state("rounds_started", (), "int32")
+        self.repository_mae = state("repository_mae", (R, C), value=_INF)
+        self.repository_key = state("repository_key", (R, C), "int64")
+        self.repository_log_weights = [
+            state(f"repository_log_weights_{k}", (R, C, c.slots, c.n_prev))
+            for k, c in enumerate(self.connections)
+        ]
+        self.best_mae = state("best_mae", (R,), value=_INF)
+        self.best_log_weights = [
+            state(f"best_log_weights_{k}", (R, c.slots, c.n_prev))
+            for k, c in enumerate(self.connections)
+        ]
+        self.best_kernels = [
+            state(f"best_kernel_{k}", tuple(v.shape)) for k, v in enumerate(self._regression_variables())
+        ]
+        self.selected = [state(f"selected_{k}", (R, c.slots), "int32")
+                         for k, c in enumerate(self.connections)]
+        self.has_selection = state("has_selection", (), "int32")
+        # Random odd multipliers of the structure hash, one per key position.
+        n_key = sum(c.slots for c in self.connections)
+        rng = np.random.default_rng(20211)
+        self._key_multipliers = (rng.integers(1, 2**62, n_key, dtype=np.int64) * 2 + 1)
+
+    def _structure_variables(self):
+        return [c.logits for c in self.connections]
+
+    def _regression_variables(self):
+        return [c.kernel for c in self.connections] + [
+            n.sum_kernel for n in self.node_layers if n.n_sum
+        ]
+
+    # -- forward -------------------------------------------------------------------
+    def _inputs(self, x):
+        x = tf.convert_to_tensor(x, "float32")
+        ones = tf.ones(tf.concat([tf.shape(x)[:-1], [1]], 0), x.dtype)
+        h = tf.concat([x, ones], -1)
+        return tf.broadcast_to(h, tf.concat([[self.n_runs], tf.shape(h)], 0))
+
+    def _forward(self, x, weights):
+        """Predictions ``(runs, p, batch)`` of instances given each connection's weights
+        ``(runs, p, slots, n_prev)``."""
+        h = self._inputs(x)
+        for conn, nodes, v in zip(self.connections, self.node_layers, weights):
+            h = nodes(conn.mix(h, v), h)
+        return self.connections[-1].mix(h, weights[-1])[..., 0]
+
+    def call(self, inputs, training=None, choices=None):
+        if choices is not None:
+            weights = [c.hard_weights(tf.reshape(tf.cast(ch, tf.int32), [self.n_runs, -1, c.slots]))
+                       for c, ch in zip(self.connections, choices)]
+            out = self._forward(inputs, weights)
+            return out if self.runs else out[0]
+        if training:
+            weights = [tf.exp(c.sample(self.samples)) for c in self.connections]
+            out = self._forward(inputs, weights)
+            return out if self.runs else out[0]
+        argmax = [tf.argmax(c.logits, -1, output_type=tf.int32) for c in self.connections]
+        picked = [tf.where(self.has_selection > 0, s, a) for s, a in zip(self.selected, argmax)]
+        out = self._forward(inputs, [c.hard_weights(ch[:, None]) for c, ch in zip(self.connections, picked)])
+        out = tf.transpose(out[:, 0], [1, 0])  # (batch, runs)
+        return out if self.runs else out[:, 0]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.runs) if self.runs else (input_shape[0],)
+
+    # -- structure keys ------------------------------------------------------------
+    def _used_key_columns(self, choices):
+        """Per connection: the choice of every used slot (-1 if unused), commutative
+        arguments sorted. ``choices``: int tensors ``(..., slots)``; tensors out."""
+        out = [None] * len(self.connections)
+        last = self.node_layers[-1].n_nodes
+        out[-1] = choices[-1]
+        used = tf.one_hot(choices[-1][..., 0], last, on_value=True, off_value=False, dtype=tf.bool)
+        for k in range(len(self.node_layers) - 1, -1, -1):
+            nodes, choice = self.node_layers[k], choices[k]
+            if nodes.slots:
+                used_slots = tf.gather(used, nodes.slot_nodes, axis=-1)
+                keyed = tf.where(used_slots, choice, -1)
+                pairs = nodes.commutative_pairs
+                if pairs:
+                    a = tf.gather(keyed, [i for i, _ in pairs], axis=-1)
+                    b = tf.gather(keyed, [j for _, j in pairs], axis=-1)
+                    others = [s for s in range(nodes.slots) if all(s not in pr for pr in pairs)]
+                    keyed = tf.concat([tf.gather(keyed, others, axis=-1),
+                                       tf.minimum(a, b), tf.maximum(a, b)], -1)
+            else:
+                used_slots = tf.zeros_like(choice, tf.bool)
+                keyed = tf.fill(tf.shape(choice), -1)
+            out[k] = keyed
+            prev_used = tf.reduce_any(
+                tf.one_hot(choice, self.widths[k], on_value=True, off_value=False, dtype=tf.bool)
+                & used_slots[..., None], axis=-2)
+            if nodes.n_sum:
+                sum_used = tf.reduce_any(used[..., nodes.n_nodes - nodes.n_sum:], -1, keepdims=True)
+                prev_used = prev_used | sum_used
+            used = prev_used
+        return out
+
+    def _structure_hash(self, choices):
+        cols = tf.concat(self._used_key_columns(choices), -1)
+        return tf.reduce_sum(tf.cast(cols + 2, tf.int64) * self._key_multipliers, -1)
+
+    def structure_key(self, choices):
+        """A hashable key of a hard structure, ignoring weights: the choices of the
+        slots the output depends on (others -1), arguments of symmetric functions
+        sorted. ``choices``: one int sequence ``(slots,)`` per connection."""
+        cols = self._used_key_columns([tf.constant(np.asarray(c, "int32")[None]) for c in choices])
+        return tuple(int(v) for c in cols for v in np.asarray(c)[0])
+
+    # -- training --------------------------------------------------------------------
+    def _power_law_pick(self, filled, u):
+        """Indices ``(runs, n)`` into the sorted repository, P(rank i) ~ (i+1)^-a over
+        the filled entries, from uniforms ``u`` ``(runs, n)``."""
+        C = self.repository_size
+        ranks = tf.range(1, C + 1, dtype=tf.float32)
+        weights = tf.where(filled, ranks ** (-self.parent_exponent), 0.0)
+        total = tf.reduce_sum(weights, -1, keepdims=True)
+        cdf = tf.math.cumsum(weights, -1) / tf.maximum(total, 1e-30)
+        idx = tf.reduce_sum(tf.cast(cdf[:, None, :] < u[..., None], tf.int32), -1)
+        return tf.minimum(idx, C - 1)
+
+    def _offline_loss(self, log_weights):
+        """Offline objective of the logits on elite log-weights ``(runs, r, slots, n)``:
+        eq. 7 (minus the log-density of the concrete distribution, z-terms only) or
+        eq. 11 (squared difference of exp(z) and V**lambda)."""
+        lam = self.temperature
+        total = 0.0
+        for conn, lv in zip(self.connections, log_weights):
+            z = conn.logits[:, None]
+            if self.offline_rule == "eq7":
+                n = float(conn.n_prev)
+                per = tf.reduce_sum(z, -1) - n * tf.reduce_logsumexp(z - lam * lv, -1)
+                total += -tf.reduce_mean(tf.reduce_sum(per, -1), -1)
+            else:
+                per = tf.reduce_sum((tf.exp(z) - tf.exp(lam * lv)) ** 2, [-2, -1])
+                total += tf.reduce_mean(per, -1)
+        return total  # (runs,)
+
+    def _iteration(self, x, y):
+        R, p, C = self.n_runs, self.samples, self.repository_size
+        it, seeds = self.iteration, self.run_seeds
+        n_conn = len(self.connections)
+        uniforms = [counter_uniform([p, c.slots, c.n_prev], seeds, it, k)
+                    for k, c in enumerate(self.connections)]
+        u_parent = counter_uniform([p], seeds, it, 100)
+        u_mask = counter_uniform([p, self.total_slots], seeds, it, 101)
+        u_offline = counter_uniform([self.offline_samples], seeds, it, 102)
+
+        rep_mae = self.repository_mae.value
+        rep_lw = [v.value for v in self.repository_log_weights]
+        filled = tf.math.is_finite(rep_mae)
+        any_filled = tf.reduce_any(filled, -1)  # (R,)
+        parent = self._power_law_pick(filled, u_parent)
+        kth = -tf.math.top_k(-u_mask, self.resampled_slots).values[..., -1:]
+        mask = u_mask <= kth
+        if self.elites:
+            mask = mask | ~any_filled[:, None, None]
+        else:
+            mask = tf.ones_like(mask)
+        masks = tf.split(mask, [c.slots for c in self.connections], axis=-1) if n_conn > 1 else [mask]
+        bases = [tf.gather(lw, parent, batch_dims=1) for lw in rep_lw]
+
+        structure = self._structure_variables()
+        regression = self._regression_variables()
+        kernels_before = [tf.identity(v) for v in regression]
+        stage2 = tf.cast(self.stage >= 2, tf.float32)
+        with tf.GradientTape() as tape:
+            log_w = [c.sample(p, m, b, u) for c, m, b, u in zip(self.connections, masks, bases, uniforms)]
+            pred = self._forward(x, [tf.exp(lw) for lw in log_w])
+            mae = tf.reduce_mean(tf.abs(pred - y[None, None, :]), -1)  # (R, p)
+            finite = tf.math.is_finite(mae)
+            n_finite = tf.reduce_sum(tf.cast(finite, tf.float32), -1)
+            per_run = tf.reduce_sum(tf.where(finite, mae, 0.0), -1) / tf.maximum(n_finite, 1.0)
+            loss = tf.reduce_sum(per_run)
+        grads = _sanitize(tape.gradient(loss, structure + regression), self.gradient_bound)
+        self.structure_optimizer.apply(grads[:len(structure)], structure)
+        self.regression_optimizer.apply([g * stage2 for g in grads[len(structure):]], regression)
+
+        if self.offline_rule is not None:
+            picks = self._power_law_pick(filled, u_offline)
+            elite_lw = [tf.gather(lw, picks, batch_dims=1) for lw in rep_lw]
+            weight = stage2 * tf.cast(any_filled, tf.float32)
+            with tf.GradientTape() as tape:
+                off = tf.reduce_sum(self._offline_loss(elite_lw) * weight)
+            off_grads = _sanitize(tape.gradient(off, structure), self.gradient_bound)
+            self.offline_optimizer.apply(off_grads, structure)
+
+        # Merge the instances into the repository (distinct structures, best MAE each).
+        log_w = [tf.stop_gradient(lw) for lw in log_w]
+        new_mae = tf.where(finite, mae, _INF)
+        choices = [tf.argmax(lw, -1, output_type=tf.int32) for lw in log_w]
+        new_key = self._structure_hash(choices)  # (R, p)
+        rep_key = self.repository_key.value
+        same = (new_key[:, :, None] == rep_key[:, None, :]) & filled[:, None, :]  # (R, p, C)
+        drop_new = tf.reduce_any(same & (rep_mae[:, None, :] <= new_mae[:, :, None]), -1)
+        same_new = new_key[:, :, None] == new_key[:, None, :]  # (R, p_i, p_j)
+        order = tf.range(p)
+        better = (new_mae[:, None, :] < new_mae[:, :, None]) | (
+            (new_mae[:, None, :] == new_mae[:, :, None]) & (order[None, None, :] < order[None, :, None]))
+        drop_new = drop_new | tf.reduce_any(same_new & better, -1)
+        drop_rep = tf.reduce_any(same & (new_mae[:, :, None] < rep_mae[:, None, :]), 1)
+        merged = tf.concat([tf.where(drop_rep, _INF, rep_mae), tf.where(drop_new, _INF, new_mae)], -1)
+        neg, idx = tf.math.top_k(-merged, C)
+        self.repository_mae.assign(-neg)
+        self.repository_key.assign(tf.gather(tf.concat([rep_key, new_key], -1), idx, batch_dims=1))
+        for var, old, new in zip(self.repository_log_weights, rep_lw, log_w):
+            var.assign(tf.gather(tf.concat([old, new], 1), idx, batch_dims=1))
+
+        # The best instance ever sampled (T*), with the weights it was evaluated with.
+        best_i = tf.argmin(new_mae, -1, output_type=tf.int32)
+        best_m = tf.reduce_min(new_mae, -1)
+        improved = best_m < self.best_mae
+        self.best_mae.assign(tf.where(improved, best_m, self.best_mae))
+        for var, lw in zip(self.best_log_weights, log_w):
+            var.assign(tf.where(improved[:, None, None], tf.gather(lw, best_i, batch_dims=1), var))
+        for var, before in zip(self.best_kernels, kernels_before):
+            shape = [R] + [1] * (before.shape.rank - 1)
+            var.assign(tf.where(tf.reshape(improved, shape), before, var))
+        self.iteration.assign_add(1)
+        return tf.reduce_mean(per_run)
+
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if sample_weight is not None:
+            raise ValueError(
+                "Invalid value for argument `sample_weight`: GMEQL.fit does not support "
+                "sample weights. Received sample weights."
+            )
+        if not self.built:
+            self.build(x.shape)
+        x = tf.convert_to_tensor(x, "float32")
+        y = tf.reshape(tf.cast(y, "float32"), [-1])
+        for opt, variables in ((self.structure_optimizer, self._structure_variables()),
+                               (self.regression_optimizer, self._regression_variables()),
+                               (self.offline_optimizer, self._structure_variables())):
+            if not opt.built:
+                opt.build(variables)
+
+        def body(i, _):
+            return i + 1, self._iteration(x, y)
+
+        _, loss = tf.while_loop(lambda i, _: i < self.steps_per_call, body,
+                                (tf.constant(0), tf.constant(0.0)))
+        filled = tf.reduce_sum(tf.cast(tf.math.is_finite(self.repository_mae), tf.float32), -1)
+        return {
+            "loss": loss,
+            "best_mae": tf.reduce_min(self.best_mae),
+            "elite_mae": tf.reduce_mean(tf.where(tf.math.is_finite(self.repository_mae[:, 0]),
+                                                 self.repository_mae[:, 0], 0.0)),
+            "repository": tf.reduce_mean(filled),
+        }
+
+    def test_step(self, data):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        pred = self(x, training=False)
+        y = tf.cast(y, pred.dtype)
+        y = tf.reshape(y, [-1, 1]) if self.runs else tf.reshape(y, [-1])
+        return {"loss": tf.reduce_mean(tf.abs(pred - y))}
+
+    def compile(self, **kwargs):
+        """``keras.Model.compile`` with GMEQL's settings: its three Adam optimizers are
+        its own (``learning_rates``), and training is compiled with XLA by default."""
+        kwargs.setdefault("optimizer", self.structure_optimizer)
+        kwargs.setdefault("jit_compile", True)
+        super().compile(**kwargs)
+
+    # -- Algorithm 1 ---------------------------------------------------------------
+    def start_stage(self, stage):
+        """Start a round of ``stage`` 1 (structure logits only) or 2 (both, offline too):
+        re-initialize logits and regression weights (N(0, 1); every run from its own
+        seed and the round's number) and reset the optimizers' moments."""
+        stage = check_choice("stage", stage, (1, 2))
+        if not self.built:
+            raise ValueError("Build the model (call it on data, or fit it) before start_stage.")
+        round_index = int(self.rounds_started.numpy())
+        seeds = self.run_seeds.numpy()
+        for i, var in enumerate(self._structure_variables() + self._regression_variables()):
+            shape = tuple(var.shape)[1:]
+            values = np.stack([
+                np.random.default_rng([int(s), round_index, i]).standard_normal(shape)
+                for s in seeds
+            ]).astype("float32")
+            var.assign(values)
+        for opt in (self.structure_optimizer, self.regression_optimizer, self.offline_optimizer):
+            for var in opt.variables:
+                if var.name.endswith(("_momentum", "_velocity")) or var.name == "iteration":
+                    var.assign(tf.zeros_like(var))
+        self.stage.assign(stage)
+        self.rounds_started.assign(round_index + 1)
+
+    def search(self, x, y, rounds=3, round_iterations=2000, iterations=48000, stage1=True,
+               verbose=0, callbacks=None):
+        """Algorithm 1: ``rounds`` rounds of ``round_iterations`` training the logits only
+        (stage 1, skipped with ``stage1=False``), then ``iterations`` training both
+        (stage 2). Iteration counts are rounded up to multiples of ``steps_per_call``.
+        Returns the Keras ``History`` of each ``fit``."""
+        x = np.asarray(x, "float32")
+        y = np.asarray(y, "float32").reshape(-1)
+        self.check_data(x, y)
+        if not self.built:
+            self.build(x.shape)
+        if not getattr(self, "compiled", False):
+            self.compile()
+        data = tf.data.Dataset.from_tensors((x, y)).repeat()
+        histories = []
+
+        def calls(n):
+            return max(1, -(-int(n) // self.steps_per_call))
+
+        plan = [(1, round_iterations)] * (check_int("rounds", rounds, minimum=0) if stage1 else 0)
+        plan.append((2, iterations))
+        for stage, n in plan:
+            self.start_stage(stage)
+            histories.append(self.fit(data, epochs=1, steps_per_epoch=calls(n), verbose=verbose,
+                                      callbacks=callbacks))
+        return histories
+
+    def check_data(self, x, y):
+        """ValueError unless ``x`` is ``(n, n_variables)`` and ``x``, ``y`` finite with n rows."""
+        x, y = np.asarray(x), np.asarray(y)
+        if x.ndim != 2:
+            raise ValueError(f"Invalid value for argument `x`: expected a 2-D array (n, variables). "
+                             f"Received shape {x.shape}")
+        if self.built and x.shape[1] != self.n_variables:
+            raise ValueError(
+                f"Invalid value for argument `x`: this GMEQL has {self.n_variables} variables; "
+                f"x has {x.shape[1]} columns."
+            )
+        if y.reshape(len(y), -1).shape != (x.shape[0], 1):
+            raise ValueError(f"Invalid value for argument `y`: expected {x.shape[0]} targets, one "
+                             f"per row of x. Received shape {y.shape}")
+        for name, a in (("x", x), ("y", y)):
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"Invalid value for argument `{name}`: it contains NaN or "
+                                 "infinite values.")
+
+    # -- read-out --------------------------------------------------------------------
+    def candidate_choices(self, top=10):
+        """Hard structures to read out, per run: T* first, then the ``top`` best elites.
+
+        Returns a list over runs of lists of candidates; a candidate is a list of int
+        arrays ``(slots,)``, one per connection.
+        """
+        best = [np.argmax(v.numpy(), -1) for v in self.best_log_weights]
+        rep = [np.argmax(v.numpy(), -1) for v in self.repository_log_weights]
+        rep_mae = self.repository_mae.numpy()
+        best_mae = self.best_mae.numpy()
+        out = []
+        for r in range(self.n_runs):
+            cands = [[b[r] for b in best]] if np.isfinite(best_mae[r]) else []
+            n = int(np.sum(np.isfinite(rep_mae[r])))
+            cands += [[c[r, i] for c in rep] for i in range(min(top, n))]
+            out.append(cands)
+        return out
+
+    def elite_table(self, var_names=None, run=0):
+        """The repository of ``run`` as rows ``(structure, mae)``, best first, one row per
+        distinct SymPy structure (read with every weight 1)."""
+        rep = [np.argmax(v.numpy(), -1) for v in self.repository_log_weights]
+        maes = self.repository_mae.numpy()[run]
+        rows, seen = [], set()
+        for i in np.flatnonzero(np.isfinite(maes)):
+            expr = self.to_sympy(var_names, [c[run, i] for c in rep], run=run, weights=False)
+            key = sympy.srepr(expr)
+            if key not in seen:
+                seen.add(key)
+                rows.append((expr, float(maes[i])))
+        return rows
+
+    def to_sympy(self, var_names=None, choices=None, run=None, weights=True):
+        """The expression of a hard structure, breadth-first from the output.
+
+        Only the nodes the output depends on are read; SymPy's own simplification then
+        folds constants and writes ``x*x`` as ``x**2``.
+
+        Args:
+            var_names: names of the variables (default ``x0, x1, ...``).
+            choices: one int sequence ``(slots,)`` per connection (default: the selected
+                structure, or the argmax of the logits).
+            run: which run (needed with ``runs``).
+            weights: use the regression weights (False: every weight 1, the structure).
+        """
+        if self.runs is not None and run is None:
+            raise ValueError(f"Invalid value for argument `run`: this GMEQL holds {self.runs} "
+                             "runs; pass run in [0, runs). Received: run=None")
+        r = 0 if run is None else int(run)
+        if var_names is None:
+            var_names = [f"x{i}" for i in range(self.n_variables)]
+        if isinstance(var_names, str):
+            var_names = [v.strip() for v in var_names.split(",") if v.strip()]
+        if len(var_names) != self.n_variables:
+            raise ValueError(f"Invalid value for argument `var_names`: expected {self.n_variables} "
+                             f"names. Received: {list(var_names)!r}")
+        if choices is None:
+            source = self.selected if int(self.has_selection.numpy()) else None
+            if source is None:
+                choices = [np.argmax(c.logits.numpy()[r], -1) for c in self.connections]
+            else:
+                choices = [v.numpy()[r] for v in source]
+        choices = [np.asarray(c, int).reshape(-1) for c in choices]
+        symbols = [sympy.Symbol(str(v)) for v in var_names]
+        layer_exprs = [symbols + [sympy.Integer(1)]]
+
+        def kernel(conn):
+            return conn.kernel.numpy()[r] if weights else np.ones(conn.slots)
+
+        # Breadth-first from the output: which nodes of each layer are needed.
+        needed = [set() for _ in self.widths]
+        needed[-1] = {int(choices[-1][0])}
+        for k in range(len(self.node_layers) - 1, -1, -1):
+            nodes = self.node_layers[k]
+            slot_nodes = nodes.slot_nodes
+            for s in range(nodes.slots):
+                if slot_nodes[s] in needed[k + 1]:
+                    needed[k].add(int(choices[k][s]))
+            if any(i >= nodes.n_nodes - nodes.n_sum for i in needed[k + 1]):
+                needed[k] = set(range(self.widths[k]))
+        for k, (conn, nodes) in enumerate(zip(self.connections, self.node_layers)):
+            prev = layer_exprs[-1]
+            w = kernel(conn)
+            slot_exprs = [sympy.Float(float(w[s])) * prev[choices[k][s]]
+                          if weights else prev[choices[k][s]] for s in range(nodes.slots)]
+            prev_for_sum = [e if i in needed[k] else sympy.Integer(0) for i, e in enumerate(prev)]
+            outs = self._node_exprs(nodes, slot_exprs[:nodes.slots], prev_for_sum, r, weights)
+            layer_exprs.append([e if i in needed[k + 1] else sympy.Integer(0)
+                                for i, e in enumerate(outs)])
+        w_out = kernel(self.connections[-1])[0]
+        expr = layer_exprs[-1][int(choices[-1][0])]
+        return sympy.Float(float(w_out)) * expr if weights else expr
+
+    @staticmethod
+    def _node_exprs(nodes, slot_exprs, previous, run, weights):
+        if weights or not nodes.n_sum:
+            return nodes.to_sympy(slot_exprs, previous, run=run)
+        out = nodes.to_sympy(slot_exprs, previous, run=run)
+        n = nodes.n_nodes - nodes.n_sum
+        return out[:n] + [sympy.Add(*previous)] * nodes.n_sum
+
+    # -- selection -------------------------------------------------------------------
+    def fit_weights(self, x, y, choices, steps=1000, learning_rate=1e-3):
+        """Train the regression weights of fixed hard structures (one per run), MAE loss,
+        Adam; ``choices``: one int array ``(runs, slots)`` per connection. Returns the
+        training MAE of each run after training."""
+        x = tf.convert_to_tensor(np.asarray(x, "float32"))
+        y = tf.reshape(tf.convert_to_tensor(np.asarray(y, "float32")), [-1])
+        if not self.built:
+            self.build(x.shape)
+        hard = [c.hard_weights(tf.reshape(tf.constant(np.asarray(ch, "int32")), [self.n_runs, 1, c.slots]))
+                for c, ch in zip(self.connections, choices)]
+        variables = self._regression_variables()
+        opt = keras.optimizers.Adam(learning_rate)
+        opt.build(variables)
+
+        def mae():
+            return tf.reduce_mean(tf.abs(self._forward(x, hard)[:, 0] - y[None]), -1)
+
+        @tf.function(jit_compile=True)
+        def run(n):
+            def body(i):
+                with tf.GradientTape() as tape:
+                    m = mae()
+                    loss = tf.reduce_sum(tf.where(tf.math.is_finite(m), m, 0.0))
+                grads = _sanitize(tape.gradient(loss, variables), self.gradient_bound)
+                opt.apply(grads, variables)
+                return i + 1
+
+            tf.while_loop(lambda i: i < n, body, [tf.constant(0)])
+            return mae()
+
+        if steps > 0:
+            result = run(tf.constant(int(steps)))
+        else:
+            result = mae()
+        return np.where(np.isfinite(result.numpy()), result.numpy(), np.inf)
+
+    def select(self, x, y, top=10, polish_steps=1000, learning_rate=1e-3):
+        """Read the best structures out, refit their weights, keep the best of each run.
+
+        For every run the candidates are T* (with its weights) and the ``top`` best
+        elites (with the current weights), each a hard structure; their regression
+        weights are trained ``polish_steps`` more Adam steps on the MAE (all candidates
+        of all runs at once), and the one with the lowest training MAE becomes the run's
+        selected structure (used by ``call`` and :meth:`to_sympy`), its weights the
+        run's weights. Returns ``[(mae, choices), ...]`` per run.
+        """
+        x = np.asarray(x, "float32")
+        y = np.asarray(y, "float32").reshape(-1)
+        cands = self.candidate_choices(top)
+        flat, owner, from_best = [], [], []
+        best_finite = np.isfinite(self.best_mae.numpy())
+        for r, cs in enumerate(cands):
+            for i, c in enumerate(cs):
+                flat.append(c)
+                owner.append(r)
+                from_best.append(i == 0 and best_finite[r])
+        if not flat:
+            raise ValueError("Nothing to select: the model has not been trained (empty repository).")
+        polish = GMEQL(self.functions, runs=len(flat), bound=self.bound,
+                       gradient_bound=self.gradient_bound, seed=self.seed)
+        polish.build((None, self.n_variables))
+        for pv, var, best in zip(polish._regression_variables(), self._regression_variables(),
+                                 self.best_kernels):
+            cur, snap = var.numpy(), best.numpy()
+            pv.assign(np.stack([snap[o] if b else cur[o] for o, b in zip(owner, from_best)]))
+        choices = [np.stack([c[k] for c in flat]) for k in range(len(self.connections))]
+        maes = polish.fit_weights(x, y, choices, polish_steps, learning_rate)
+        result = []
+        new_vals = [v.numpy() for v in self._regression_variables()]
+        sel = [v.numpy() for v in self.selected]
+        for r in range(self.n_runs):
+            idx = [i for i, o in enumerate(owner) if o == r]
+            if not idx:
+                result.append((np.inf, None))
+                continue
+            i = idx[int(np.argmin(maes[idx]))]
+            for nv, pv in zip(new_vals, polish._regression_variables()):
+                nv[r] = pv.numpy()[i]
+            for s, ch in zip(sel, choices):
+                s[r] = ch[i]
+            result.append((float(maes[i]), [ch[i] for ch in choices]))
+        for var, nv in zip(self._regression_variables(), new_vals):
+            var.assign(nv)
+        for var, s in zip(self.selected, sel):
+            var.assign(s)
+        self.has_selection.assign(1)
+        return result
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "functions": [list(f) for f in self.functions],
+            "runs": self.runs,
+            "samples": self.samples,
+            "temperature": self.temperature,
+            "bound": self.bound,
+            "repository_size": self.repository_size,
+            "parent_exponent": self.parent_exponent,
+            "resample_fraction": self.resample_fraction,
+            "offline_rule": self.offline_rule,
+            "offline_samples": self.offline_samples,
+            "elites": self.elites,
+            "learning_rates": list(self.learning_rates),
+            "gradient_bound": self.gradient_bound,
+            "steps_per_call": self.steps_per_call,
+            "seed": self.seed,
+        }
+
+
+class GMEQLStages(keras.callbacks.Callback):
+    """Algorithm 1's stages over the epochs of one ``fit``: epochs ``[0, rounds *
+    round_epochs)`` are stage 1 (a new round, re-initialized, every ``round_epochs``),
+    the rest stage 2 (re-initialized once at its start)."""
+
+    def __init__(self, rounds=3, round_epochs=1):
+        super().__init__()
+        self.rounds = check_int("rounds", rounds, minimum=0)
+        self.round_epochs = check_int("round_epochs", round_epochs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        stage1 = self.rounds * self.round_epochs
+        if epoch < stage1 and epoch % self.round_epochs == 0:
+            self.model.start_stage(1)
+        elif epoch == stage1:
+            self.model.start_stage(2)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["stage"] = int(self.model.stage.numpy())
