@@ -82,12 +82,20 @@ def build_parser():
     fit.add_argument("--regularization", choices=REGULARIZATIONS, default="l05")
     fit.add_argument("--trials", type=_positive_int, default=10)
     fit.add_argument("--steps", type=_positive_int, default=None,
-                     help="optimizer steps per restart (default: the recipe's)")
+                     help="optimizer steps per restart (default: the recipe's; 20000 with "
+                     "--param, whose closed-form curve fits also get --steps)")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--input-scaling", choices=["max", "range"], default="max",
                      help="divide inputs by their largest magnitude (default) or map "
                      "their range onto [-1, 1] (docs/estimator.md)")
     fit.add_argument("--dropna", action="store_true", help="drop rows with missing, NaN or inf cells")
+    fit.add_argument("--param", help="a column holding a parameter t: find one law y = f(x; t) "
+                     "whose coefficients vary with t (docs/estimator.md, 'Parametric laws')")
+    fit.add_argument("--param-method", choices=["stacked", "meta"], default="stacked",
+                     help="with --param: stacked (t on an evenly spaced grid; default) or meta "
+                     "(any t)")
+    fit.add_argument("--no-closed-form", action="store_true",
+                     help="with --param: skip fitting the coefficient curves in closed form")
     fit.add_argument("--out", help="write the fitted estimator, equations.csv and plots to this new folder")
     fit.add_argument("--json", dest="json_path", help="write the result to this file")
     fit.add_argument("--scheduler", help="address of a Dask scheduler to run the restarts on")
@@ -162,7 +170,8 @@ def _fit(args):
     if args.out and os.path.exists(args.out):
         raise _UsageError(f"argument --out: {args.out!r} already exists")
     try:
-        header, _ = read_table(args.csv, dropna=True, min_rows=0) if not args.features else (None, None)
+        need_header = not args.features or args.param
+        header, _ = read_table(args.csv, dropna=True, min_rows=0) if need_header else (None, None)
         features = (
             [c.strip() for c in args.features.split(",") if c.strip()] if args.features
             else [c for c in header if c != args.target]
@@ -171,6 +180,16 @@ def _fit(args):
             raise _UsageError(f"argument --features: the target {args.target!r} cannot be a feature")
         if not features:
             raise _UsageError(f"{args.csv}: no column besides the target {args.target!r}")
+        if args.param:
+            if args.param == args.target:
+                raise _UsageError(f"argument --param: the target {args.target!r} cannot be the parameter")
+            if args.param not in header:
+                raise _UsageError(f"argument --param: no column {args.param!r} in the header {header}")
+            if args.scheduler or args.input_scaling != "max":
+                raise _UsageError("argument --param: not available with --scheduler or --input-scaling range")
+            features = [*[c for c in features if c != args.param], args.param]
+            if len(features) < 2:
+                raise _UsageError(f"argument --param: no variable besides the parameter {args.param!r}")
         columns, data = read_table(args.csv, [*features, args.target], dropna=args.dropna)
     except TableError as err:
         raise _UsageError(str(err)) from None
@@ -182,11 +201,36 @@ def _fit(args):
         steps=args.steps, random_state=args.seed if args.seed >= 0 else None,
         input_scaling=args.input_scaling,
         executor=executor, verbose=0 if args.quiet or not sys.stdout.isatty() else 1,
+        param=args.param or None, param_method=args.param_method,
     )
     x, y = data[:, :-1], data[:, -1]
-    est.fit(_frame(x, features), _series(y, args.target))
-    _print_table(est)
-    print(f"chosen law:  {args.target} = {est.sympy()}")
+    if args.param:
+        try:  # the parameter's values are checked before any training
+            est.fit(_frame(x, features), _series(y, args.target))
+        except ValueError as err:
+            raise _UsageError(str(err)) from None
+        print(f"{'seed':>6}  {'loss':>10}  {'val. loss':>10}  equation at {args.param} = {est.best_['t']:.6g}")
+        for i, r in enumerate(est.rows_):
+            mark = "*" if i == est.best_index_ else " "
+            print(f"{mark}{r['seed']:>5}  {r['loss']:>10.3g}  {r['validation_loss']:>10.3g}  {r['equation']}")
+        lo, hi = est.t_range_
+        at_t = {}
+        for tv in (lo, est.best_["t"], hi):
+            at_t[f"{tv:.6g}"] = str(est.sympy(t=tv))
+            print(f"chosen law at {args.param} = {tv:<8.6g}  {args.target} = {at_t[f'{tv:.6g}']}")
+        closed = None
+        if not args.no_closed_form:
+            closed = est.closed_form(steps=args.steps)
+            closed = None if closed is None else str(closed)
+            if closed is None:
+                missing = [k for k, r in est.closed_form_report_.items() if not r["found"]]
+                print(f"closed form:  none found (no closed form for the curve(s) {missing})")
+            else:
+                print(f"closed form:  {args.target} = {closed}")
+    else:
+        est.fit(_frame(x, features), _series(y, args.target))
+        _print_table(est)
+        print(f"chosen law:  {args.target} = {est.sympy()}")
     if args.out:
         _write_folder(est, args.out, x, y, features, args.target)
         print(f"wrote {args.out}")
@@ -194,18 +238,22 @@ def _fit(args):
         from deepsymreg.reports import write_json
 
         rows = est.rows_
-        write_json(args.json_path, {
+        extra = ("score", "restarts") if not args.param else ("seed", "t")
+        result = {
             "best_expression": str(est.sympy()),
             "target": args.target,
-            "variables": features,
+            "variables": [c for c in features if c != args.param],
             "equations": [
                 {"expression": r["equation"], "complexity": r["complexity"], "loss": r["loss"],
-                 "validation_loss": r["validation_loss"], "score": r["score"],
-                 "restarts": r["restarts"]}
+                 "validation_loss": r["validation_loss"], **{k: r[k] for k in extra}}
                 for r in rows
             ],
             "wall_seconds": est.wall_seconds_,
-        })
+        }
+        if args.param:
+            result.update(param=args.param, param_method=args.param_method,
+                          equations_at_t=at_t, closed_form=closed)
+        write_json(args.json_path, result)
         print(f"wrote {args.json_path}")
     return 0
 

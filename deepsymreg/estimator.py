@@ -7,6 +7,10 @@ turn ``x*y`` into four terms), EQL restarts trained in one graph per chunk
 user's units, and a choice among the distinct equations by their error on a held-out
 validation split and their complexity (``model_selection``; the rule is in
 ``docs/estimator.md``).
+
+With ``param``, one input column is a parameter ``t`` and the law is parametric,
+``y = f(x; t)``: one equation whose coefficients vary with ``t``, learned by the
+restarts of a :class:`~deepsymreg.ParametricEQL` (:func:`deepsymreg.parametric.train_parametric`).
 """
 
 from __future__ import annotations
@@ -27,11 +31,15 @@ from deepsymreg import primitives as primitives_lib
 from deepsymreg import recipes, reports, symbolic
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.callbacks import Phase
+from deepsymreg.layers.stacked import GRID_TOLERANCE
 from deepsymreg.restarts import fit_restarts, network_from_weights, weight_key
 
 __all__ = ["SymbolicRegressor"]
 
 METHODS = ("eql",)
+PARAM_METHODS = ("stacked", "meta")
+#: Optimizer steps per restart of a parametric fit when ``steps`` is None.
+PARAM_STEPS = 20000
 SELECTIONS = ("best", "accuracy")
 SCALINGS = ("range", "max")
 #: Additive terms whose RMS over the training rows is below this share of the target's
@@ -51,10 +59,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         regularization: ``"l05"`` (smoothed L0.5) or ``"l0"`` (relaxed L0 gates).
         depth: hidden EQL layers.
         primitives: hidden-layer primitives: a set name of
-            :data:`deepsymreg.primitives.SETS` or a list of names.
+            :data:`deepsymreg.primitives.SETS` or a list of names (None:
+            ``"default10"``, or :data:`deepsymreg.parametric.PRIMITIVES` with ``param``).
         trials: random restarts.
         steps: optimizer steps per restart, split over the recipe's phases in their
-            proportions (None: the recipe's own, about 20000).
+            proportions (None: the recipe's own, about 20000; 20000 with ``param``).
         random_state: seed of the validation split and of the first restart.
         validation_fraction: share of the rows held out to choose the equation
             (0: choose on the training rows).
@@ -74,6 +83,16 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             back into the user's variables, and the shift's leftover terms below 1% of
             the target's spread are dropped). See ``docs/estimator.md``.
         verbose: 1 shows one progress bar over all restarts' optimizer steps.
+        param: None, or the name (or index) of the input column holding a parameter
+            ``t``: the law is then ``y = f(x; t)``, one equation in the other columns
+            whose coefficients vary with ``t`` (see "Parametric laws" in
+            ``docs/estimator.md``). With ``param``, ``regularization`` and
+            ``model_selection`` do not apply (relaxed-L0 gates shared by every ``t``;
+            the restart with the lowest validation MSE is chosen) and ``executor``,
+            ``max_seconds``, ``chunk_size`` and ``input_scaling="range"`` are refused.
+        param_method: ``"stacked"`` (one weight set per value of ``t``, which must lie
+            on an evenly spaced grid; predictions at those values only) or ``"meta"``
+            (weights generated from any ``t``).
 
     Attributes:
         equations_: one row per distinct equation form: ``equation``, ``sympy_format``,
@@ -82,6 +101,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             ``pandas.DataFrame`` when pandas is installed, else a list of dicts.
         best_: the row chosen by ``model_selection``.
         feature_names_in_, n_features_in_: as scikit-learn's.
+
+        With ``param``, ``equations_`` has one row per restart (``seed``, ``equation``
+        read at ``t`` = the middle of the t range, ``complexity``, ``loss``,
+        ``validation_loss``, ``t``; the losses are the network's MSEs), and
+        ``param_name_``, ``param_index_``, ``t_range_``, ``t_grid_`` (stacked; else
+        None) and ``y_scale_`` are set.
     """
 
     def __init__(
@@ -89,7 +114,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         method="eql",
         regularization="l05",
         depth=2,
-        primitives="default10",
+        primitives=None,
         trials=10,
         steps=None,
         random_state=0,
@@ -101,6 +126,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         threshold=0.01,
         input_scaling="max",
         verbose=0,
+        param=None,
+        param_method="stacked",
     ):
         self.method = method
         self.regularization = regularization
@@ -117,6 +144,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.threshold = threshold
         self.input_scaling = input_scaling
         self.verbose = verbose
+        self.param = param
+        self.param_method = param_method
 
     # -- scikit-learn ----------------------------------------------------------------
     def __sklearn_tags__(self):
@@ -145,6 +174,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.variable_names_ = [str(n) for n in names]
         self._internal = [sympy.Symbol(f"_v{i}") for i in range(X.shape[1])]
         start = time.perf_counter()
+        if self.param is not None:
+            self._fit_parametric(X, y2)
+            self.wall_seconds_ = time.perf_counter() - start
+            return self
+        self.param_index_ = None
 
         self._seed_value = (
             int(np.random.SeedSequence().entropy % (2**31 - 2**20))
@@ -168,26 +202,114 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X, index=None):
-        """The chosen equation (or row ``index`` of ``equations_``) evaluated on ``X``."""
+        """The chosen equation (or row ``index`` of ``equations_``) evaluated on ``X``.
+
+        With ``param``: the chosen restart's network (or restart ``index``) evaluated
+        on ``X`` (the same columns as in ``fit``); with ``param_method="stacked"`` the
+        parameter must take values of the training grid ``t_grid_``.
+        """
         check_is_fitted(self, "rows_")
         X = validate_data(self, X, reset=False, dtype="float64")
         row = self._row(index)
+        if self._is_parametric():
+            return self._predict_parametric(X, self.rows_.index(row))
         outs = [symbolic.to_numpy_function(e, self._internal)(X) for e in row["internal"]]
         out = np.stack(outs, axis=1)
         return out[:, 0] if self._y_1d else out
 
-    def sympy(self, index=None):
-        """The chosen equation as SymPy, in the data's variable names (a list for several targets)."""
+    def sympy(self, index=None, t=None):
+        """The chosen equation as SymPy, in the data's variable names (a list for several targets).
+
+        With ``param``: the equation in the other columns at parameter value ``t``
+        (default: the middle of the t range, as in ``equations_``; for
+        ``param_method="stacked"`` a value of ``t_grid_``).
+        """
         check_is_fitted(self, "rows_")
-        exprs = self._row(index)["display"]
+        row = self._row(index)
+        if t is not None:
+            if not self._is_parametric():
+                raise ValueError(
+                    "Invalid value for argument `t`: the equation depends on a parameter "
+                    f"only when fitted with `param`. Received: t={t!r}"
+                )
+            t = self._check_t(t)
+            if t != row["t"]:
+                expr = self._equation(self.rows_.index(row), t)
+                return self._display([expr])[0]
+        exprs = row["display"]
+        if exprs is None:
+            raise ValueError(f"Restart {row['seed']} diverged: it has no equation.")
         return exprs[0] if len(exprs) == 1 else exprs
 
-    def latex(self, index=None, digits=4):
+    def latex(self, index=None, digits=4, t=None):
         """LaTeX of :meth:`sympy`."""
-        expr = self.sympy(index)
+        expr = self.sympy(index, t=t)
         if isinstance(expr, list):
             return [sympy.latex(symbolic.rounded(e, digits)) for e in expr]
         return sympy.latex(symbolic.rounded(expr, digits))
+
+    # -- parametric laws --------------------------------------------------------------
+    def coefficient_curves(self, t_values=None, index=None):
+        """Each term's coefficient along ``t``, in the user's units (fits with ``param``).
+
+        Args:
+            t_values: where to read the equation (default: ``t_grid_``, or 64 values
+                over ``t_range_`` for ``param_method="meta"``).
+            index: the restart (row of ``equations_``; default the chosen one).
+
+        Returns:
+            ``(t_values, curves)``: ``curves`` maps each term of the equation, written
+            with its inner numbers as placeholders (``"x**2"``, ``"sin({0}*x)"``, see
+            :func:`deepsymreg.symbolic.term_coefficients`), to its coefficient at every
+            ``t`` (0 where absent), and ``"<term>[i]"`` to inner number ``i`` (NaN
+            where absent).
+        """
+        self._check_parametric("coefficient_curves")
+        k = self.rows_.index(self._row(index))
+        if t_values is None:
+            t_values = self.t_grid_ if self.t_grid_ is not None else np.linspace(*self.t_range_, 64)
+        t_values = np.asarray([self._check_t(v) for v in np.ravel(t_values)], dtype=float)
+        readings = [symbolic.term_coefficients(self._display([self._equation(k, t)])[0])
+                    for t in t_values]
+        keys = sorted({key for r in readings for key in r}, key=lambda key: (key == "1", key))
+        curves = {}
+        for key in keys:
+            curves[key] = np.array([r[key][0] if key in r else 0.0 for r in readings])
+            for i in range(max(len(r[key][1]) for r in readings if key in r)):
+                curves[f"{key}[{i}]"] = np.array([r[key][1][i] if key in r else np.nan for r in readings])
+        return t_values, curves
+
+    def closed_form(self, trials=8, steps=None, tolerance=0.01):
+        """The whole law in the variables and ``t``, or None (fits with ``param``).
+
+        Every coefficient curve of the chosen restart is fitted in closed form by
+        :func:`deepsymreg.parametric.closed_form` (a :class:`SymbolicRegressor` of
+        ``trials`` restarts and ``steps`` optimizer steps per curve); the law counts as
+        found when every curve's closed form is within ``tolerance`` (relative RMS) of
+        the curve. The per-curve report (``{term: {"expression", "relative_error",
+        "found"}}``, curves of the network's scaled view: variables divided by
+        ``x_scale_``, target by ``y_scale_``) is kept in ``closed_form_report_``.
+
+        Returns:
+            A SymPy expression in the user's column names (the parameter's included),
+            or None when some curve has no closed form found.
+        """
+        from deepsymreg import parametric as parametric_lib
+
+        self._check_parametric("closed_form")
+        p = self.param_index_
+        law, report = parametric_lib.closed_form(
+            self._network, self._variable_symbols(), param=self._internal[p].name,
+            trial=self.best_index_, threshold=self.threshold, trials=trials, seed=self._seed(),
+            tolerance=tolerance, steps=steps,
+        )
+        self.closed_form_report_ = {
+            self._display_text(key): {**r, "expression": self._display_text(r["expression"])}
+            for key, r in report.items()
+        }
+        if law is None:
+            return None
+        return self._display([self._to_user_units(law)])[0]
 
     @property
     def equations_(self):
@@ -210,8 +332,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     def network_(self):
         """The Keras ``EQL`` of the restart behind the chosen equation (inputs divided by
         ``(x - x_center_) / x_scale_``; targets as trained, see ``docs/estimator.md``), or
-        None."""
+        None. With ``param``: the trained :class:`~deepsymreg.ParametricEQL` holding every
+        restart (the chosen one is trial ``best_index_``; inputs are the variables
+        divided by their ``x_scale_`` then ``t``; outputs are in units of ``y_scale_``)."""
         check_is_fitted(self, "rows_")
+        if self._is_parametric():
+            return self._network
         weights = self.rows_[self.best_index_].get("weights")
         if weights is None:
             return None
@@ -245,10 +371,19 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 "rows": [
                     {**{k: v for k, v in r.items()
                         if k not in ("internal", "display", "weights", "sympy_format")},
-                     "internal": [sympy.srepr(e) for e in r["internal"]]}
+                     "internal": (None if r["internal"] is None
+                                  else [sympy.srepr(e) for e in r["internal"]])}
                     for r in self.rows_
                 ],
             }
+            if self._is_parametric():
+                state["parametric"] = {
+                    "index": int(self.param_index_),
+                    "name": self.param_name_,
+                    "t_range": [float(v) for v in self.t_range_],
+                    "t_grid": None if self.t_grid_ is None else [float(v) for v in self.t_grid_],
+                    "y_scale": float(self.y_scale_),
+                }
             with open(os.path.join(tmp, "estimator.json"), "w") as f:
                 json.dump(state, f, indent=1)
             self._write_csv(os.path.join(tmp, "equations.csv"))
@@ -281,12 +416,26 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         est._internal = [sympy.Symbol(f"_v{i}") for i in range(est.n_features_in_)]
         rows = []
         for r in state["rows"]:
-            internal = [sympy.sympify(e) for e in r.pop("internal")]
+            internal = r.pop("internal")
+            if internal is None:  # a diverged restart of a parametric fit
+                rows.append({**r, "internal": None, "display": None, "sympy_format": None})
+                continue
+            internal = [sympy.sympify(e) for e in internal]
             display = est._display(internal)
             rows.append({**r, "internal": internal, "display": display,
                          "sympy_format": display[0] if len(display) == 1 else display})
         network = os.path.join(os.fspath(path), "network.keras")
-        if os.path.exists(network):
+        par = state.get("parametric")
+        est.param_index_ = None if par is None else par["index"]
+        if par is not None:
+            import keras
+
+            est.param_name_ = par["name"]
+            est.t_range_ = tuple(par["t_range"])
+            est.t_grid_ = None if par["t_grid"] is None else np.asarray(par["t_grid"])
+            est.y_scale_ = par["y_scale"]
+            est._network = keras.models.load_model(network, compile=False)
+        elif os.path.exists(network):
             import keras
 
             model = keras.models.load_model(network)
@@ -304,6 +453,20 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     # -- internals -------------------------------------------------------------------
     def _check_params(self):
         check_choice("method", self.method, METHODS)
+        check_choice("param_method", self.param_method, PARAM_METHODS)
+        if self.param is not None:
+            if not isinstance(self.param, (str, int, np.integer)) or isinstance(self.param, bool):
+                raise ValueError(
+                    "Invalid value for argument `param`: expected None, a column name or a "
+                    f"column index. Received: param={self.param!r}"
+                )
+            for name, default in (("executor", None), ("max_seconds", None), ("chunk_size", None),
+                                  ("input_scaling", "max")):
+                if getattr(self, name) != default:
+                    raise ValueError(
+                        f"Invalid value for argument `{name}`: not available with `param` "
+                        f"(expected {name}={default!r}). Received: {name}={getattr(self, name)!r}"
+                    )
         check_choice("regularization", self.regularization, recipes.REGULARIZATIONS)
         check_choice("model_selection", self.model_selection, SELECTIONS)
         check_int("depth", self.depth)
@@ -325,6 +488,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
 
     def _primitive_names(self):
         prims = self.primitives
+        if prims is None:
+            if getattr(self, "param", None) is not None:
+                from deepsymreg.parametric import PRIMITIVES
+
+                return list(PRIMITIVES)
+            prims = "default10"
         if isinstance(prims, str):
             if prims not in primitives_lib.SETS:
                 raise ValueError(
@@ -441,6 +610,201 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         _score(self.rows_)
         self.best_index_ = _select(self.rows_, self.model_selection)
 
+    # -- parametric internals ----------------------------------------------------------
+    def _is_parametric(self):
+        return getattr(self, "param_index_", None) is not None
+
+    def _check_parametric(self, what):
+        check_is_fitted(self, "rows_")
+        if not self._is_parametric():
+            raise ValueError(f"`{what}` needs an estimator fitted with `param` (a parametric law).")
+
+    def _param_column(self):
+        """The index of the ``param`` column among the inputs, or a ValueError naming it."""
+        names, param = self.variable_names_, self.param
+        if isinstance(param, str):
+            if param not in names:
+                raise ValueError(
+                    f"Invalid value for argument `param`: expected the name of an input column "
+                    f"(one of {names}). Received: param={param!r}"
+                )
+            index = names.index(param)
+        else:
+            index = int(param)
+            if not 0 <= index < len(names):
+                raise ValueError(
+                    f"Invalid value for argument `param`: expected a column index in "
+                    f"[0, {len(names)}). Received: param={param!r}"
+                )
+        if len(names) < 2:
+            raise ValueError(
+                "Invalid value for argument `X`: with `param`, expected at least one variable "
+                f"besides the parameter column {names[index]!r}. Received: columns={names}"
+            )
+        return index
+
+    def _variable_symbols(self):
+        return [s for i, s in enumerate(self._internal) if i != self.param_index_]
+
+    def _fit_parametric(self, X, y2):
+        """Train ``trials`` restarts of a ``ParametricEQL`` and tabulate them (see ``fit``)."""
+        from deepsymreg import parametric as parametric_lib
+
+        if y2.shape[1] != 1:
+            raise ValueError(
+                "Invalid value for argument `y`: with `param`, expected one target. "
+                f"Received: y with {y2.shape[1]} columns"
+            )
+        p = self.param_index_ = self._param_column()
+        name = self.param_name_ = self.variable_names_[p]
+        t = X[:, p]
+        distinct = np.unique(t)
+        if len(distinct) < 2:
+            raise ValueError(
+                f"Invalid value for argument `param`: column {name!r} must take at least two "
+                f"values. Received: only {distinct[0]:g}"
+            )
+        self._seed_value = (
+            int(np.random.SeedSequence().entropy % (2**31 - 2**20))
+            if self.random_state is None else int(self.random_state)
+        )
+        rng = np.random.default_rng(self._seed_value)
+        self.t_range_ = (float(distinct[0]), float(distinct[-1]))
+        if self.param_method == "stacked":
+            self.t_grid_ = _even_grid(distinct, name)
+            step = self._grid_steps(t)
+            # Stratified by step: every value of t keeps at least one training row.
+            val, train = [], []
+            for j in range(len(self.t_grid_)):
+                rows = rng.permutation(np.flatnonzero(step == j))
+                n_val = min(int(round(self.validation_fraction * len(rows))), len(rows) - 1)
+                val.append(rows[:n_val])
+                train.append(rows[n_val:])
+            val, train = np.sort(np.concatenate(val)), np.sort(np.concatenate(train))
+            train_steps, step_t = step[train], self.t_grid_
+        else:
+            self.t_grid_ = None
+            order = rng.permutation(len(X))
+            n_val = min(int(round(self.validation_fraction * len(X))), len(X) - 1)
+            val, train = order[:n_val], order[n_val:]
+            # Rows sharing a value of t form one step when every value has as many rows;
+            # otherwise every row is its own step (the weights are computed per row).
+            step_t, train_steps, counts = np.unique(t[train], return_inverse=True, return_counts=True)
+            if np.any(counts != counts[0]):
+                step_t, train_steps = t[train], np.arange(len(train))
+        if len(val) == 0:
+            val = train
+        self.x_center_ = np.zeros(X.shape[1])
+        big = np.max(np.abs(X[train]), axis=0)
+        self.x_scale_ = np.where(big > 0, big, 1.0)
+        self.x_scale_[p] = 1.0  # t reaches the model as it is: t_range_ is the model's range
+        rms = float(np.sqrt(np.mean(y2[train] ** 2)))
+        self.y_scale_ = rms if rms > 0 else 1.0
+        inputs, targets = _gridded(self._model_inputs(X[train]), y2[train] / self.y_scale_,
+                                   train_steps, step_t, rng)
+        steps = PARAM_STEPS if self.steps is None else self.steps
+        self._network = parametric_lib.train_parametric(
+            inputs, targets, method=self.param_method, trials=self.trials, seed=self._seed_value,
+            steps=steps, primitives=self._primitive_names(), depth=self.depth,
+            t_range=self.t_range_, progress=reports.progress_bar(self.trials * steps, bool(self.verbose)),
+        )
+        both = np.concatenate([train, val])  # one prediction call for both splits
+        errors = self._restart_errors(X[both], y2[both, 0])
+        loss, val_loss = _mean_or_inf(errors[:, :len(train)]), _mean_or_inf(errors[:, len(train):])
+        t_mid = self._nearest_t(sum(self.t_range_) / 2)
+        rows = []
+        for k, seed in enumerate(self._network.trial_seeds()):
+            try:
+                internal = [self._equation(k, t_mid)] if math.isfinite(val_loss[k]) else None
+            except ValueError:  # diverged weights
+                internal = None
+            display = None if internal is None else self._display(internal)
+            rows.append({
+                "seed": int(seed),
+                "t": t_mid,
+                "equation": "nan" if display is None else str(display[0]),
+                "sympy_format": None if display is None else display[0],
+                "complexity": 0 if internal is None else int(symbolic.complexity(internal[0])),
+                "loss": float(loss[k]),
+                "validation_loss": float(val_loss[k]),
+                "internal": internal,
+                "display": display,
+            })
+        if all(r["internal"] is None for r in rows):
+            raise RuntimeError("No restart gave a finite equation; try more trials or steps.")
+        self.rows_ = rows
+        self.best_index_ = min((k for k, r in enumerate(rows) if r["internal"] is not None),
+                               key=lambda k: (rows[k]["validation_loss"], rows[k]["complexity"]))
+
+    def _model_inputs(self, X):
+        """The network's view of the columns ``X``: variables divided by ``x_scale_``, then t."""
+        p = self.param_index_
+        scaled = X / self.x_scale_
+        return np.concatenate([np.delete(scaled, p, axis=1), X[:, p:p + 1]], axis=1).astype("float32")
+
+    def _restart_errors(self, X, y):
+        """Every restart's squared error on every row of ``(X, y)``: ``(trials, rows)``."""
+        pred = self._network.predict(self._model_inputs(X), batch_size=8192, verbose=0)[..., 0]
+        with np.errstate(all="ignore"):
+            return (pred * self.y_scale_ - y[None]) ** 2
+
+    def _predict_parametric(self, X, k):
+        p = self.param_index_
+        if self.t_grid_ is not None:
+            self._grid_steps(X[:, p], check=True)
+        pred = self._network.predict(self._model_inputs(X), batch_size=8192, verbose=0)
+        out = pred[k, :, 0] * self.y_scale_
+        return out if self._y_1d else out[:, None]
+
+    def _grid_steps(self, t, check=False):
+        """The grid step of every value of ``t`` (stacked fits); with ``check``, a
+        ValueError for values off the grid."""
+        grid = self.t_grid_
+        values = np.atleast_1d(np.asarray(t, dtype=float))
+        position = (values - grid[0]) / (grid[1] - grid[0])
+        step = np.clip(np.rint(position), 0, len(grid) - 1).astype(int)
+        if check:
+            off = np.flatnonzero(np.abs(position - step) > GRID_TOLERANCE)
+            if off.size:
+                i = off[0]
+                raise ValueError(
+                    f"Invalid value for argument `{'t' if np.ndim(t) == 0 else 'X'}`: "
+                    f"param_method='stacked' reads the law only at the {len(grid)} training "
+                    f"values of {self.param_name_!r} ({grid[0]:g} to {grid[-1]:g} in steps of "
+                    f"{grid[1] - grid[0]:g}). Received: {self.param_name_}={values[i]:g} "
+                    f"(nearest grid value {grid[step[i]]:g})"
+                )
+        return step if np.ndim(t) else step[0]
+
+    def _check_t(self, t):
+        """``t`` as a float (a grid value for stacked fits, snapped exactly onto the grid)."""
+        t = check_number("t", t)
+        if self.t_grid_ is None:
+            return t
+        return float(self.t_grid_[int(self._grid_steps(t, check=True))])
+
+    def _nearest_t(self, t):
+        return float(t) if self.t_grid_ is None else float(self.t_grid_[int(self._grid_steps(t))])
+
+    def _equation(self, k, t):
+        """Restart ``k``'s equation at ``t`` in the internal symbols of the user's units."""
+        expr = self._network.to_sympy(self._variable_symbols(), threshold=self.threshold,
+                                      trial=k, t=float(t))
+        return self._to_user_units(expr)
+
+    def _to_user_units(self, expr):
+        """``expr`` of the network's scaled view rewritten in the user's units."""
+        scaled = {s: s / float(self.x_scale_[i]) for i, s in enumerate(self._internal)
+                  if i != self.param_index_}
+        expr = symbolic.clean(float(self.y_scale_) * expr.xreplace(scaled), 0.0)
+        return symbolic.rounded(expr, 6)
+
+    def _display_text(self, text):
+        """Internal names ``_v<i>`` in ``text`` replaced by the user's column names."""
+        import re
+
+        return re.sub(r"_v(\d+)", lambda m: self.variable_names_[int(m.group(1))], text)
+
     def _row(self, index):
         if index is None:
             return self.rows_[self.best_index_]
@@ -456,6 +820,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         import csv
 
         cols = ["equation", "complexity", "loss", "validation_loss", "score", "restarts", "seed"]
+        if self._is_parametric():
+            cols = ["seed", "t", "equation", "complexity", "loss", "validation_loss"]
         with open(path, "w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(cols)
@@ -471,6 +837,44 @@ def _input_scaling(x, how):
     low, high = x.min(axis=0), x.max(axis=0)
     half = (high - low) / 2
     return (high + low) / 2, np.where(half > 0, half, 1.0)
+
+
+def _even_grid(values, name):
+    """The evenly spaced grid of the sorted distinct ``values`` of the ``param`` column
+    ``name``, or a ValueError (each value within GRID_TOLERANCE of a spacing of its step)."""
+    grid = np.linspace(values[0], values[-1], len(values))
+    off = np.abs(values - grid) / (grid[1] - grid[0])
+    if np.any(off > GRID_TOLERANCE):
+        i = int(np.argmax(off))
+        raise ValueError(
+            f"Invalid value for argument `param`: param_method='stacked' needs the values of "
+            f"column {name!r} on an evenly spaced grid; its {len(values)} distinct values from "
+            f"{values[0]:g} to {values[-1]:g} are not (the grid would have {grid[i]:g} where the "
+            f"data has {values[i]:g}). Use param_method='meta' for a parameter that takes any values."
+        )
+    return grid
+
+
+def _gridded(inputs, targets, steps, step_t, rng):
+    """Rows laid out by steps of t: inputs ``(N, M, n + 1)`` and targets ``(N, M, 1)``.
+
+    Row ``i`` belongs to step ``steps[i]``, whose t is ``step_t[steps[i]]`` (written into the
+    last column). ``M`` is the largest number of rows of a step: every row is kept once and
+    steps with fewer rows are filled up with rows of their own drawn with replacement.
+    """
+    groups = [np.flatnonzero(steps == j) for j in range(len(step_t))]
+    m = max(len(g) for g in groups)
+    index = np.stack([np.concatenate([g, rng.choice(g, m - len(g))]) for g in groups])
+    x = inputs[index]
+    x[..., -1] = np.asarray(step_t, dtype="float32")[:, None]
+    return x, targets[index].astype("float32")
+
+
+def _mean_or_inf(errors):
+    """Row means of ``errors``; inf where not finite."""
+    with np.errstate(all="ignore"):
+        mse = np.mean(errors, axis=1)
+    return np.where(np.isfinite(mse), mse, np.inf)
 
 
 def _drop_negligible(expr, symbols, x, y_std):

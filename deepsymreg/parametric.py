@@ -177,8 +177,9 @@ def closed_form(model, var_names, param="t", trial=None, threshold=0.01, trials=
     Each curve of :meth:`~deepsymreg.ParametricEQL.coefficient_curves` (on the stacked
     grid, or 64 values of ``t`` for the meta method) is fitted by a
     :class:`~deepsymreg.SymbolicRegressor` (``trials`` restarts of ``steps`` optimizer
-    steps, None: the recipe's; selection by accuracy and complexity). A curve counts as found when the closed form's RMS error
-    on the curve is under ``tolerance`` times the curve's RMS.
+    steps, None: the recipe's; selection by accuracy and complexity). A curve counts as
+    found when the closed form's RMS error on the curve is under ``tolerance`` times the
+    curve's RMS.
 
     Returns:
         ``(law, report)``: the SymPy law (None when a curve has no closed form found)

@@ -86,3 +86,55 @@ def test_fit_then_predict(tmp_path, capsys):
     x = np.loadtxt(path, delimiter=",", skiprows=1)[:, :2]
     np.testing.assert_allclose([float(v) for v in lines[1:]], est.predict(x), rtol=1e-12)
     assert cli.main(["predict", str(tmp_path), path]) == 2
+
+
+def param_table(n_t=8, per_t=16):
+    rng = np.random.default_rng(0)
+    rows = [f"{x:.5f},{t:.5f},{t * x:.5f}"
+            for t in np.linspace(-2, 2, n_t) for x in rng.uniform(-1, 1, per_t)]
+    return "x,t,y\n" + "\n".join(rows) + "\n"
+
+
+def test_fit_with_param(tmp_path, capsys, monkeypatch):
+    from deepsymreg.estimator import SymbolicRegressor
+
+    # Fitting the coefficient curves in closed form trains one regressor per curve (slow);
+    # here it reports that none was found.
+    def no_closed_form(self, **kwargs):
+        self.closed_form_report_ = {"x": {"expression": "0", "relative_error": 1.0, "found": False}}
+
+    monkeypatch.setattr(SymbolicRegressor, "closed_form", no_closed_form)
+    path = write(tmp_path / "d.csv", param_table())
+    out, js = tmp_path / "fit", tmp_path / "fit.json"
+    argv = ["fit", path, "--target", "y", "--param", "t", "--param-method", "meta", "--trials", "1",
+            "--steps", "100", "--quiet", "--out", str(out), "--json", str(js)]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "chosen law at t = -2" in printed and "chosen law at t = 2" in printed
+    assert "closed form:  none found (no closed form for the curve(s) ['x'])" in printed
+    result = json.loads(js.read_text())
+    assert result["param"] == "t" and result["param_method"] == "meta"
+    assert result["variables"] == ["x"] and result["closed_form"] is None
+    assert set(result["equations_at_t"]) == {"-2", "0", "2"}
+    assert {"expression", "seed", "t", "validation_loss"} <= set(result["equations"][0])
+    est = SymbolicRegressor.load(out)  # the folder reloads; meta predicts at any t
+    pd = pytest.importorskip("pandas")
+    assert est.predict(pd.DataFrame({"x": [0.5, 0.5], "t": [0.1, 7.0]})).shape == (2,)
+
+
+@pytest.mark.parametrize("param, message", [("z", "no column 'z'"), ("y", "cannot be the parameter")])
+def test_bad_param_exits_2_without_folder(param, message, tmp_path, capsys):
+    path = write(tmp_path / "d.csv", param_table(n_t=4, per_t=4))
+    out = tmp_path / "out"
+    assert cli.main(["fit", path, "--target", "y", "--param", param, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: argument --param") and message in err[0]
+    assert not out.exists()
+
+
+def test_param_off_grid_with_stacked_exits_2(tmp_path, capsys):
+    text = param_table(n_t=4, per_t=4).replace("0.66667", "0.5")  # t: -2, -0.667, 0.5, 2
+    path = write(tmp_path / "d.csv", text)
+    assert cli.main(["fit", path, "--target", "y", "--param", "t", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "evenly spaced" in err[0] and "param_method='meta'" in err[0]
