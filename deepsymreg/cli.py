@@ -48,12 +48,16 @@ def build_parser():
     bench.add_argument("--vars", required=True, help="comma-separated variables, e.g. x,y")
     bench.add_argument("--train-domain", default="-1,1", help="low,high (default -1,1)")
     bench.add_argument("--test-domain", default="-2,2", help="low,high (default -2,2)")
-    bench.add_argument("--n-train", type=_positive_int, default=256)
+    bench.add_argument("--n-train", type=_positive_int, default=None,
+                       help="training points (default 256; 300 with --method gmeql, as its paper)")
     bench.add_argument("--n-test", type=_positive_int, default=1024)
     bench.add_argument(
         "--noise", type=_non_negative_float, default=0.0,
         help="Gaussian noise, as a fraction of the target's standard deviation",
     )
+    bench.add_argument("--method", choices=["eql", "gmeql"], default="eql",
+                       help="eql (default) or gmeql: Gumbel-Max EQL (Chen et al.), 300 points by "
+                       "default and selection by the lowest training MAE")
     bench.add_argument("--trials", type=_positive_int, default=20)
     bench.add_argument("--regularization", choices=REGULARIZATIONS, default="l05")
     bench.add_argument("--primitives", default="default10",
@@ -117,9 +121,9 @@ def build_parser():
     par.add_argument("--n-per-param", type=_positive_int, default=512, help="points per t (default 512)")
     par.add_argument("--method", choices=["stacked", "meta"], default="stacked")
     par.add_argument("--trials", type=_positive_int, default=16)
-    par.add_argument("--steps", type=_positive_int, default=20000, help="optimizer steps per restart")
-    par.add_argument("--batch-per-param", type=_positive_int, default=32,
-                     help="points per t in each optimizer step's minibatch (default 32)")
+    par.add_argument("--steps", type=_positive_int, default=10000, help="optimizer steps per restart (default 10000)")
+    par.add_argument("--batch-per-param", type=_positive_int, default=16,
+                     help="points per t in each optimizer step's minibatch (default 16)")
     par.add_argument("--seed", type=int, default=0)
     par.add_argument("--report-t", default="-2.619,-1.095,0.381,1.905",
                      help="comma-separated t values to print the equation at")
@@ -359,7 +363,10 @@ def _predict(args):
         names, x = read_table(args.csv, est.variable_names_, dropna=args.dropna, min_rows=1)
     except TableError as err:
         raise _UsageError(str(err)) from None
-    pred = est.predict(_frame(x, names))
+    try:
+        pred = est.predict(_frame(x, names))
+    except ValueError as err:  # e.g. a parameter value off a stacked fit's grid
+        raise _UsageError(f"{args.csv}: {err}") from None
     lines = [est.target_names_[0]] + [repr(float(v)) for v in pred]
     text = "\n".join(lines) + "\n"
     if args.out:
@@ -378,13 +385,15 @@ def _run(args):
     from deepsymreg.reports import write_json
 
     _check_json_folder(args.json_path)
+    if args.method == "gmeql":
+        return _run_gmeql(args)
     try:
         result = run_benchmark(
             args.expr,
             args.vars,
             train_domain=args.train_domain,
             test_domain=args.test_domain,
-            n_train=args.n_train,
+            n_train=args.n_train or 256,
             n_test=args.n_test,
             noise=args.noise,
             trials=args.trials,
@@ -409,6 +418,31 @@ def _run(args):
           f"({'correct' if result['best_success'] else 'wrong'})")
     print(f"success rate:    {result['success_rate']:.2f} over {len(result['trials'])} restarts")
     print(f"wall time:       {result['wall_seconds']:.1f} s for {result['steps']} steps/restart")
+    if args.json_path:
+        write_json(args.json_path, result)
+        print(f"wrote {args.json_path}")
+    return 0
+
+
+def _run_gmeql(args):
+    from deepsymreg.gmeql import run_gmeql
+    from deepsymreg.reports import write_json
+
+    n_train = args.n_train or 300
+    try:
+        result = run_gmeql(args.expr, args.vars, train_domain=args.train_domain,
+                           test_domain=args.test_domain, n_train=n_train, trials=args.trials,
+                           seed=args.seed)
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
+    for t in sorted(result["trials"], key=lambda t: t.get("mae") if t.get("mae") is not None else float("inf")):
+        print(f"{'ok ' if t['success'] else '   '} seed {t['seed']:>5}  train MAE {t.get('mae', float('nan')):>9.3g}"
+              f"  {t['expression']}")
+    print(f"true law:        {result['expr']}")
+    print(f"selected:        {result['best_expression']}  "
+          f"({'correct' if result['best_success'] else 'wrong'})")
+    print(f"success rate:    {result['success_rate']:.2f} over {len(result['trials'])} runs")
+    print(f"wall time:       {result['wall_seconds']:.1f} s")
     if args.json_path:
         write_json(args.json_path, result)
         print(f"wrote {args.json_path}")

@@ -78,7 +78,7 @@ def _names(var_names):
     return list(var_names)
 
 
-def parametric_schedule(steps=20000):
+def parametric_schedule(steps=10000):
     """The training phases: no penalty, then relaxed L0 with gates fixed, then fine-tuning.
 
     ``steps`` is split 10% / 70% / 20% as in :func:`deepsymreg.recipes.l0_schedule`.
@@ -94,8 +94,8 @@ def parametric_schedule(steps=20000):
     ]
 
 
-def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps=20000,
-                     batch_per_step=32, primitives=None, depth=2, t_range=None,
+def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps=10000,
+                     batch_per_step=16, primitives=None, depth=2, t_range=None,
                      steps_per_call=250, progress=None, verbose=0):
     """Train ``trials`` restarts of a :class:`~deepsymreg.ParametricEQL` in one graph.
 
@@ -220,7 +220,7 @@ def closed_form(model, var_names, param="t", trial=None, threshold=0.01, trials=
 
 def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_domain=(-5.0, 5.0),
                    param_domain=(-3.0, 3.0), n_param=128, n_per_param=512, method="stacked",
-                   trials=16, seed=0, steps=20000, batch_per_step=32, report_t=REPORT_T,
+                   trials=16, seed=0, steps=10000, batch_per_step=16, report_t=REPORT_T,
                    closed_forms=True, n_test=256, progress=None, verbose=0):
     """Train, select and judge a parametric EQL on data from the known law ``expr``.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from deepsymreg import concrete
@@ -171,7 +172,8 @@ class HardConcreteDense(StackedLinear):
         self.gates_fixed = self.add_weight(
             name="gates_fixed", shape=(), initializer="zeros", trainable=False
         )
-        self.mask = self.add_weight(name="mask", shape=shape, initializer="ones", trainable=False)
+        # Shared gates are fixed once for every step: the mask has the gates' shape.
+        self.mask = self.add_weight(name="mask", shape=gate_shape, initializer="ones", trainable=False)
         if self.trials is not None:
             # One noise stream per trial: (noise_seeds[k], noise_step[k]) seeds its draws.
             base = 0 if self.seed is None else int(self.seed)
@@ -185,6 +187,13 @@ class HardConcreteDense(StackedLinear):
             )
 
     def load_own_variables(self, store):
+        # Files saved before shared gates had a compact mask hold it at the kernel's
+        # shape, identical at every step: keep one step.
+        if self.share_gates and "mask" in [w.name for w in self.weights]:
+            index = str([w.name for w in self.weights].index("mask"))
+            if index in store and tuple(store[index].shape) != tuple(self.mask.shape):
+                store = {k: store[k] for k in store.keys()}
+                store[index] = np.take(np.asarray(store[index]), 0, axis=stacking.STEP_AXIS)
         # Files saved by deepsymreg 0.1 have no per-trial noise streams: those keep
         # their initial values. (`weights` is what a file holds; `variables` also
         # lists the seed generator's state, which is not saved.)
@@ -202,7 +211,7 @@ class HardConcreteDense(StackedLinear):
         :meth:`threshold` take effect without retracing.
         """
         live = self.sample_gates() if training else self._gates_from_log_alpha()
-        return tf.where(self.gates_fixed > 0, tf.convert_to_tensor(self.mask), self._per_step(live))
+        return self._per_step(tf.where(self.gates_fixed > 0, tf.convert_to_tensor(self.mask), live))
 
     def _per_step(self, gates):
         """Shared gates ``(K?, in, out)`` broadcast over the step axis of the kernel."""
@@ -289,14 +298,14 @@ class HardConcreteDense(StackedLinear):
         one structure. Returns the number of open gates (per weight).
         """
         alpha = self.check_alpha(alpha)
-        gates = self.deterministic_gates()
-        strong = tf.abs(self.kernel * gates) >= alpha
-        if self.share_gates:
-            strong = tf.reduce_any(strong, axis=stacking.STEP_AXIS, keepdims=True)
-            strong = tf.broadcast_to(strong, gates.shape)
+        fixed = float(self.gates_fixed) > 0
+        gates = tf.convert_to_tensor(self.mask) if fixed else self._gates_from_log_alpha()
+        strong = tf.abs(self.kernel * self._per_step(gates)) >= alpha
+        if self.share_gates:  # open when strong at any step
+            strong = tf.reduce_any(strong, axis=stacking.STEP_AXIS)
         self.mask.assign(gates * tf.cast(strong, gates.dtype))
         self.gates_fixed.assign(1.0)
-        return int(tf.math.count_nonzero(self.mask))
+        return int(tf.math.count_nonzero(self._per_step(tf.convert_to_tensor(self.mask))))
 
     def reset_entry(self, index=None):
         """Reset the gates of trial ``index`` (all when None) to their initial location.
@@ -312,8 +321,7 @@ class HardConcreteDense(StackedLinear):
             self.mask.assign(tf.ones_like(self.mask))
         else:
             stacking.assign_entries(self.log_alpha, start, index)
-            fresh = self._per_step(self._gates_from_log_alpha())
-            stacking.assign_entries(self.mask, fresh, index)
+            stacking.assign_entries(self.mask, self._gates_from_log_alpha(), index)
 
     def _initial_log_alpha(self):
         return math.log(1 - self.drop_rate) - math.log(self.drop_rate)

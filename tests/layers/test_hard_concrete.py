@@ -221,7 +221,8 @@ def test_threshold_keeps_shared_gates_shared():
     kernel[:, 1, 2] = 1e-4  # weak at every step: the shared gate closes everywhere
     layer.kernel.assign(kernel)
     layer.threshold(0.01)
-    mask = layer.mask.numpy()
+    assert layer.mask.shape == (4, 3)  # one entry per shared gate
+    mask = layer.deterministic_gates().numpy()  # the fixed gates at every step
     for k in (1, 2):
         np.testing.assert_array_equal(mask[k], mask[0])
     assert mask[0, 0, 0] > 0 and mask[0, 1, 2] == 0
@@ -234,7 +235,7 @@ def test_threshold_decides_shared_gates_per_trial():
     kernel[1, :, 1, 2] = 1e-4  # weak at every step of trial 1 only
     layer.kernel.assign(kernel)
     layer.threshold(0.01)
-    mask = layer.mask.numpy()
+    mask = layer.deterministic_gates().numpy()
     assert np.all(mask[0] > 0) and np.all(mask[1, :, 1, 2] == 0)
     assert np.count_nonzero(mask[1] == 0) == 3
 
