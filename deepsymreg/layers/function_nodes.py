@@ -134,6 +134,10 @@ class FunctionNodes(keras.layers.Layer):
             )
 
     def call(self, slot_values, previous=None):
+        return self.apply(slot_values, previous, self.sum_kernel if self.n_sum else None)
+
+    def apply(self, slot_values, previous=None, sum_kernel=None):
+        """The layer's maths with the sum nodes' weights ``sum_kernel`` given."""
         outputs, col = [], 0
         slot_values = tf.convert_to_tensor(slot_values)
         batch_shape = tf.shape(slot_values)[:-1]
@@ -151,7 +155,7 @@ class FunctionNodes(keras.layers.Layer):
             outputs.append(out)
         if self.n_sum:
             previous = tf.convert_to_tensor(previous, slot_values.dtype)
-            kernel = self.sum_kernel
+            kernel = sum_kernel
             if previous.shape.rank == len(self.lead) + 2:  # no p axis
                 summed = tf.einsum("...bl,...kl->...bk", previous, kernel)
                 summed = tf.expand_dims(summed, -3)

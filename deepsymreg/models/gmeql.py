@@ -10,6 +10,7 @@ import tensorflow as tf
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.layers.function_nodes import DEFAULT_BOUND, SUM, FunctionNodes
 from deepsymreg.layers.gumbel import TEMPERATURE, GumbelConnection, counter_uniform
+from deepsymreg.primitives import elementary
 
 __all__ = ["GMEQL", "GMEQLStages", "DEFAULT_FUNCTIONS", "OFFLINE_RULES"]
 
@@ -109,6 +110,10 @@ class GMEQL(keras.Model):
         gradient_bound: gradients are clipped to +-this, non-finite ones zeroed (1.0).
         steps_per_call: iterations per compiled call in ``fit`` (default 100).
         seed: seed of run 0; run ``k`` uses ``seed + k`` (default 0).
+        rank_by: the MAE that ranks instances in the repository and picks T*:
+            ``"hard"`` (default: of the hard structure, argmax of each sample, with the
+            same weights; one more forward pass) or ``"relaxed"`` (of the relaxed
+            sample, as the paper's eq. 1 with V in place of S).
 
     Call arguments:
         inputs: ``(batch, n_variables)``.
@@ -148,9 +153,11 @@ class GMEQL(keras.Model):
         gradient_bound=1.0,
         steps_per_call=100,
         seed=0,
+        rank_by="hard",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.rank_by = check_choice("rank_by", rank_by, ("hard", "relaxed"))
         self.functions = _check_functions(functions)
         self.runs = check_int("runs", runs, allow_none=True)
         self.samples = check_int("samples", samples)
@@ -256,6 +263,25 @@ class GMEQL(keras.Model):
         for conn, nodes, v in zip(self.connections, self.node_layers, weights):
             h = nodes(conn.mix(h, v), h)
         return self.connections[-1].mix(h, weights[-1])[..., 0]
+
+    def _forward_with(self, x, weights, kernels):
+        """``_forward`` with the regression weights ``kernels`` (tensors, in the order
+        of ``_regression_variables``) in place of the variables' current values."""
+        h = self._inputs(x)
+        n_conn = len(self.connections)
+        sums = iter(kernels[n_conn:])
+        for k, (nodes, v) in enumerate(zip(self.node_layers, weights)):
+            values = tf.matmul(self._expand(h, v), v, transpose_b=True) * kernels[k][:, None, None, :]
+            h = nodes.apply(values, h, next(sums) if nodes.n_sum else None)
+        v = weights[-1]
+        values = tf.matmul(self._expand(h, v), v, transpose_b=True) * kernels[n_conn - 1][:, None, None, :]
+        return values[..., 0]
+
+    @staticmethod
+    def _expand(h, v):
+        if h.shape.rank == 3:
+            h = tf.broadcast_to(h[:, None], tf.concat([tf.shape(v)[:2], tf.shape(h)[-2:]], 0))
+        return h
 
     def call(self, inputs, training=None, choices=None):
         if choices is not None:
@@ -400,8 +426,14 @@ class GMEQL(keras.Model):
 
         # Merge the instances into the repository (distinct structures, best MAE each).
         log_w = [tf.stop_gradient(lw) for lw in log_w]
-        new_mae = tf.where(finite, mae, _INF)
         choices = [tf.argmax(lw, -1, output_type=tf.int32) for lw in log_w]
+        if self.rank_by == "hard":
+            # The MAE of the hard structures (the expressions read out), same weights.
+            hard = [c.hard_weights(ch) for c, ch in zip(self.connections, choices)]
+            pred = tf.stop_gradient(self._forward_with(x, hard, kernels_before))
+            mae = tf.reduce_mean(tf.abs(pred - y[None, None, :]), -1)
+            finite = tf.math.is_finite(mae)
+        new_mae = tf.where(finite, mae, _INF)
         new_key = self._structure_hash(choices)  # (R, p)
         rep_key = self.repository_key.value
         same = (new_key[:, :, None] == rep_key[:, None, :]) & filled[:, None, :]  # (R, p, C)
@@ -639,7 +671,7 @@ class GMEQL(keras.Model):
                                 for i, e in enumerate(outs)])
         w_out = kernel(self.connections[-1])[0]
         expr = layer_exprs[-1][int(choices[-1][0])]
-        return sympy.Float(float(w_out)) * expr if weights else expr
+        return elementary(sympy.Float(float(w_out)) * expr if weights else expr)
 
     @staticmethod
     def _node_exprs(nodes, slot_exprs, previous, run, weights):
@@ -756,6 +788,7 @@ class GMEQL(keras.Model):
             "gradient_bound": self.gradient_bound,
             "steps_per_call": self.steps_per_call,
             "seed": self.seed,
+            "rank_by": self.rank_by,
         }
 
 
