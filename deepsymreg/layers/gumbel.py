@@ -93,7 +93,7 @@ class GumbelConnection(keras.layers.Layer):
     is hard: ``V_s = one_hot(argmax z_s)`` or the one-hot of a given ``choice``.
 
     Elite-guided sampling (paper's section 4.2): ``base`` gives each instance the
-    log-weights of a parent and ``mask`` says which slots are re-sampled; the other
+    log-weights of a parent and ``resample`` says which slots are re-sampled; the other
     slots keep the parent's. Only re-sampled slots pass gradient to ``z``: without a
     ``base``, the kept slots use the sample through ``stop_gradient``.
 
@@ -119,9 +119,10 @@ class GumbelConnection(keras.layers.Layer):
         inputs: previous outputs ``(runs?, p?, batch, n_prev)``.
         training: sample relaxed choices when true; hard choices otherwise.
         choice: int ``(runs?, p, slots)``: hard choices to use (any ``training``).
-        mask: bool ``(runs?, p, slots)``: slots re-sampled in training (default all).
+        resample: bool ``(runs?, p, slots)``: slots re-sampled in training (default
+            all). (Not ``mask``: Keras reserves that name for sequence masks.)
         base: float ``(runs?, p, slots, n_prev)``: the parents' log-weights for the
-            slots not in ``mask``.
+            slots not in ``resample``.
         samples: number ``p`` of instances when nothing else sets it (default: the
             inputs' ``p`` axis, or 1).
 
@@ -179,7 +180,8 @@ class GumbelConnection(keras.layers.Layer):
         """Relaxed log-weights ``log V`` of ``samples`` instances: ``(runs?, p, slots, n_prev)``.
 
         ``uniform`` (same shape, in (0, 1)) supplies the noise; by default the layer's
-        seed generator does. ``mask`` and ``base``: see the class docstring.
+        seed generator does. ``mask`` (bool ``(runs?, p, slots)``, the slots
+        re-sampled) and ``base``: see the class docstring.
         """
         shape = (*self.lead, samples, self.slots, self.n_prev)
         if uniform is None:
@@ -227,12 +229,12 @@ class GumbelConnection(keras.layers.Layer):
             return int(inputs.shape[-3])
         return 1
 
-    def call(self, inputs, training=None, choice=None, mask=None, base=None, samples=None):
-        p = self._samples(inputs, choice, mask, base, samples)
+    def call(self, inputs, training=None, choice=None, resample=None, base=None, samples=None):
+        p = self._samples(inputs, choice, resample, base, samples)
         if choice is not None:
             weights = self.hard_weights(tf.cast(choice, tf.int32))
         elif training:
-            weights = tf.exp(self.sample(p, mask, base))
+            weights = tf.exp(self.sample(p, resample, base))
         else:
             weights = self.hard_weights(samples=p)
         return self.mix(inputs, weights)

@@ -12,7 +12,7 @@ from deepsymreg.layers.function_nodes import DEFAULT_BOUND, SUM, FunctionNodes
 from deepsymreg.layers.gumbel import TEMPERATURE, GumbelConnection, counter_uniform
 from deepsymreg.primitives import elementary
 
-__all__ = ["GMEQL", "GMEQLStages", "DEFAULT_FUNCTIONS", "OFFLINE_RULES"]
+__all__ = ["GMEQL", "GMEQLStages", "DEFAULT_FUNCTIONS", "OFFLINE_RULES", "merge_repository"]
 
 #: The default stack: the authors' ``[id, ^2..^6, sin, cos] -> [+, *, /, sum] -> [+, *]``
 #: extended so that each of the paper's b1-b8 is one structure: three identities, two
@@ -53,6 +53,40 @@ def _sanitize(grads, bound):
         g = tf.convert_to_tensor(g)
         out.append(tf.where(tf.math.is_finite(g), tf.clip_by_value(g, -bound, bound), 0.0))
     return out
+
+
+def merge_repository(rep_mae, rep_key, rep_items, new_mae, new_key, new_items):
+    """Merge new instances into sorted elite repositories, keeping distinct keys only.
+
+    Each run's repository holds ``C`` entries sorted by MAE (empty ones have MAE inf);
+    of all entries with one key only the lowest MAE stays (among equal new ones, the
+    first), then the ``C`` best of old and new are kept, sorted.
+
+    Args:
+        rep_mae, rep_key: ``(runs, C)`` float and int64.
+        rep_items: list of tensors ``(runs, C, ...)`` carried along (e.g. log-weights).
+        new_mae, new_key: ``(runs, p)`` (non-finite MAE: use inf).
+        new_items: list of tensors ``(runs, p, ...)``.
+
+    Returns:
+        ``(mae, key, items)`` of the merged repositories.
+    """
+    C, p = rep_mae.shape[-1], new_mae.shape[-1]
+    filled = tf.math.is_finite(rep_mae)
+    same = (new_key[:, :, None] == rep_key[:, None, :]) & filled[:, None, :]  # (R, p, C)
+    drop_new = tf.reduce_any(same & (rep_mae[:, None, :] <= new_mae[:, :, None]), -1)
+    same_new = new_key[:, :, None] == new_key[:, None, :]  # (R, p_i, p_j)
+    order = tf.range(p)
+    better = (new_mae[:, None, :] < new_mae[:, :, None]) | (
+        (new_mae[:, None, :] == new_mae[:, :, None]) & (order[None, None, :] < order[None, :, None]))
+    drop_new = drop_new | tf.reduce_any(same_new & better, -1)
+    drop_rep = tf.reduce_any(same & (new_mae[:, :, None] < rep_mae[:, None, :]), 1)
+    merged = tf.concat([tf.where(drop_rep, _INF, rep_mae), tf.where(drop_new, _INF, new_mae)], -1)
+    neg, idx = tf.math.top_k(-merged, C)
+    keys = tf.gather(tf.concat([rep_key, new_key], -1), idx, batch_dims=1)
+    items = [tf.gather(tf.concat([old, new], 1), idx, batch_dims=1)
+             for old, new in zip(rep_items, new_items)]
+    return -neg, keys, items
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")
@@ -358,6 +392,16 @@ class GMEQL(keras.Model):
         idx = tf.reduce_sum(tf.cast(cdf[:, None, :] < u[..., None], tf.int32), -1)
         return tf.minimum(idx, C - 1)
 
+    def _resample_mask(self, u, any_filled):
+        """Which slots of each instance are re-sampled ``(runs, p, total_slots)``: the
+        ``resampled_slots`` smallest of the uniforms ``u`` (exactly that many), or all
+        while a run's repository is empty or with ``elites=False``."""
+        kth = -tf.math.top_k(-u, self.resampled_slots).values[..., -1:]
+        mask = u <= kth
+        if not self.elites:
+            return tf.ones_like(mask)
+        return mask | ~any_filled[:, None, None]
+
     def _offline_loss(self, log_weights):
         """Offline objective of the logits on elite log-weights ``(runs, r, slots, n)``:
         eq. 7 (minus the log-density of the concrete distribution, z-terms only) or
@@ -376,7 +420,7 @@ class GMEQL(keras.Model):
         return total  # (runs,)
 
     def _iteration(self, x, y):
-        R, p, C = self.n_runs, self.samples, self.repository_size
+        R, p = self.n_runs, self.samples
         it, seeds = self.iteration, self.run_seeds
         n_conn = len(self.connections)
         uniforms = [counter_uniform([p, c.slots, c.n_prev], seeds, it, k)
@@ -390,12 +434,7 @@ class GMEQL(keras.Model):
         filled = tf.math.is_finite(rep_mae)
         any_filled = tf.reduce_any(filled, -1)  # (R,)
         parent = self._power_law_pick(filled, u_parent)
-        kth = -tf.math.top_k(-u_mask, self.resampled_slots).values[..., -1:]
-        mask = u_mask <= kth
-        if self.elites:
-            mask = mask | ~any_filled[:, None, None]
-        else:
-            mask = tf.ones_like(mask)
+        mask = self._resample_mask(u_mask, any_filled)
         masks = tf.split(mask, [c.slots for c in self.connections], axis=-1) if n_conn > 1 else [mask]
         bases = [tf.gather(lw, parent, batch_dims=1) for lw in rep_lw]
 
@@ -435,21 +474,12 @@ class GMEQL(keras.Model):
             finite = tf.math.is_finite(mae)
         new_mae = tf.where(finite, mae, _INF)
         new_key = self._structure_hash(choices)  # (R, p)
-        rep_key = self.repository_key.value
-        same = (new_key[:, :, None] == rep_key[:, None, :]) & filled[:, None, :]  # (R, p, C)
-        drop_new = tf.reduce_any(same & (rep_mae[:, None, :] <= new_mae[:, :, None]), -1)
-        same_new = new_key[:, :, None] == new_key[:, None, :]  # (R, p_i, p_j)
-        order = tf.range(p)
-        better = (new_mae[:, None, :] < new_mae[:, :, None]) | (
-            (new_mae[:, None, :] == new_mae[:, :, None]) & (order[None, None, :] < order[None, :, None]))
-        drop_new = drop_new | tf.reduce_any(same_new & better, -1)
-        drop_rep = tf.reduce_any(same & (new_mae[:, :, None] < rep_mae[:, None, :]), 1)
-        merged = tf.concat([tf.where(drop_rep, _INF, rep_mae), tf.where(drop_new, _INF, new_mae)], -1)
-        neg, idx = tf.math.top_k(-merged, C)
-        self.repository_mae.assign(-neg)
-        self.repository_key.assign(tf.gather(tf.concat([rep_key, new_key], -1), idx, batch_dims=1))
-        for var, old, new in zip(self.repository_log_weights, rep_lw, log_w):
-            var.assign(tf.gather(tf.concat([old, new], 1), idx, batch_dims=1))
+        maes, keys, lws = merge_repository(rep_mae, self.repository_key.value, rep_lw,
+                                           new_mae, new_key, log_w)
+        self.repository_mae.assign(maes)
+        self.repository_key.assign(keys)
+        for var, lw in zip(self.repository_log_weights, lws):
+            var.assign(lw)
 
         # The best instance ever sampled (T*), with the weights it was evaluated with.
         best_i = tf.argmin(new_mae, -1, output_type=tf.int32)
