@@ -93,6 +93,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         param_method: ``"stacked"`` (one weight set per value of ``t``, which must lie
             on an evenly spaced grid; predictions at those values only) or ``"meta"``
             (weights generated from any ``t``).
+        polish: also offer each restart's equation polished: its terms' coefficients
+            refitted by least squares on the training rows and the terms the fit does
+            not need dropped (:func:`deepsymreg.symbolic.polish`); the polished form
+            competes in selection like any other (default True).
 
     Attributes:
         equations_: one row per distinct equation form: ``equation``, ``sympy_format``,
@@ -128,6 +132,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         verbose=0,
         param=None,
         param_method="stacked",
+        polish=True,
     ):
         self.method = method
         self.regularization = regularization
@@ -146,6 +151,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.verbose = verbose
         self.param = param
         self.param_method = param_method
+        self.polish = polish
 
     # -- scikit-learn ----------------------------------------------------------------
     def __sklearn_tags__(self):
@@ -453,6 +459,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     # -- internals -------------------------------------------------------------------
     def _check_params(self):
         check_choice("method", self.method, METHODS)
+        if not isinstance(self.polish, (bool, np.bool_)):
+            raise ValueError(
+                f"Invalid value for argument `polish`: expected True or False. Received: polish={self.polish!r}"
+            )
         check_choice("param_method", self.param_method, PARAM_METHODS)
         if self.param is not None:
             if not isinstance(self.param, (str, int, np.integer)) or isinstance(self.param, bool):
@@ -582,13 +592,21 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                          for e, sd in zip(exprs, y_std)]
             exprs = [symbolic.rounded(e, 6) for e in exprs]
             candidates.append((exprs, r.seed, r.weights))
+            if self.polish:
+                # The same restart's equation with its terms refitted and the unneeded
+                # ones dropped (symbolic.polish), as one more candidate.
+                polished = [symbolic.rounded(symbolic.polish(e, self._internal, x, y[:, j]), 6)
+                            for j, e in enumerate(exprs)]
+                if any(p != e for p, e in zip(polished, exprs)):
+                    candidates.append((polished, r.seed, r.weights))
         rows = {}
         for exprs, seed, weights in candidates:
             key = tuple(_form(e) for e in exprs)
             loss, val_loss = _mse(exprs, self._internal, x, y), _mse(exprs, self._internal, x_val, y_val)
             row = rows.get(key)
             if row is not None:
-                row["restarts"] += 1
+                row["found_by"].add(int(seed))
+                row["restarts"] = len(row["found_by"])
                 if not val_loss < row["validation_loss"]:
                     continue
             display = self._display(exprs)
@@ -599,6 +617,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 "loss": loss,
                 "validation_loss": val_loss,
                 "restarts": (row["restarts"] if row else 1),
+                "found_by": row["found_by"] if row else {int(seed)},
                 "seed": int(seed),
                 "internal": exprs,
                 "display": display,
@@ -606,6 +625,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             }
         if not rows:
             raise RuntimeError("No restart gave a finite equation; try more trials or steps.")
+        for r in rows.values():
+            r.pop("found_by")
         self.rows_ = sorted(rows.values(), key=lambda r: (r["complexity"], r["validation_loss"]))
         _score(self.rows_)
         self.best_index_ = _select(self.rows_, self.model_selection)

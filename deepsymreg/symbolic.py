@@ -20,6 +20,7 @@ __all__ = [
     "judge",
     "extra_functions",
     "term_coefficients",
+    "polish",
 ]
 
 
@@ -200,3 +201,43 @@ def term_coefficients(expr):
         c, values = out.get(key, (0.0, [float(v) for v in inner]))
         out[key] = (c + float(coeff), values)
     return out
+
+
+def polish(expr, symbols, x, y, tolerance=1e-4):
+    """Refit the additive terms' coefficients by least squares, dropping the terms the fit
+    does not need.
+
+    ``expr = sum_k c_k g_k``: the coefficients ``c_k`` are refitted on ``(x, y)`` (inner
+    numbers of the ``g_k`` stay); then, one at a time, the term whose removal raises the
+    mean squared error least is dropped while that rise stays below ``tolerance`` times
+    the variance of ``y`` (1e-4: an RMS change of 1% of the target's spread). Returns the
+    polished expression, or ``expr`` unchanged when the terms cannot be evaluated.
+    """
+    y = np.asarray(y, float).ravel()
+    bases = []
+    for term in sympy.Add.make_args(sympy.expand(sympy.sympify(expr))):
+        _, g = term.as_coeff_Mul()
+        if g not in bases:
+            bases.append(g)
+    with np.errstate(all="ignore"):
+        columns = [to_numpy_function(g, symbols)(x) for g in bases]
+    if not bases or not all(np.all(np.isfinite(c)) for c in columns):
+        return expr
+    a = np.stack(columns, axis=1)
+    allowed = tolerance * max(float(np.var(y)), 1e-30)
+
+    def fit(keep):
+        coef, *_ = np.linalg.lstsq(a[:, keep], y, rcond=None)
+        return coef, float(np.mean((a[:, keep] @ coef - y) ** 2))
+
+    keep = list(range(len(bases)))
+    coef, loss = fit(keep)
+    start = loss
+    while len(keep) > 1:
+        trials = [(fit([k for k in keep if k != drop]), drop) for drop in keep]
+        (c, l), drop = min(trials, key=lambda item: item[0][1])
+        if l - start > allowed:
+            break
+        keep = [k for k in keep if k != drop]
+        coef, loss = c, l
+    return sympy.Add(*[sympy.Float(float(c)) * bases[k] for c, k in zip(coef, keep)])

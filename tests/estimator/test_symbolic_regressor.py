@@ -26,7 +26,9 @@ def test_table_names_and_units(fitted):
     est, X, y = fitted
     table = est.equations_
     assert {"equation", "complexity", "loss", "validation_loss", "score", "restarts"} <= set(table.columns)
-    assert table["restarts"].sum() == 2 + 1  # two restarts and the constant baseline
+    # Two restarts and the constant baseline; a restart counts once per form it gave
+    # (its raw equation and, where different, the polished one).
+    assert table["restarts"].sum() >= 2 + 1 and table["restarts"].max() <= 2
     expr = est.sympy()
     # Column names stay the user's, even those SymPy reserves (E) or cannot parse.
     assert {s.name for s in expr.free_symbols} <= {"T [K]", "E"}
