@@ -31,6 +31,8 @@ TABLE5 = [
 # (law, variables, training range per variable, judging range per variable)
 TUNE = [
     ("m*a", "m,a", (1, 5), (1, 10)),
+    ("x*y**2", "x,y", (1, 5), (1, 10)),
+    ("2*p + p*q", "p,q", (1, 5), (1, 10)),
 ]
 REPORT = [
     ("m*v**2/2", "m,v", (1, 5), (1, 10)),
