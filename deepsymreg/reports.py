@@ -8,7 +8,8 @@ import tempfile
 
 import numpy as np
 
-__all__ = ["finite_or_none", "latent_fit", "write_json", "plot_latent", "plot_propagation", "progress_bar"]
+__all__ = ["finite_or_none", "latent_fit", "write_json", "plot_latent", "plot_propagation", "progress_bar",
+           "plot_coefficient_curves"]
 
 
 def finite_or_none(value):
@@ -125,3 +126,34 @@ def progress_bar(total_steps, enabled=True):
         bar.update(done[0])
 
     return update
+
+
+def plot_coefficient_curves(path, t, learned, true=None, title=None, param="t"):
+    """Learned coefficient curves (lines) against the true ones (dashed), one panel per
+    term: the parametric-EQL paper's Figs. 3b/4b.
+
+    ``learned`` and ``true`` map term keys (as
+    :meth:`~deepsymreg.ParametricEQL.coefficient_curves` gives them) to arrays over
+    ``t``; terms of the truth come first, then at most four others learned.
+    """
+    plt = pyplot()
+    true = true or {}
+    keys = [k for k in true if k in learned] + [k for k in learned if k not in true][:4]
+    keys = keys or list(true)[:4]
+    fig, axes = plt.subplots(1, max(len(keys), 1), figsize=(3.2 * max(len(keys), 1), 2.8),
+                             squeeze=False)
+    as_float = lambda values: [float("nan") if v is None else float(v) for v in values]  # noqa: E731
+    for ax, key in zip(axes[0], keys):
+        if key in learned:
+            ax.plot(t, as_float(learned[key]), label="learned")
+        if key in true:
+            ax.plot(t, as_float(true[key]), "k--", label="true")
+        ax.set_title(f"inner number {key}" if key.endswith("]") else f"coefficient of {key}",
+                     fontsize=9)
+        ax.set_xlabel(param)
+    axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -19,7 +19,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from deepsymreg.parametric import BENCHMARKS, REPORT_T, run_parametric  # noqa: E402
-from deepsymreg.reports import write_json  # noqa: E402
+from deepsymreg.reports import plot_coefficient_curves, write_json  # noqa: E402
 
 #: The paper's selected equations at t = -2.619, -1.095, 0.381, 1.905 (Tables II and VI).
 PAPER = {
@@ -36,29 +36,6 @@ PAPER = {
     "f4": {"stacked": ["sin(1.19x)", "sin(1.95x)", "sin(2.69x)", "sin(3.45x)"],
            "meta": ["sin(1.19x)", "sin(1.95x)", "sin(2.69x)", "sin(3.45x)"]},
 }
-
-
-def plot_curves(result, path):
-    """Learned coefficient curves (lines) against the true ones (dashed), one panel per term."""
-    from deepsymreg.reports import pyplot
-
-    plt = pyplot()
-    curves = result["coefficient_curves"]
-    keys = [k for k in curves["true"] if k in curves["learned"]] or list(curves["learned"])[:4]
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 2.8), squeeze=False)
-    for ax, key in zip(axes[0], keys):
-        ax.plot(curves["t"], [v if v is not None else float("nan") for v in curves["learned"][key]],
-                label="learned")
-        if key in curves["true"]:
-            ax.plot(curves["t"], [v if v is not None else float("nan") for v in curves["true"][key]],
-                    "k--", label="true")
-        ax.set_title(f"coefficient of {key}" if not key.endswith("]") else f"inner number {key}")
-        ax.set_xlabel("t")
-    axes[0][0].legend()
-    fig.suptitle(f"{result['expr']} ({result['method']})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def main(argv=None):
@@ -108,7 +85,10 @@ def main(argv=None):
                   f"selected restart right: {result['best_success']}")
             if args.figures and result["coefficient_curves"]:
                 os.makedirs(args.figures, exist_ok=True)
-                plot_curves(result, os.path.join(args.figures, f"parametric_{name}_{method}.png"))
+                curves = result["coefficient_curves"]
+                plot_coefficient_curves(os.path.join(args.figures, f"parametric_{name}_{method}.png"),
+                                        curves["t"], curves["learned"], curves["true"],
+                                        title=f"{name} = {BENCHMARKS[name]} ({method})")
             done.append(result)
             if args.json_path:
                 write_json(args.json_path, {"runs": done})

@@ -108,3 +108,13 @@ def test_write_json_gives_the_file_a_normal_mode(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_plot_coefficient_curves_writes_a_figure(tmp_path):
+    from deepsymreg.reports import plot_coefficient_curves
+
+    t = [-1.0, 0.0, 1.0]
+    path = tmp_path / "curves.png"
+    plot_coefficient_curves(path, t, {"x": [-1.0, 0.0, 1.0], "sin({0}*x)[0]": [1.0, None, 2.0]},
+                            {"x": [-1.0, 0.0, 1.0]}, title="t*x")
+    assert path.stat().st_size > 1000

@@ -166,6 +166,13 @@ class StackedDense(HardConcreteDense):
 
     def call(self, inputs, context=None, training=None):
         if context is None:
+            if inputs.shape.rank == 2:
+                raise ValueError(
+                    f"{type(self).__name__} {self.name!r} needs the parameter t: pass "
+                    "`context` (t of shape (batch, 1) or (N, 1, 1)), or inputs laid out by "
+                    f"steps ({self.t_steps}, batch, in). Received inputs of shape "
+                    f"{tuple(inputs.shape)} and no context."
+                )
             return super().call(inputs, training=training)  # inputs laid out by steps
         layout = stacking.context_layout(context)
         w, b = self.kernel_for(context, training=training)

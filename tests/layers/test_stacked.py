@@ -100,10 +100,12 @@ def test_bad_arguments(kwargs, match):
         StackedDense(2, **{"t_steps": 4, **kwargs})
 
 
-def test_context_of_the_wrong_shape():
+def test_context_of_the_wrong_shape_or_missing():
     layer = _dense()
     with pytest.raises(ValueError, match="context"):
         layer(np.ones((4, 2), "float32"), context=np.zeros((4, 2), "float32"))
+    with pytest.raises(ValueError, match="needs the parameter t"):
+        layer(np.ones((4, 2), "float32"))
 
 
 def test_stacked_eql_layer_reads_equations_at_t():
