@@ -148,6 +148,8 @@ class GMEQL(keras.Model):
             ``"hard"`` (default: of the hard structure, argmax of each sample, with the
             same weights; one more forward pass) or ``"relaxed"`` (of the relaxed
             sample, as the paper's eq. 1 with V in place of S).
+        xla: compile training with XLA (default True; False compiles in seconds
+            instead of tens of seconds, and runs several times slower).
 
     Call arguments:
         inputs: ``(batch, n_variables)``.
@@ -188,10 +190,12 @@ class GMEQL(keras.Model):
         steps_per_call=100,
         seed=0,
         rank_by="hard",
+        xla=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.rank_by = check_choice("rank_by", rank_by, ("hard", "relaxed"))
+        self.xla = bool(xla)
         self.functions = _check_functions(functions)
         self.runs = check_int("runs", runs, allow_none=True)
         self.samples = check_int("samples", samples)
@@ -347,15 +351,16 @@ class GMEQL(keras.Model):
         for k in range(len(self.node_layers) - 1, -1, -1):
             nodes, choice = self.node_layers[k], choices[k]
             if nodes.slots:
-                used_slots = tf.gather(used, nodes.slot_nodes, axis=-1)
+                used_slots = tf.gather(used, tf.constant(nodes.slot_nodes, tf.int32), axis=-1)
                 keyed = tf.where(used_slots, choice, -1)
                 pairs = nodes.commutative_pairs
                 if pairs:
-                    a = tf.gather(keyed, [i for i, _ in pairs], axis=-1)
-                    b = tf.gather(keyed, [j for _, j in pairs], axis=-1)
+                    def cols(idx):
+                        return tf.gather(keyed, tf.constant(idx, tf.int32), axis=-1)
+
+                    a, b = cols([i for i, _ in pairs]), cols([j for _, j in pairs])
                     others = [s for s in range(nodes.slots) if all(s not in pr for pr in pairs)]
-                    keyed = tf.concat([tf.gather(keyed, others, axis=-1),
-                                       tf.minimum(a, b), tf.maximum(a, b)], -1)
+                    keyed = tf.concat([cols(others), tf.minimum(a, b), tf.maximum(a, b)], -1)
             else:
                 used_slots = tf.zeros_like(choice, tf.bool)
                 keyed = tf.fill(tf.shape(choice), -1)
@@ -536,7 +541,7 @@ class GMEQL(keras.Model):
         """``keras.Model.compile`` with GMEQL's settings: its three Adam optimizers are
         its own (``learning_rates``), and training is compiled with XLA by default."""
         kwargs.setdefault("optimizer", self.structure_optimizer)
-        kwargs.setdefault("jit_compile", True)
+        kwargs.setdefault("jit_compile", self.xla)
         super().compile(**kwargs)
 
     # -- Algorithm 1 ---------------------------------------------------------------
@@ -729,7 +734,7 @@ class GMEQL(keras.Model):
         def mae():
             return tf.reduce_mean(tf.abs(self._forward(x, hard)[:, 0] - y[None]), -1)
 
-        @tf.function(jit_compile=True)
+        @tf.function(jit_compile=self.xla)
         def run(n):
             def body(i):
                 with tf.GradientTape() as tape:
@@ -771,7 +776,7 @@ class GMEQL(keras.Model):
         if not flat:
             raise ValueError("Nothing to select: the model has not been trained (empty repository).")
         polish = GMEQL(self.functions, runs=len(flat), bound=self.bound,
-                       gradient_bound=self.gradient_bound, seed=self.seed)
+                       gradient_bound=self.gradient_bound, seed=self.seed, xla=self.xla)
         polish.build((None, self.n_variables))
         for pv, var, best in zip(polish._regression_variables(), self._regression_variables(),
                                  self.best_kernels):
@@ -819,6 +824,7 @@ class GMEQL(keras.Model):
             "steps_per_call": self.steps_per_call,
             "seed": self.seed,
             "rank_by": self.rank_by,
+            "xla": self.xla,
         }
 
 

@@ -1,0 +1,142 @@
+"""GMEQL: read-out, structure keys, the elite repository, bad input, a tiny search."""
+
+import numpy as np
+import pytest
+import sympy
+import tensorflow as tf
+
+from deepsymreg import symbolic
+from deepsymreg.gmeql import run_gmeql
+from deepsymreg.models.gmeql import GMEQL, merge_repository
+
+SMALL = [["identity", "identity", "square", "sin"], ["add", "product", "sum"]]
+
+
+@pytest.fixture
+def small(rng):
+    model = GMEQL(SMALL, samples=3, repository_size=8, seed=0, xla=False)
+    x = rng.uniform(0.5, 2, (50, 2)).astype("float32")
+    model(x)
+    return model, x
+
+
+def test_read_out_of_a_hand_set_structure(small):
+    model, x = small
+    # layer 0 slots (one per node): id<-x0, id<-x1, square<-x0, sin<-x1
+    # layer 1 slots: add(a, b), product(a, b); then the output picks a node.
+    c0, c1 = np.array([0, 1, 0, 1]), np.array([2, 1, 0, 0])
+    for out, expected_free in ((1, {"x0"}), (0, {"x0", "x1"})):
+        choices = [c0, c1, np.array([out])]
+        expr = model.to_sympy(["x0", "x1"], choices)
+        pred = model(x, choices=[c[None] for c in choices]).numpy()[0]
+        got = symbolic.to_numpy_function(expr, sympy.symbols("x0 x1"))(x)
+        np.testing.assert_allclose(got, pred, rtol=1e-4, atol=1e-5)
+        assert {s.name for s in expr.free_symbols} == expected_free
+    # product(id(x0), id(x0)) reads as a square, with the weights folded in front.
+    expr = model.to_sympy(["x0", "x1"], [c0, c1, np.array([1])])
+    assert expr.as_coeff_Mul()[1] == sympy.Symbol("x0") ** 2
+    # The sum node reads every first-layer node, pruned branches stay out.
+    expr = model.to_sympy(["x0", "x1"], [c0, c1, np.array([2])])
+    assert sympy.Symbol("x1") in expr.free_symbols and expr.has(sympy.sin)
+
+
+def test_structure_key_ignores_weights_unused_slots_and_argument_order(small):
+    model, _ = small
+    base = [np.array([0, 1, 0, 2]), np.array([2, 1, 0, 0]), np.array([1])]
+    key = model.structure_key(base)
+    unused_changed = [base[0], np.array([3, 0, 0, 0]), base[2]]  # add's slots: unused
+    assert model.structure_key(unused_changed) == key
+    swapped = [base[0], np.array([2, 1, 0, 0])[[0, 1, 3, 2]], base[2]]  # product(b, a)
+    assert model.structure_key(swapped) == key
+    other = [np.array([0, 1, 1, 2]), base[1], base[2]]  # square(x1): a used slot
+    assert model.structure_key(other) == key  # slot 2 is unused by product(id0, id0)
+    used = [np.array([1, 1, 0, 2]), base[1], base[2]]  # id <- x1: used
+    assert model.structure_key(used) != key
+    model.connections[0].kernel.assign(model.connections[0].kernel * 3)
+    assert model.structure_key(base) == key
+
+
+def test_merge_keeps_capacity_sorted_distinct():
+    rep_mae = tf.constant([[1.0, 2.0, 3.0, np.inf]])
+    rep_key = tf.constant([[10, 20, 30, 0]], tf.int64)
+    rep_item = tf.constant([[[1.0], [2.0], [3.0], [0.0]]])
+    new_mae = tf.constant([[2.5, 0.5, 0.7, 5.0, 1.5]])
+    new_key = tf.constant([[20, 40, 40, 50, 30]], tf.int64)  # 20: worse, 40 twice, 30: better
+    new_item = tf.constant([[[4.0], [5.0], [6.0], [7.0], [8.0]]])
+    mae, key, (item,) = merge_repository(rep_mae, rep_key, [rep_item], new_mae, new_key, [new_item])
+    np.testing.assert_array_equal(mae.numpy(), [[0.5, 1.0, 1.5, 2.0]])
+    np.testing.assert_array_equal(key.numpy(), [[40, 10, 30, 20]])
+    np.testing.assert_array_equal(item.numpy()[0, :, 0], [5.0, 1.0, 8.0, 2.0])
+
+
+def test_power_law_parent_choice_frequencies():
+    model = GMEQL(SMALL, repository_size=6, seed=0)
+    filled = tf.constant([[True] * 5 + [False]])
+    u = tf.constant(np.random.default_rng(0).uniform(size=(1, 40000)), tf.float32)
+    picks = model._power_law_pick(filled, u).numpy()[0]
+    freq = np.bincount(picks, minlength=6) / picks.size
+    expected = np.arange(1, 6) ** -1.5
+    np.testing.assert_allclose(freq[:5], expected / expected.sum(), atol=0.01)
+    assert freq[5] == 0
+
+
+def test_twenty_percent_of_slots_resampled(small):
+    model, _ = small
+    n = model.total_slots  # 4 + 4 + 1 = 9 -> round(1.8) = 2
+    assert model.resampled_slots == max(1, round(0.2 * n)) == 2
+    u = tf.constant(np.random.default_rng(1).uniform(size=(1, 50, n)), tf.float32)
+    mask = model._resample_mask(u, tf.constant([True])).numpy()
+    np.testing.assert_array_equal(mask.sum(-1), 2)
+    assert mask.mean(axis=(0, 1)).min() > 0.05  # every slot gets re-sampled sometimes
+    assert model._resample_mask(u, tf.constant([False])).numpy().all()  # empty repository
+
+
+def test_search_fills_a_distinct_sorted_repository(small):
+    model, x = small
+    y = x[:, 0] ** 2 + x[:, 1]
+    model.steps_per_call = 20
+    model.search(x, y, rounds=1, round_iterations=20, iterations=40)
+    mae = model.repository_mae.numpy()[0]
+    filled = np.isfinite(mae)
+    assert filled.sum() == 8  # capacity
+    assert np.all(np.diff(mae) >= 0)
+    keys = model.repository_key.numpy()[0]
+    assert len(set(keys)) == 8
+    structures = [model.structure_key([np.argmax(v.numpy()[0, i], -1)
+                                       for v in model.repository_log_weights]) for i in range(8)]
+    assert len(set(structures)) == 8
+    assert model.best_mae.numpy()[0] <= mae[0] + 1e-6
+    assert int(model.iteration.numpy()) == 60
+    rows = model.elite_table(["x0", "x1"])
+    assert rows and [m for _, m in rows] == sorted(m for _, m in rows)
+
+
+def test_bad_input_is_a_value_error(small):
+    model, x = small
+    with pytest.raises(ValueError, match="unknown function 'cosh2'"):
+        GMEQL([["identity", "cosh2"], ["add"]])
+    with pytest.raises(ValueError, match="`samples`"):
+        GMEQL(SMALL, samples=0)
+    with pytest.raises(ValueError, match="`offline_rule`"):
+        GMEQL(SMALL, offline_rule="eq8")
+    with pytest.raises(ValueError, match="3 columns"):
+        model.search(np.ones((5, 3)), np.ones(5))
+    bad = x.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.search(bad, np.ones(len(x)))
+    with pytest.raises(ValueError, match="targets"):
+        model.search(x, np.ones(3))
+
+
+def test_tiny_run_finds_a_b_like_law():
+    # 1200 iterations of the default network (the paper's run has 54000).
+    result = run_gmeql(
+        "x1**2 + x2", "x1,x2", trials=1, seed=1, rounds=1, round_iterations=200,
+        iterations=1000, steps_per_call=200, polish_steps=300,
+    )
+    assert set(result) >= {"expr", "vars", "success_rate", "best_expression", "best_success",
+                           "wall_seconds", "steps", "trials"}
+    trial = result["trials"][0]
+    assert trial["success"], result
+    assert result["success_rate"] == 1.0 and result["steps"] == 1200
