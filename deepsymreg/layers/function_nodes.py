@@ -136,10 +136,17 @@ class FunctionNodes(keras.layers.Layer):
     def call(self, slot_values, previous=None):
         return self.apply(slot_values, previous, self.sum_kernel if self.n_sum else None)
 
-    def apply(self, slot_values, previous=None, sum_kernel=None):
-        """The layer's maths with the sum nodes' weights ``sum_kernel`` given."""
+    def apply(self, slot_values, previous=None, sum_kernel=None, columns=False):
+        """The layer's maths with the sum nodes' weights ``sum_kernel`` given.
+
+        With ``columns=True`` the layout is features-first (batch last):
+        ``slot_values`` ``(runs, p, slots, batch)``, ``previous`` ``(runs, p?, n_prev,
+        batch)``, output ``(runs, p, n_nodes, batch)``.
+        """
         outputs, col = [], 0
         slot_values = tf.convert_to_tensor(slot_values)
+        if columns:
+            return self._apply_columns(slot_values, previous, sum_kernel)
         batch_shape = tf.shape(slot_values)[:-1]
         for prim, count in self._groups:
             if prim.arity == 0:
@@ -165,6 +172,32 @@ class FunctionNodes(keras.layers.Layer):
                 summed = tf.matmul(previous, tf.expand_dims(kernel, -3), transpose_b=True)
             outputs.append(summed)
         out = outputs[0] if len(outputs) == 1 else tf.concat(outputs, axis=-1)
+        return tf.clip_by_value(out, -self.bound, self.bound)
+
+    def _apply_columns(self, slot_values, previous, sum_kernel):
+        outputs, col = [], 0
+        shape = tf.shape(slot_values)
+        for prim, count in self._groups:
+            if prim.arity == 0:
+                value = tf.cast(float(prim.expression), slot_values.dtype)
+                outputs.append(tf.fill([shape[0], shape[1], count, shape[3]], value))
+                continue
+            args = [slot_values[:, :, col + j * count: col + (j + 1) * count]
+                    for j in range(prim.arity)]
+            col += prim.arity * count
+            out = prim.tensorflow(*args)
+            if not tf.is_tensor(out):
+                out = tf.fill(tf.shape(args[0]), tf.cast(out, slot_values.dtype))
+            outputs.append(out)
+        if self.n_sum:
+            previous = tf.convert_to_tensor(previous, slot_values.dtype)
+            if previous.shape.rank == 3:  # (R, n_prev, B): the same for every instance
+                summed = tf.matmul(sum_kernel, previous)[:, None]
+                summed = tf.broadcast_to(summed, [shape[0], shape[1], self.n_sum, shape[3]])
+            else:
+                summed = tf.matmul(sum_kernel[:, None], previous)
+            outputs.append(summed)
+        out = outputs[0] if len(outputs) == 1 else tf.concat(outputs, axis=2)
         return tf.clip_by_value(out, -self.bound, self.bound)
 
     def compute_output_shape(self, slot_values_shape, previous_shape=None):

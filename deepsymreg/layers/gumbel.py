@@ -219,6 +219,35 @@ class GumbelConnection(keras.layers.Layer):
         values = tf.matmul(inputs, weights, transpose_b=True)
         return values * tf.expand_dims(tf.expand_dims(self.kernel, -2), -2)
 
+    def mix_columns(self, inputs, weights, kernel=None):
+        """:meth:`mix` in the features-first layout (batch last, as models use inside
+        their compiled loops: one matrix product per run for inputs shared by all
+        instances, and contiguous rows for the node functions).
+
+        ``inputs`` ``(runs, p?, n_prev, batch)``; ``weights`` ``(runs, p, slots,
+        n_prev)``; ``kernel`` (default the layer's) ``(runs, slots)``. Returns
+        ``(runs, p, slots, batch)``. Needs ``runs`` (a leading axis).
+        """
+        kernel = self.kernel if kernel is None else kernel
+        if inputs.shape.rank == 3:  # (R, n_prev, B): one product for all p instances
+            shape = tf.shape(weights)
+            flat = tf.reshape(weights, [shape[0], shape[1] * shape[2], shape[3]])
+            values = tf.reshape(tf.matmul(flat, inputs),
+                                [shape[0], shape[1], shape[2], tf.shape(inputs)[-1]])
+        else:
+            values = tf.matmul(weights, inputs)
+        return values * kernel[:, None, :, None]
+
+    def gather_columns(self, inputs, choice, kernel=None):
+        """The hard choice ``(runs, p, slots)`` as a gather, features-first layout (see
+        :meth:`mix_columns`): ``(runs, p, slots, batch)``."""
+        kernel = self.kernel if kernel is None else kernel
+        if inputs.shape.rank == 3:
+            values = tf.gather(inputs, choice, axis=1, batch_dims=1)
+        else:
+            values = tf.gather(inputs, choice, axis=2, batch_dims=2)
+        return values * kernel[:, None, :, None]
+
     def _samples(self, inputs, choice, mask, base, samples):
         for given, axis in ((choice, -2), (mask, -2), (base, -3)):
             if given is not None:

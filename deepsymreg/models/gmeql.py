@@ -289,41 +289,32 @@ class GMEQL(keras.Model):
 
     # -- forward -------------------------------------------------------------------
     def _inputs(self, x):
+        """Inputs and the constant 1, features-first: ``(runs, n_variables + 1, batch)``."""
         x = tf.convert_to_tensor(x, "float32")
-        ones = tf.ones(tf.concat([tf.shape(x)[:-1], [1]], 0), x.dtype)
-        h = tf.concat([x, ones], -1)
+        h = tf.concat([tf.transpose(x), tf.ones([1, tf.shape(x)[0]], x.dtype)], 0)
         return tf.broadcast_to(h, tf.concat([[self.n_runs], tf.shape(h)], 0))
 
-    def _forward(self, x, weights):
+    def _forward(self, x, weights, kernels=None):
         """Predictions ``(runs, p, batch)`` of instances given each connection's weights
-        ``(runs, p, slots, n_prev)``."""
-        h = self._inputs(x)
-        for conn, nodes, v in zip(self.connections, self.node_layers, weights):
-            h = nodes(conn.mix(h, v), h)
-        return self.connections[-1].mix(h, weights[-1])[..., 0]
-
-    def _forward_with(self, x, weights, kernels):
-        """``_forward`` with the regression weights ``kernels`` (tensors, in the order
-        of ``_regression_variables``) in place of the variables' current values."""
-        h = self._inputs(x)
+        ``(runs, p, slots, n_prev)`` (relaxed) or int choices ``(runs, p, slots)`` (hard;
+        evaluated as gathers), with the regression weights ``kernels`` (tensors in the
+        order of ``_regression_variables``; default the variables)."""
+        kernels = self._regression_variables() if kernels is None else kernels
         n_conn = len(self.connections)
         sums = iter(kernels[n_conn:])
-        for k, (nodes, v) in enumerate(zip(self.node_layers, weights)):
-            values = tf.matmul(self._expand(h, v), v, transpose_b=True) * kernels[k][:, None, None, :]
-            h = nodes.apply(values, h, next(sums) if nodes.n_sum else None)
-        v = weights[-1]
-        values = tf.matmul(self._expand(h, v), v, transpose_b=True) * kernels[n_conn - 1][:, None, None, :]
-        return values[..., 0]
-
-    @staticmethod
-    def _expand(h, v):
-        if h.shape.rank == 3:
-            h = tf.broadcast_to(h[:, None], tf.concat([tf.shape(v)[:2], tf.shape(h)[-2:]], 0))
-        return h
+        h = self._inputs(x)
+        for k, (conn, nodes, v) in enumerate(zip(self.connections, self.node_layers, weights)):
+            values = (conn.gather_columns(h, v, kernels[k]) if v.dtype.is_integer
+                      else conn.mix_columns(h, v, kernels[k]))
+            h = nodes.apply(values, h, next(sums) if nodes.n_sum else None, columns=True)
+        conn, v = self.connections[-1], weights[-1]
+        values = (conn.gather_columns(h, v, kernels[n_conn - 1]) if v.dtype.is_integer
+                  else conn.mix_columns(h, v, kernels[n_conn - 1]))
+        return values[:, :, 0]
 
     def call(self, inputs, training=None, choices=None):
         if choices is not None:
-            weights = [c.hard_weights(tf.reshape(tf.cast(ch, tf.int32), [self.n_runs, -1, c.slots]))
+            weights = [tf.reshape(tf.cast(ch, tf.int32), [self.n_runs, -1, c.slots])
                        for c, ch in zip(self.connections, choices)]
             out = self._forward(inputs, weights)
             return out if self.runs else out[0]
@@ -333,7 +324,7 @@ class GMEQL(keras.Model):
             return out if self.runs else out[0]
         argmax = [tf.argmax(c.logits, -1, output_type=tf.int32) for c in self.connections]
         picked = [tf.where(self.has_selection > 0, s, a) for s, a in zip(self.selected, argmax)]
-        out = self._forward(inputs, [c.hard_weights(ch[:, None]) for c, ch in zip(self.connections, picked)])
+        out = self._forward(inputs, [ch[:, None] for ch in picked])
         out = tf.transpose(out[:, 0], [1, 0])  # (batch, runs)
         return out if self.runs else out[:, 0]
 
@@ -473,8 +464,7 @@ class GMEQL(keras.Model):
         choices = [tf.argmax(lw, -1, output_type=tf.int32) for lw in log_w]
         if self.rank_by == "hard":
             # The MAE of the hard structures (the expressions read out), same weights.
-            hard = [c.hard_weights(ch) for c, ch in zip(self.connections, choices)]
-            pred = tf.stop_gradient(self._forward_with(x, hard, kernels_before))
+            pred = tf.stop_gradient(self._forward(x, choices, kernels_before))
             mae = tf.reduce_mean(tf.abs(pred - y[None, None, :]), -1)
             finite = tf.math.is_finite(mae)
         new_mae = tf.where(finite, mae, _INF)
@@ -725,7 +715,7 @@ class GMEQL(keras.Model):
         y = tf.reshape(tf.convert_to_tensor(np.asarray(y, "float32")), [-1])
         if not self.built:
             self.build(x.shape)
-        hard = [c.hard_weights(tf.reshape(tf.constant(np.asarray(ch, "int32")), [self.n_runs, 1, c.slots]))
+        hard = [tf.reshape(tf.constant(np.asarray(ch, "int32")), [self.n_runs, 1, c.slots])
                 for c, ch in zip(self.connections, choices)]
         variables = self._regression_variables()
         opt = keras.optimizers.Adam(learning_rate)
