@@ -93,10 +93,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         param_method: ``"stacked"`` (one weight set per value of ``t``, which must lie
             on an evenly spaced grid; predictions at those values only) or ``"meta"``
             (weights generated from any ``t``).
-        polish: also offer each restart's equation polished: its terms' coefficients
-            refitted by least squares on the training rows and the terms the fit does
-            not need dropped (:func:`deepsymreg.symbolic.polish`); the polished form
-            competes in selection like any other (default True).
+        polish: also offer each restart's equation polished: its terms, the constant,
+            the variables and (up to four variables) their squares and products refitted
+            by least squares on the training rows, and the terms the fit does not need
+            dropped (:func:`deepsymreg.symbolic.polish`); the polished form competes in
+            selection like any other (default True).
 
     Attributes:
         equations_: one row per distinct equation form: ``equation``, ``sympy_format``,
@@ -562,6 +563,15 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     def _seed(self):
         return getattr(self, "_seed_value", self.random_state or 0)
 
+    def _polish_terms(self):
+        """Simple terms offered to the polish besides the equation's own: the constant,
+        each variable, and (up to four variables) their squares and pairwise products."""
+        v = self._internal
+        terms = [sympy.Integer(1), *v]
+        if len(v) <= 4:
+            terms += [a * b for i, a in enumerate(v) for b in v[i:]]
+        return terms
+
     def _display(self, internal):
         subs = {s: sympy.Symbol(n) for s, n in zip(self._internal, self.variable_names_)}
         return [e.xreplace(subs) for e in internal]
@@ -595,8 +605,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             if self.polish:
                 # The same restart's equation with its terms refitted and the unneeded
                 # ones dropped (symbolic.polish), as one more candidate.
-                polished = [symbolic.rounded(symbolic.polish(e, self._internal, x, y[:, j]), 6)
-                            for j, e in enumerate(exprs)]
+                polished = [
+                    symbolic.rounded(symbolic.polish(e, self._internal, x, y[:, j],
+                                                     extra_terms=self._polish_terms()), 6)
+                    for j, e in enumerate(exprs)
+                ]
                 if any(p != e for p, e in zip(polished, exprs)):
                     candidates.append((polished, r.seed, r.weights))
         rows = {}

@@ -203,19 +203,23 @@ def term_coefficients(expr):
     return out
 
 
-def polish(expr, symbols, x, y, tolerance=1e-4):
+def polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=()):
     """Refit the additive terms' coefficients by least squares, dropping the terms the fit
     does not need.
 
     ``expr = sum_k c_k g_k``: the coefficients ``c_k`` are refitted on ``(x, y)`` (inner
-    numbers of the ``g_k`` stay); then, one at a time, the term whose removal raises the
-    mean squared error least is dropped while that rise stays below ``tolerance`` times
-    the variance of ``y`` (1e-4: an RMS change of 1% of the target's spread). Returns the
-    polished expression, or ``expr`` unchanged when the terms cannot be evaluated.
+    numbers of the ``g_k`` stay), together with any ``extra_terms`` (e.g. the variables
+    and their products, so that a look-alike such as ``a - a exp(-b p)`` for ``p`` can
+    give way to the simple term); then, one at a time, the term whose removal raises the
+    mean squared error least is dropped while the total rise stays below ``tolerance``
+    times the variance of ``y`` (1e-4: an RMS change of 1% of the target's spread).
+    Returns the polished expression, or ``expr`` unchanged when the terms cannot be
+    evaluated.
     """
     y = np.asarray(y, float).ravel()
     bases = []
-    for term in sympy.Add.make_args(sympy.expand(sympy.sympify(expr))):
+    terms = [*sympy.Add.make_args(sympy.expand(sympy.sympify(expr))), *map(sympy.sympify, extra_terms)]
+    for term in terms:
         _, g = term.as_coeff_Mul()
         if g not in bases:
             bases.append(g)
