@@ -534,6 +534,11 @@ class GMEQL(keras.Model):
         kwargs.setdefault("jit_compile", self.xla)
         super().compile(**kwargs)
 
+    def get_compile_config(self):
+        # compile() takes no settings worth saving: a loaded model compiles itself
+        # when it trains (search) or is compiled again.
+        return None
+
     # -- Algorithm 1 ---------------------------------------------------------------
     def start_stage(self, stage):
         """Start a round of ``stage`` 1 (structure logits only) or 2 (both, offline too):
@@ -582,6 +587,7 @@ class GMEQL(keras.Model):
         for stage, n in plan:
             self.start_stage(stage)
             histories.append(self.fit(data, epochs=1, steps_per_epoch=calls(n), verbose=verbose,
+                                      shuffle=False,
                                       callbacks=callbacks))
         return histories
 

@@ -1,5 +1,6 @@
 """GMEQL: read-out, structure keys, the elite repository, bad input, a tiny search."""
 
+import keras
 import numpy as np
 import pytest
 import sympy
@@ -91,7 +92,7 @@ def test_twenty_percent_of_slots_resampled(small):
     assert model._resample_mask(u, tf.constant([False])).numpy().all()  # empty repository
 
 
-def test_search_fills_a_distinct_sorted_repository(small):
+def test_search_fills_a_distinct_sorted_repository(small, tmp_path):
     model, x = small
     y = x[:, 0] ** 2 + x[:, 1]
     model.steps_per_call = 20
@@ -109,6 +110,17 @@ def test_search_fills_a_distinct_sorted_repository(small):
     assert int(model.iteration.numpy()) == 60
     rows = model.elite_table(["x0", "x1"])
     assert rows and [m for _, m in rows] == sorted(m for _, m in rows)
+    # Selection, then a .keras round trip keeps the repository, the choice and the maths.
+    (mae, choices), = model.select(x, y, top=3, polish_steps=5)
+    pred = model(x).numpy()
+    np.testing.assert_allclose(np.mean(np.abs(pred - y)), mae, rtol=1e-4)
+    path = tmp_path / "gmeql.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    for a, b in zip(model.weights, loaded.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+    np.testing.assert_array_equal(loaded(x).numpy(), pred)
+    assert loaded.to_sympy(["x0", "x1"]) == model.to_sympy(["x0", "x1"])
 
 
 def test_bad_input_is_a_value_error(small):
