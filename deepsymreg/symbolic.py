@@ -203,7 +203,22 @@ def term_coefficients(expr):
     return out
 
 
+#: Equations with more additive terms than this are not polished (the refits would cost
+#: more than the restarts).
+MAX_POLISH_TERMS = 200
+
+
 def polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=()):
+    """Refit the additive terms' coefficients by least squares, dropping the terms the fit
+    does not need (see :func:`_polish`)."""
+    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+
+    # Many small solves: threaded BLAS only spins (30x slower on a busy machine).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _polish(expr, symbols, x, y, tolerance, extra_terms)
+
+
+def _polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=()):
     """Refit the additive terms' coefficients by least squares, dropping the terms the fit
     does not need.
 
@@ -229,19 +244,37 @@ def polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=()):
         return expr
     a = np.stack(columns, axis=1)
     allowed = tolerance * max(float(np.var(y)), 1e-30)
+    # Least squares on the normal equations of unit-norm columns: every refit of a
+    # subset of terms is a small (terms x terms) solve, whatever the number of rows.
+    norms = np.linalg.norm(a, axis=0)
+    norms = np.where(norms > 0, norms, 1.0)
+    unit = a / norms
+    gram, moment, yy, n = unit.T @ unit, unit.T @ y, float(y @ y), len(y)
 
     def fit(keep):
-        coef, *_ = np.linalg.lstsq(a[:, keep], y, rcond=None)
-        return coef, float(np.mean((a[:, keep] @ coef - y) ** 2))
+        g = gram[np.ix_(keep, keep)]
+        coef = np.linalg.lstsq(g, moment[keep], rcond=1e-10)[0]
+        rss = yy - 2 * coef @ moment[keep] + coef @ g @ coef
+        return coef, max(float(rss), 0.0) / n
 
     keep = list(range(len(bases)))
+    if len(keep) > MAX_POLISH_TERMS:
+        return expr
     coef, loss = fit(keep)
     start = loss
     while len(keep) > 1:
-        trials = [(fit([k for k in keep if k != drop]), drop) for drop in keep]
-        (c, l), drop = min(trials, key=lambda item: item[0][1])
+        # Removing term k raises the squared error by about c_k^2 / (G^-1)_kk: rank the
+        # terms by that, and refit the three cheapest to choose.
+        inverse = np.diag(np.linalg.pinv(gram[np.ix_(keep, keep)]))
+        with np.errstate(all="ignore"):
+            cost = np.where(inverse > 0, coef**2 / inverse, 0.0)
+        trials = []
+        for i in np.argsort(cost)[:3]:
+            rest = [k for j, k in enumerate(keep) if j != i]
+            trials.append((fit(rest), rest))
+        (c, l), rest = min(trials, key=lambda item: item[0][1])
         if l - start > allowed:
             break
-        keep = [k for k in keep if k != drop]
-        coef, loss = c, l
+        keep, coef, loss = rest, c, l
+    coef = coef / norms[keep]
     return sympy.Add(*[sympy.Float(float(c)) * bases[k] for c, k in zip(coef, keep)])
