@@ -7,6 +7,7 @@ import numpy as np
 import sympy
 import tensorflow as tf
 
+from deepsymreg import symbolic
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.layers.function_nodes import DEFAULT_BOUND, SUM, FunctionNodes
 from deepsymreg.layers.gumbel import TEMPERATURE, GumbelConnection, counter_uniform
@@ -749,7 +750,19 @@ class GMEQL(keras.Model):
             result = mae()
         return np.where(np.isfinite(result.numpy()), result.numpy(), np.inf)
 
-    def select(self, x, y, top=10, polish_steps=1000, learning_rate=1e-3):
+    def _expression_mae(self, x, y, choices, run):
+        """Training MAE of the read-out expression (no clipping: what is reported)."""
+        names = [f"x{i}" for i in range(self.n_variables)]
+        try:
+            expr = self.to_sympy(names, choices, run=run)
+            pred = symbolic.to_numpy_function(expr, sympy.symbols(names))(x)
+        except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+            return np.inf
+        with np.errstate(all="ignore"):
+            mae = float(np.mean(np.abs(pred - y)))
+        return mae if np.isfinite(mae) else np.inf
+
+    def select(self, x, y, top=10, polish_steps=1000, learning_rate=1e-3, score="expression"):
         """Read the best structures out, refit their weights, keep the best of each run.
 
         For every run the candidates are T* (with its weights) and the ``top`` best
@@ -758,7 +771,13 @@ class GMEQL(keras.Model):
         of all runs at once), and the one with the lowest training MAE becomes the run's
         selected structure (used by ``call`` and :meth:`to_sympy`), its weights the
         run's weights. Returns ``[(mae, choices), ...]`` per run.
+
+        ``score``: ``"expression"`` (default) ranks candidates by the training MAE of
+        their read-out expression, which is what gets reported (a saturated division
+        or exponential is clipped in the network but not in the expression);
+        ``"network"`` by the network's MAE.
         """
+        score = check_choice("score", score, ("expression", "network"))
         x = np.asarray(x, "float32")
         y = np.asarray(y, "float32").reshape(-1)
         cands = self.candidate_choices(top)
@@ -780,6 +799,9 @@ class GMEQL(keras.Model):
             pv.assign(np.stack([snap[o] if b else cur[o] for o, b in zip(owner, from_best)]))
         choices = [np.stack([c[k] for c in flat]) for k in range(len(self.connections))]
         maes = polish.fit_weights(x, y, choices, polish_steps, learning_rate)
+        if score == "expression":
+            maes = np.array([polish._expression_mae(x, y, [ch[i] for ch in choices], i)
+                             if np.isfinite(m) else np.inf for i, m in enumerate(maes)])
         result = []
         new_vals = [v.numpy() for v in self._regression_variables()]
         sel = [v.numpy() for v in self.selected]
