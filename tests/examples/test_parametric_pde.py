@@ -52,3 +52,13 @@ def test_rejects_bad_arguments():
         module.main(["--equation", "heat", "--method", "stacked"])
     with pytest.raises(SystemExit):
         module.main(["--equation", "burgers", "--method", "meta", "--trials", "0"])
+
+
+def test_selection_rules():
+    select = _load().select
+    held = [1.0e-3, 0.9e-3, float("inf"), 2.0e-3]
+    terms = [["u*u_x", "u_xx"], ["u", "u*u_x", "u_x", "u_xx"], None, ["u_xx"]]
+    assert select(held, terms, "lowest") == 1
+    assert select(held, terms, "simplest") == 0  # within 1.5x of the lowest, fewer terms
+    with pytest.raises(RuntimeError, match="diverged"):
+        select([float("inf")], [None])
