@@ -149,6 +149,11 @@ class GMEQL(keras.Model):
             ``"hard"`` (default: of the hard structure, argmax of each sample, with the
             same weights; one more forward pass) or ``"relaxed"`` (of the relaxed
             sample, as the paper's eq. 1 with V in place of S).
+        parent_law: how elites are drawn (parents, and offline samples): ``"power"``
+            (default, the paper's text: P(rank i) ~ (i + 1) ** -parent_exponent, the
+            best drawn most, 40% of the time with 400 elites) or ``"rank"`` (the
+            authors' public code: weights ``position ** parent_exponent`` over the list
+            sorted worst first, i.e. ~ (n_filled - i) ** parent_exponent: far flatter).
         xla: compile training with XLA (default True; False compiles in seconds
             instead of tens of seconds, and runs several times slower).
 
@@ -192,9 +197,11 @@ class GMEQL(keras.Model):
         seed=0,
         rank_by="hard",
         xla=True,
+        parent_law="power",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.parent_law = check_choice("parent_law", parent_law, ("power", "rank"))
         self.rank_by = check_choice("rank_by", rank_by, ("hard", "relaxed"))
         self.xla = bool(xla)
         self.functions = _check_functions(functions)
@@ -379,11 +386,16 @@ class GMEQL(keras.Model):
 
     # -- training --------------------------------------------------------------------
     def _power_law_pick(self, filled, u):
-        """Indices ``(runs, n)`` into the sorted repository, P(rank i) ~ (i+1)^-a over
-        the filled entries, from uniforms ``u`` ``(runs, n)``."""
+        """Indices ``(runs, n)`` into the sorted repository from uniforms ``u``
+        ``(runs, n)``, over the filled entries: P(rank i) ~ (i+1)^-a (``parent_law=
+        "power"``) or ~ (n_filled - i)^a (``"rank"``)."""
         C = self.repository_size
         ranks = tf.range(1, C + 1, dtype=tf.float32)
-        weights = tf.where(filled, ranks ** (-self.parent_exponent), 0.0)
+        if self.parent_law == "power":
+            weights = tf.where(filled, ranks ** (-self.parent_exponent), 0.0)
+        else:
+            n = tf.reduce_sum(tf.cast(filled, tf.float32), -1, keepdims=True)
+            weights = tf.where(filled, tf.maximum(n + 1.0 - ranks, 0.0) ** self.parent_exponent, 0.0)
         total = tf.reduce_sum(weights, -1, keepdims=True)
         cdf = tf.math.cumsum(weights, -1) / tf.maximum(total, 1e-30)
         idx = tf.reduce_sum(tf.cast(cdf[:, None, :] < u[..., None], tf.int32), -1)
@@ -843,6 +855,7 @@ class GMEQL(keras.Model):
             "seed": self.seed,
             "rank_by": self.rank_by,
             "xla": self.xla,
+            "parent_law": self.parent_law,
         }
 
 

@@ -81,6 +81,48 @@ def test_power_law_parent_choice_frequencies():
     assert freq[5] == 0
 
 
+def test_rank_parent_law_is_the_authors_flatter_weighting():
+    model = GMEQL(SMALL, repository_size=6, seed=0, parent_law="rank")
+    filled = tf.constant([[True] * 5 + [False]])
+    u = tf.constant(np.random.default_rng(0).uniform(size=(1, 40000)), tf.float32)
+    freq = np.bincount(model._power_law_pick(filled, u).numpy()[0], minlength=6) / 40000
+    expected = np.arange(5, 0, -1) ** 1.5
+    np.testing.assert_allclose(freq[:5], expected / expected.sum(), atol=0.01)
+
+
+@pytest.mark.parametrize("rule", ["eq7", "eq11"])
+def test_offline_rules(small, rule):
+    model, _ = small
+    model.offline_rule = rule
+    conn = model.connections[0]
+    log_v = [c.sample(5) for c in model.connections]  # (1, r=5, slots, n)
+    variables = [c.logits for c in model.connections]
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model._offline_loss(log_v))
+    grads = tape.gradient(loss, variables)
+    if rule == "eq7":
+        # Gradient of minus the mean log-density of the concrete distribution (TFP).
+        import tensorflow_probability as tfp
+
+        with tf.GradientTape() as tape:
+            log_p = 0.0
+            for c, lv in zip(model.connections, log_v):
+                dist = tfp.distributions.ExpRelaxedOneHotCategorical(model.temperature,
+                                                                     logits=tf.convert_to_tensor(c.logits)[:, None])
+                log_p += tf.reduce_sum(tf.reduce_mean(dist.log_prob(lv), 1))
+            loss = -log_p
+        for got, want in zip(grads, tape.gradient(loss, variables)):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-4, atol=1e-5)
+    else:
+        # Zero where exp(z) = V ** lambda for a single elite (eq. 11).
+        one = [lv[:, :1] for lv in log_v]
+        conn.logits.assign(model.temperature * one[0][:, 0])
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(model._offline_loss(one))
+        g = tape.gradient(loss, conn.logits).numpy()
+        np.testing.assert_allclose(g, 0.0, atol=1e-6)
+
+
 def test_twenty_percent_of_slots_resampled(small):
     model, _ = small
     n = model.total_slots  # 4 + 4 + 1 = 9 -> round(1.8) = 2
