@@ -25,6 +25,7 @@ def test_weight_counts_follow_the_grid(script):
     assert meta["mb_float32"] == pytest.approx(meta["total"] * 4 / 2**20)
 
 
+@pytest.mark.slow  # a compiled training run (12-20 s): outside the default suite's budget
 def test_one_tiny_configuration_and_the_tables(script):
     r = script.time_methods(4, 1, 2, methods=("stacked",), per_step=8, steps_per_call=2,
                             repeats=1, min_seconds=0.0)["stacked"]

@@ -151,6 +151,7 @@ def test_closed_form_rebuilds_the_law_from_its_curves():
     assert np.max(np.abs(f(GRID, 1.5))) < 0.05, law
 
 
+@pytest.mark.slow  # a symbolic regression of a noisy curve (about 16 s)
 def test_closed_form_reports_a_curve_without_one():
     from deepsymreg.parametric import closed_form
 
