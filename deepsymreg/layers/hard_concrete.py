@@ -235,13 +235,9 @@ class HardConcreteDense(StackedLinear):
         uniform = None
         if self.trials is not None:
             step = self.noise_step.assign_add(tf.ones_like(self.noise_step))
-            uniform = tf.stack([
-                concrete.stateless_uniform_open(
-                    self.log_alpha.shape[1:], tf.stack([self.noise_seeds[k], step[k]]),
-                    self.log_alpha.dtype,
-                )
-                for k in range(self.trials)
-            ])
+            uniform = concrete.trial_uniforms(
+                self.log_alpha.shape[1:], self.noise_seeds, step, self.log_alpha.dtype
+            )
         return concrete.sample_gate(
             self.log_alpha, self.seed_generator, self.beta, self.gamma, self.zeta, uniform
         )
