@@ -72,6 +72,7 @@ def run_gmeql(
     top=10,
     polish_steps=1000,
     tolerance=0.02,
+    refit=True,
     verbose=0,
     progress=None,
     **model_kwargs,
@@ -99,6 +100,11 @@ def run_gmeql(
             ``polish_steps`` more Adam steps on their weights; the lowest training MAE
             is the run's expression (see :meth:`GMEQL.select`).
         tolerance: relative RMS error under which a run counts as a success.
+        refit: refit the additive terms of each run's expression by least squares and
+            drop those the fit does not need (:func:`deepsymreg.symbolic.polish`): a
+            weighted sum node keeps small weights on every node it reads, and a
+            division clipped in the network reads as an unbounded term. The raw read-out
+            stays in ``raw_expression``.
         progress: a callable hearing of finished runs (``progress(n)``).
         model_kwargs: further :class:`~deepsymreg.models.gmeql.GMEQL` arguments.
 
@@ -107,7 +113,8 @@ def run_gmeql(
         ``noise``, ``seed``, ``tolerance``, ``success_rate``, ``best_expression``
         (lowest training MAE over the runs), ``best_seed``, ``best_success``,
         ``wall_seconds``, ``steps`` (iterations per run), the settings, and
-        ``trials`` (per run: ``seed``, ``expression``, ``success``, ``mae`` (training),
+        ``trials`` (per run: ``seed``, ``expression``, ``raw_expression`` (before
+        ``refit``), ``success``, ``mae`` (training, of ``expression``),
         ``relative_rms`` (on the test domain), ``elite_mae``, ``complexity``).
     """
     truth, symbols = symbolic.parse(expr, var_names)
@@ -136,12 +143,19 @@ def run_gmeql(
         selected = model.select(x, y, top=top, polish_steps=polish_steps)
         for r, (mae, choices) in enumerate(selected):
             run = r if model.runs else None
-            expression = (elementary(model.to_sympy(names, choices, run=run))
-                          if choices is not None else sympy.nan)
+            raw = (elementary(model.to_sympy(names, choices, run=run))
+                   if choices is not None else sympy.nan)
+            expression = raw
+            if refit and choices is not None:
+                expression = symbolic.polish(raw, symbols, x, y)
+                with np.errstate(all="ignore"):
+                    fitted = np.abs(symbolic.to_numpy_function(expression, symbols)(x) - y)
+                mae = float(np.mean(fitted)) if np.all(np.isfinite(fitted)) else np.inf
             rel = relative_rms(expression, truth, symbols, test_domain) if choices is not None else float("inf")
             rows.append({
                 "seed": int(seed) + first + r,
                 "expression": str(symbolic.rounded(expression, 4)),
+                "raw_expression": str(symbolic.rounded(raw, 4)),
                 "success": bool(rel < tolerance),
                 "mae": finite_or_none(mae),
                 "relative_rms": finite_or_none(rel),
@@ -173,7 +187,7 @@ def run_gmeql(
             "rounds": rounds, "round_iterations": round_iterations, "iterations": iterations,
             "samples": samples, "stage1": stage1, "elites": elites, "offline_rule": offline_rule,
             "functions": [list(f) for f in functions], "runs_per_graph": runs_per_graph,
-            "top": top, "polish_steps": polish_steps,
+            "top": top, "polish_steps": polish_steps, "refit": refit,
         },
         "trials": rows,
     }
