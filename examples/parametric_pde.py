@@ -245,7 +245,7 @@ def run(equation, method, quick=False, noise=0.0, trials=None, steps=None, seed=
         table.append((where, str(symbolic.rounded(true_equation(data, where), 3)), str(ours),
                       report[method][i]))
     rng = np.random.default_rng(seed)
-    sample = rng.choice(y_held.size, size=min(4000, y_held.size), replace=False)
+    sample = rng.choice(y_held.size, size=min(1000, y_held.size), replace=False)
     actual = y_held.reshape(-1)[sample] * target_scale
     predicted = pred[best].reshape(-1)[sample] * target_scale
     return {
@@ -277,8 +277,8 @@ def run(equation, method, quick=False, noise=0.0, trials=None, steps=None, seed=
             "feature_scale": dict(zip(FEATURES, map(float, feature_scale))),
             "target_scale": target_scale,
             "seconds": {"data": data_seconds, "train": train_seconds, "read": read_seconds},
-            "held_out_sample": {"actual": actual.astype(float).tolist(),
-                                "predicted": predicted.astype(float).tolist()},
+            "held_out_sample": {"actual": [float(f"{v:.5g}") for v in actual],
+                                "predicted": [float(f"{v:.5g}") for v in predicted]},
         },
     }
 
