@@ -15,12 +15,15 @@ one hidden layer of identity and product units with skip connections (measured a
 depth 2 in docs/pde.md). Features and target are scaled to unit RMS for training and
 the equation is read back in physical units. At every grid step a random 20% of the
 points is held out; ``--trials`` restarts train in one graph and the one with the lowest
-held-out error is selected. Prints the selected equation at the paper's coordinate
+held-out error is selected (``--select simplest``: the fewest terms among those within
+1.5x of it). With ``--noise``, derivatives come from the generator's spectral smoothing and
+the 10 first and last times (one-sided fits of ``u_t``) are dropped. Prints the selected equation at the paper's coordinate
 values (nearest grid step for the stacked method) beside the true one and the paper's;
 plots the learned coefficient curves against the true ones.
 
     python examples/parametric_pde.py --equation burgers --method stacked [--quick]
-        [--noise 0.01] [--trials 8] [--json PATH] [--figure PATH]
+        [--noise 0.01] [--trials 8] [--steps 20000] [--select lowest|simplest]
+        [--json PATH] [--figure PATH]
 """
 
 from __future__ import annotations
@@ -126,10 +129,10 @@ def split_steps(inputs, targets, fraction=HOLDOUT, seed=0):
     return (take(inputs, train), take(targets, train)), (take(inputs, held), take(targets, held))
 
 
-def physical(expr, symbols, feature_scale, target_scale, threshold=0.01):
+def physical(expr, symbols, feature_scale, target_scale):
     """An equation read on scaled features (``v_i = f_i / s_i``, ``y = u_t / s_t``) in the
-    physical features: ``s_t * expr(f_i / s_i)``. Terms whose coefficient in the scaled
-    units is under ``threshold`` are already gone (the read-out's threshold)."""
+    physical features: ``s_t * expr(f_i / s_i)`` (the read-out's threshold applied to the
+    scaled coefficients)."""
     subs = {s: s / scale for s, scale in zip(symbols, feature_scale)}
     return sympy.expand(target_scale * expr.xreplace(subs))
 
