@@ -46,8 +46,11 @@ def build_parser():
     )
     bench.add_argument("--expr", required=True, help='true law, e.g. "x**2 + sin(2*pi*y)"')
     bench.add_argument("--vars", required=True, help="comma-separated variables, e.g. x,y")
-    bench.add_argument("--train-domain", default="-1,1", help="low,high (default -1,1)")
-    bench.add_argument("--test-domain", default="-2,2", help="low,high (default -2,2)")
+    bench.add_argument("--train-domain", default=None,
+                       help="low,high (default -1,1; with --method gmeql 0,2)")
+    bench.add_argument("--test-domain", default=None,
+                       help="low,high (default -2,2; with --method gmeql the training range "
+                       "widened 1.5x about its centre)")
     bench.add_argument("--n-train", type=_positive_int, default=None,
                        help="training points (default 256; 300 with --method gmeql, as its paper)")
     bench.add_argument("--n-test", type=_positive_int, default=1024)
@@ -391,8 +394,8 @@ def _run(args):
         result = run_benchmark(
             args.expr,
             args.vars,
-            train_domain=args.train_domain,
-            test_domain=args.test_domain,
+            train_domain=args.train_domain or "-1,1",
+            test_domain=args.test_domain or "-2,2",
             n_train=args.n_train or 256,
             n_test=args.n_test,
             noise=args.noise,
@@ -430,14 +433,15 @@ def _run_gmeql(args):
 
     n_train = args.n_train or 300
     try:
-        result = run_gmeql(args.expr, args.vars, train_domain=args.train_domain,
+        result = run_gmeql(args.expr, args.vars, train_domain=args.train_domain or "0,2",
                            test_domain=args.test_domain, n_train=n_train, trials=args.trials,
                            seed=args.seed)
     except ValueError as err:
         raise _UsageError(str(err)) from None
     for t in sorted(result["trials"], key=lambda t: t.get("mae") if t.get("mae") is not None else float("inf")):
-        print(f"{'ok ' if t['success'] else '   '} seed {t['seed']:>5}  train MAE {t.get('mae', float('nan')):>9.3g}"
-              f"  {t['expression']}")
+        mae = t.get("mae")
+        mae = f"{mae:.3g}" if mae is not None else "nan"
+        print(f"{'ok ' if t['success'] else '   '} seed {t['seed']:>5}  train MAE {mae:>9}  {t['expression']}")
     print(f"true law:        {result['expr']}")
     print(f"selected:        {result['best_expression']}  "
           f"({'correct' if result['best_success'] else 'wrong'})")

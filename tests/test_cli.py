@@ -130,3 +130,13 @@ def test_command_prints_no_tensorflow_start_up_noise():
     lines = done.stderr.splitlines()
     assert lines[0] == "python stderr still shows"
     assert len(lines) == 2 and lines[1].startswith("error: Invalid value for argument `train_domain`")
+
+
+def test_benchmark_gmeql_bad_domain_is_one_line_and_exit_2(capsys):
+    from deepsymreg.cli import main
+
+    code = main(["benchmark", "--method", "gmeql", "--expr", "x1**2", "--vars", "x1",
+                 "--train-domain", "2,1", "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "train_domain" in err and len(err.strip().splitlines()) == 1
