@@ -319,13 +319,7 @@ def true_curves(truth, var_names, t_symbol, t_values):
                                                 exponent=False))
         for t in t_values
     ]
-    out = {}
-    for key in sorted({k for r in readings for k in r}):
-        out[key] = np.array([r[key][0] if key in r else 0.0 for r in readings])
-        n_inner = max(len(r[key][1]) for r in readings if key in r)
-        for i in range(n_inner):
-            out[f"{key}[{i}]"] = np.array([r[key][1][i] if key in r else np.nan for r in readings])
-    return out
+    return symbolic.coefficient_curves(readings)
 
 
 def _jsonable(curves):

@@ -20,6 +20,7 @@ __all__ = [
     "judge",
     "extra_functions",
     "term_coefficients",
+    "coefficient_curves",
     "polish",
 ]
 
@@ -201,6 +202,22 @@ def term_coefficients(expr):
         c, values = out.get(key, (0.0, [float(v) for v in inner]))
         out[key] = (c + float(coeff), values)
     return out
+
+
+def coefficient_curves(readings):
+    """Curves over a sequence of :func:`term_coefficients` readings (one per parameter value).
+
+    Returns ``{key: array}`` with each term's coefficient (0 where the term is absent) and
+    ``"<key>[i]"`` with its inner number ``i`` (NaN where absent); the constant term last.
+    """
+    keys = sorted({k for r in readings for k in r}, key=lambda k: (k == "1", k))
+    curves = {}
+    for key in keys:
+        curves[key] = np.array([r[key][0] if key in r else 0.0 for r in readings])
+        n_inner = max(len(r[key][1]) for r in readings if key in r)
+        for i in range(n_inner):
+            curves[f"{key}[{i}]"] = np.array([r[key][1][i] if key in r else np.nan for r in readings])
+    return curves
 
 
 #: Equations with more additive terms than this are not polished (the refits would cost

@@ -218,15 +218,7 @@ class ParametricEQL(EQL):
             symbolic.term_coefficients(self.to_sympy(var_names, threshold, trial, t=float(t)))
             for t in t_values
         ]
-        keys = sorted({k for r in readings for k in r}, key=lambda k: (k == "1", k))
-        curves = {}
-        for key in keys:
-            curves[key] = np.array([r[key][0] if key in r else 0.0 for r in readings])
-            n_inner = max(len(r[key][1]) for r in readings if key in r)
-            for i in range(n_inner):
-                curves[f"{key}[{i}]"] = np.array(
-                    [r[key][1][i] if key in r else np.nan for r in readings]
-                )
+        curves = symbolic.coefficient_curves(readings)
         return t_values, curves
 
     def get_config(self):
