@@ -22,7 +22,8 @@ import tensorflow as tf
 from deepsymreg import concrete
 from deepsymreg._validation import check_number
 
-__all__ = ["StrengthRegularizer", "SmoothL05", "Lq", "L1", "ExpectedL0", "AdjacentSmoothness", "get"]
+__all__ = ["StrengthRegularizer", "SmoothL05", "Lq", "L1", "ExpectedL0", "AdjacentSmoothness", "get",
+           "split_gate_regularizer"]
 
 
 class StrengthRegularizer(keras.regularizers.Regularizer):
@@ -254,3 +255,23 @@ def get(identifier, reg_lambda=None, name="regularizer"):
         f"Invalid value for argument `{name}`: expected None, one of "
         f"{sorted(_ALIASES)}, a config dict or a Regularizer. Received: {name}={identifier!r}"
     )
+
+
+def split_gate_regularizer(kernel_regularizer, gate_regularizer):
+    """``(kernel_regularizer, gate_regularizer)`` for a gated linear map.
+
+    An :class:`ExpectedL0` given as ``kernel_regularizer`` (the name EQL layers pass
+    every kind) penalizes the gates: it becomes the gate regularizer. Given both ways,
+    it is a ValueError.
+    """
+    kernel_regularizer = get(kernel_regularizer, name="kernel_regularizer")
+    if isinstance(kernel_regularizer, ExpectedL0):
+        if gate_regularizer is not None:
+            raise ValueError(
+                "Invalid value for argument `kernel_regularizer`: an ExpectedL0 penalizes "
+                "the gates; pass it once, as `gate_regularizer`. Received: "
+                f"kernel_regularizer={kernel_regularizer!r}, "
+                f"gate_regularizer={gate_regularizer!r}"
+            )
+        return None, kernel_regularizer
+    return kernel_regularizer, gate_regularizer

@@ -111,16 +111,9 @@ class HardConcreteDense(StackedLinear):
     ):
         # An ExpectedL0 given as kernel_regularizer (the name EqlLayer and EQL pass every
         # kind) penalizes the gates, not the weights.
-        kernel_regularizer = regularizers_lib.get(kernel_regularizer, name="kernel_regularizer")
-        if isinstance(kernel_regularizer, regularizers_lib.ExpectedL0):
-            if gate_regularizer is not None:
-                raise ValueError(
-                    "Invalid value for argument `kernel_regularizer`: an ExpectedL0 penalizes "
-                    "the gates; pass it once, as `gate_regularizer`. Received: "
-                    f"kernel_regularizer={kernel_regularizer!r}, "
-                    f"gate_regularizer={gate_regularizer!r}"
-                )
-            kernel_regularizer, gate_regularizer = None, kernel_regularizer
+        kernel_regularizer, gate_regularizer = regularizers_lib.split_gate_regularizer(
+            kernel_regularizer, gate_regularizer
+        )
         super().__init__(
             units,
             trials=trials,

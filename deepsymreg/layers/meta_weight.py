@@ -151,16 +151,9 @@ class MetaWeightDense(StackedLinear):
             )
         # As in HardConcreteDense: an ExpectedL0 passed as kernel_regularizer (the name
         # EqlLayer gives every kind) penalizes the gates.
-        kernel_regularizer = regularizers_lib.get(kernel_regularizer, name="kernel_regularizer")
-        if isinstance(kernel_regularizer, regularizers_lib.ExpectedL0):
-            if gate_regularizer is not None:
-                raise ValueError(
-                    "Invalid value for argument `kernel_regularizer`: an ExpectedL0 penalizes "
-                    "the gates; pass it once, as `gate_regularizer`. Received: "
-                    f"kernel_regularizer={kernel_regularizer!r}, "
-                    f"gate_regularizer={gate_regularizer!r}"
-                )
-            kernel_regularizer, gate_regularizer = None, kernel_regularizer
+        kernel_regularizer, gate_regularizer = regularizers_lib.split_gate_regularizer(
+            kernel_regularizer, gate_regularizer
+        )
         super().__init__(
             units,
             trials=trials,
