@@ -385,7 +385,6 @@ def _predict(args):
 
 def _run(args):
     from deepsymreg.benchmark import run_benchmark
-    from deepsymreg.reports import write_json
 
     _check_json_folder(args.json_path)
     if args.method == "gmeql":
@@ -411,17 +410,28 @@ def _run(args):
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    for t in sorted(result["trials"], key=lambda t: t["extrapolation_mse"] or float("inf")):
-        mark = "ok " if t["success"] else "   "
-        mse = t["extrapolation_mse"]
-        mse = f"{mse:.3g}" if mse is not None else "nan"
-        print(f"{mark} seed {t['seed']:>5}  test mse {mse:>9}  {t['expression']}")
+    return _report(args, result, "extrapolation_mse", "test mse", "restarts",
+                   f" for {result['steps']} steps/restart")
+
+
+def _report(args, result, error_key, error_label, runs_word, wall_suffix=""):
+    """Print a benchmark's runs (best error first) and summary; write ``--json``."""
+    def error(t):
+        return t.get(error_key) if t.get(error_key) is not None else float("inf")
+
+    for t in sorted(result["trials"], key=error):
+        value = t.get(error_key)
+        value = f"{value:.3g}" if value is not None else "nan"
+        print(f"{'ok ' if t['success'] else '   '} seed {t['seed']:>5}  {error_label} {value:>9}  "
+              f"{t['expression']}")
     print(f"true law:        {result['expr']}")
     print(f"selected:        {result['best_expression']}  "
           f"({'correct' if result['best_success'] else 'wrong'})")
-    print(f"success rate:    {result['success_rate']:.2f} over {len(result['trials'])} restarts")
-    print(f"wall time:       {result['wall_seconds']:.1f} s for {result['steps']} steps/restart")
+    print(f"success rate:    {result['success_rate']:.2f} over {len(result['trials'])} {runs_word}")
+    print(f"wall time:       {result['wall_seconds']:.1f} s{wall_suffix}")
     if args.json_path:
+        from deepsymreg.reports import write_json
+
         write_json(args.json_path, result)
         print(f"wrote {args.json_path}")
     return 0
@@ -429,7 +439,6 @@ def _run(args):
 
 def _run_gmeql(args):
     from deepsymreg.gmeql import run_gmeql
-    from deepsymreg.reports import write_json
 
     n_train = args.n_train or 300
     try:
@@ -438,19 +447,7 @@ def _run_gmeql(args):
                            seed=args.seed)
     except ValueError as err:
         raise _UsageError(str(err)) from None
-    for t in sorted(result["trials"], key=lambda t: t.get("mae") if t.get("mae") is not None else float("inf")):
-        mae = t.get("mae")
-        mae = f"{mae:.3g}" if mae is not None else "nan"
-        print(f"{'ok ' if t['success'] else '   '} seed {t['seed']:>5}  train MAE {mae:>9}  {t['expression']}")
-    print(f"true law:        {result['expr']}")
-    print(f"selected:        {result['best_expression']}  "
-          f"({'correct' if result['best_success'] else 'wrong'})")
-    print(f"success rate:    {result['success_rate']:.2f} over {len(result['trials'])} runs")
-    print(f"wall time:       {result['wall_seconds']:.1f} s")
-    if args.json_path:
-        write_json(args.json_path, result)
-        print(f"wrote {args.json_path}")
-    return 0
+    return _report(args, result, "mae", "train MAE", "runs")
 
 
 def _parametric(args):
