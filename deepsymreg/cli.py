@@ -19,6 +19,16 @@ def _positive_int(text):
     return value
 
 
+def _params_per_step(text):
+    """``"auto"``, None (``"all"``) or a positive int."""
+    if text in ("auto", "all"):
+        return None if text == "all" else text
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, 'all' or 'auto', got {text!r}") from None
+
+
 def _non_negative_float(text):
     try:
         value = float(text)
@@ -127,6 +137,9 @@ def build_parser():
     par.add_argument("--steps", type=_positive_int, default=10000, help="optimizer steps per restart (default 10000)")
     par.add_argument("--batch-per-param", type=_positive_int, default=16,
                      help="points per t in each optimizer step's minibatch (default 16)")
+    par.add_argument("--params-per-step", type=_params_per_step, default="auto",
+                     help="t values in each optimizer step's minibatch: a number, 'all', or "
+                          "'auto' (all for stacked, 32 for meta)")
     par.add_argument("--seed", type=int, default=0)
     par.add_argument("--report-t", default="-2.619,-1.095,0.381,1.905",
                      help="comma-separated t values to print the equation at")
@@ -464,7 +477,8 @@ def _parametric(args):
             args.expr, args.vars, param=args.param, train_domain=args.train_domain,
             test_domain=args.test_domain, param_domain=args.param_domain, n_param=args.n_param,
             n_per_param=args.n_per_param, method=args.method, trials=args.trials, seed=args.seed,
-            steps=args.steps, batch_per_step=args.batch_per_param, report_t=report_t,
+            steps=args.steps, batch_per_step=args.batch_per_param,
+            t_per_step=args.params_per_step, report_t=report_t,
             closed_forms=not args.no_closed_form,
             progress=_progress(args, args.trials * args.steps),
         )

@@ -38,6 +38,8 @@ REPORT_T = (-2.619, -1.095, 0.381, 1.905)
 #: Hidden-layer primitives of the parametric networks.
 PRIMITIVES = ["identity"] * 2 + ["square"] * 2 + ["sin"] * 2 + ["product"] * 2
 METHODS = ("stacked", "meta")
+#: Grid steps of t in each optimizer step of the meta method (see :func:`train_parametric`).
+META_T_PER_STEP = 32
 
 
 def make_parametric_data(expr, var_names, param="t", domain=(-3.0, 3.0), param_domain=(-3.0, 3.0),
@@ -96,7 +98,7 @@ def parametric_schedule(steps=10000):
 
 def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps=10000,
                      batch_per_step=16, primitives=None, depth=2, t_range=None,
-                     steps_per_call=250, progress=None, verbose=0):
+                     steps_per_call=250, t_per_step="auto", progress=None, verbose=0):
     """Train ``trials`` restarts of a :class:`~deepsymreg.ParametricEQL` in one graph.
 
     Args:
@@ -104,6 +106,9 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
         method: ``"stacked"`` or ``"meta"``.
         steps: optimizer steps per restart (see :func:`parametric_schedule`).
         batch_per_step: rows drawn at every grid step for each optimizer step.
+        t_per_step: grid steps of t drawn for each optimizer step (None: all;
+            ``"auto"``: all for ``"stacked"``, :data:`META_T_PER_STEP` for ``"meta"``,
+            whose cost grows with the number of distinct t per step).
         t_range: the parameter range (default: the data's first and last ``t``).
         progress: a callable hearing of the optimizer steps done (summed over restarts).
 
@@ -133,10 +138,15 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
     schedule = parametric_schedule(steps)
     per_call = math.gcd(*[p.steps for p in schedule], check_int("steps_per_call", steps_per_call))
     grid = {"t_steps": inputs.shape[0]} if method == "stacked" else {}
+    if t_per_step == "auto":
+        t_per_step = None if method == "stacked" else META_T_PER_STEP
+    if t_per_step is not None:
+        t_per_step = min(check_int("t_per_step", t_per_step), inputs.shape[0])
     model = ParametricEQL(
         depth=depth, primitives=primitives or PRIMITIVES, method=method, t_range=t_range,
         trials=trials, steps_per_call=per_call, seed=seed,
-        batch_per_step=min(batch_per_step, inputs.shape[1]), init_stddev=(1.0, 0.5, 0.5), **grid,
+        batch_per_step=min(batch_per_step, inputs.shape[1]), t_per_step=t_per_step,
+        init_stddev=(1.0, 0.5, 0.5), **grid,
     )
     model.build(inputs.shape)
     model.compile(optimizer=RMSprop(schedule[0].learning_rate, epsilon=1e-10), jit_compile=True)
@@ -220,8 +230,8 @@ def closed_form(model, var_names, param="t", trial=None, threshold=0.01, trials=
 
 def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_domain=(-5.0, 5.0),
                    param_domain=(-3.0, 3.0), n_param=128, n_per_param=512, method="stacked",
-                   trials=16, seed=0, steps=10000, batch_per_step=16, report_t=REPORT_T,
-                   closed_forms=True, n_test=256, progress=None, verbose=0):
+                   trials=16, seed=0, steps=10000, batch_per_step=16, t_per_step="auto",
+                   report_t=REPORT_T, closed_forms=True, n_test=256, progress=None, verbose=0):
     """Train, select and judge a parametric EQL on data from the known law ``expr``.
 
     Selection: the restart with the lowest error on the test domain (every grid step),
@@ -249,7 +259,8 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
     test_inputs, test_targets, _ = make_parametric_data(
         expr, names, param, test_domain, param_domain, n_param, n_test, seed + 1)
     model = train_parametric(inputs, targets, method=method, trials=trials, seed=seed, steps=steps,
-                             batch_per_step=batch_per_step, progress=progress, verbose=verbose)
+                             batch_per_step=batch_per_step, t_per_step=t_per_step,
+                             progress=progress, verbose=verbose)
     flat = test_inputs.reshape(-1, test_inputs.shape[-1])
     pred = model.predict(flat, batch_size=8192, verbose=0)[..., 0]
     with np.errstate(all="ignore"):
@@ -307,7 +318,8 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         "trials": [{k: v for k, v in r.items() if k != "complexity"} for r in rows],
         "settings": {"train_domain": list(train_domain), "test_domain": list(test_domain),
                      "param_domain": list(param_domain), "n_param": n_param,
-                     "n_per_param": n_per_param, "batch_per_step": batch_per_step, "seed": seed},
+                     "n_per_param": n_per_param, "batch_per_step": batch_per_step,
+                     "t_per_step": t_per_step, "seed": seed},
     }
 
 

@@ -51,6 +51,10 @@ class ParametricEQL(EQL):
         batch_per_step: with gridded training data ``(N, per_step, n_vars + 1)``, each
             optimizer step trains on this many random rows of every step of ``t`` (the
             minibatches of the authors' code); None: all rows.
+        t_per_step: with gridded training data, each optimizer step also draws this
+            many of the ``N`` steps of ``t`` (without replacement) instead of using all
+            of them; None: all. It cuts the meta-weight networks' cost, which grows with
+            the number of distinct ``t`` per step.
         linear_options: further arguments of the linear kind.
 
     Call arguments:
@@ -87,6 +91,7 @@ class ParametricEQL(EQL):
         trials=None,
         steps_per_call=1,
         batch_per_step=None,
+        t_per_step=None,
         seed=None,
         linear_options=None,
         **kwargs,
@@ -130,6 +135,7 @@ class ParametricEQL(EQL):
         self.smoothness, self.meta_hidden = smoothness, tuple(meta_hidden)
         self.extra_options = extra
         self.batch_per_step = check_int("batch_per_step", batch_per_step, allow_none=True)
+        self.t_per_step = check_int("t_per_step", t_per_step, allow_none=True)
         self.batch_seed = keras.random.SeedGenerator(None if seed is None else int(seed) + 7919)
 
     # -- data layout ---------------------------------------------------------------
@@ -149,7 +155,12 @@ class ParametricEQL(EQL):
 
     def _loss_terms(self, x, y):
         # Gridded data (N, per_step, .): every optimizer step draws its own minibatch of
-        # `batch_per_step` rows at each step of t, inside the compiled loop.
+        # `t_per_step` steps of t and `batch_per_step` rows at each, inside the compiled loop.
+        if self.t_per_step is not None and x.shape.rank == 3 and x.shape[0] is not None \
+                and self.t_per_step < x.shape[0]:
+            noise = keras.random.uniform((x.shape[0],), seed=self.batch_seed)
+            steps = tf.argsort(noise)[: self.t_per_step]
+            x, y = tf.gather(x, steps), tf.gather(y, steps)
         if self.batch_per_step is not None and x.shape.rank == 3:
             n, per = tf.shape(x)[0], tf.shape(x)[1]
             rows = keras.random.randint((n, self.batch_per_step), 0, per, seed=self.batch_seed)
@@ -233,6 +244,7 @@ class ParametricEQL(EQL):
             "smoothness": self.smoothness,
             "meta_hidden": list(self.meta_hidden),
             "batch_per_step": self.batch_per_step,
+            "t_per_step": self.t_per_step,
             "linear_options": self.extra_options or None,
         }
 
