@@ -139,7 +139,7 @@ def build_parser():
                      help="points per t in each optimizer step's minibatch (default 16)")
     par.add_argument("--params-per-step", type=_params_per_step, default="auto",
                      help="t values in each optimizer step's minibatch: a number, 'all', or "
-                          "'auto' (all for stacked, 32 for meta)")
+                          "'auto' (the default: all, for both methods)")
     par.add_argument("--seed", type=int, default=0)
     par.add_argument("--report-t", default="-2.619,-1.095,0.381,1.905",
                      help="comma-separated t values to print the equation at")

@@ -162,11 +162,23 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         tags.non_deterministic = True  # XLA rounding differs between machines
         return tags
 
-    def fit(self, X, y):
-        """Train the restarts on ``(X, y)`` and choose an equation; returns ``self``."""
+    def fit(self, X, y, sample_weight=None):
+        """Train the restarts on ``(X, y)`` and choose an equation; returns ``self``.
+
+        ``sample_weight``: ``(n_samples,)`` non-negative weights of the rows (None: all
+        1). They weight the training loss (``sum w l / sum w``), the least-squares refits
+        of the polish and the losses of ``equations_`` (training and validation), so the
+        selection follows them too. Not supported with ``param``.
+        """
         self._check_params()
         target_names = _target_names(y)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype="float64")
+        weights = _sample_weights(sample_weight, len(X))
+        if weights is not None and self.param is not None:
+            raise ValueError(
+                "Invalid value for argument `sample_weight`: not supported with `param` (a "
+                "parametric law). Received sample weights."
+            )
         self._y_1d = y.ndim == 1
         y2 = y.reshape(len(y), -1)
         if len(X) < 2:
@@ -200,11 +212,20 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             val = train
         self.x_center_, self.x_scale_ = _input_scaling(X[train], self.input_scaling)
 
+        w_train = None if weights is None else weights[train]
+        w_val = None if weights is None else weights[val]
+        if w_train is not None and not np.sum(w_train) > 0:
+            raise ValueError(
+                "Invalid value for argument `sample_weight`: every training row has weight 0 "
+                "(the validation split took the rows with weight). Received sample weights "
+                f"summing to {float(np.sum(weights)):g}"
+            )
         if np.all(np.ptp(y2[train], axis=0) == 0):  # a constant law needs no training
             results = []
         else:
-            results = self._train(self._scaled(X[train]), y2[train], self._scaled(X[val]), y2[val])
-        self._build_table(results, X[train], y2[train], X[val], y2[val])
+            results = self._train(self._scaled(X[train]), y2[train], self._scaled(X[val]), y2[val],
+                                  w_train)
+        self._build_table(results, X[train], y2[train], X[val], y2[val], w_train, w_val)
         self.wall_seconds_ = time.perf_counter() - start
         return self
 
@@ -534,7 +555,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             out.append(Phase(n, p.learning_rate, p.reg_lambda, p.threshold, p.strengths))
         return out
 
-    def _train(self, x, y, x_val, y_val):
+    def _train(self, x, y, x_val, y_val, sample_weight=None):
         settings, _ = recipes.model_settings(self.regularization)
         kwargs = {**self._model_kwargs(), "standardize": settings.get("standardize", True)}
         kwargs.pop("n_outputs")
@@ -542,7 +563,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         size = self.chunk_size or (self.trials if self.max_seconds is None else max(1, -(-self.trials // 4)))
         groups = [list(range(i, min(i + size, self.trials))) for i in range(0, self.trials, size)]
         common = dict(schedule=schedule, var_names=[f"_v{i}" for i in range(x.shape[1])],
-                      threshold=self.threshold, keep_weights=True, **kwargs)
+                      threshold=self.threshold, keep_weights=True, sample_weight=sample_weight,
+                      **kwargs)
         progress = reports.progress_bar(self.trials * sum(p.steps for p in schedule), bool(self.verbose))
         common["progress"] = progress
         start, results = time.perf_counter(), []
@@ -576,7 +598,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         subs = {s: sympy.Symbol(n) for s, n in zip(self._internal, self.variable_names_)}
         return [e.xreplace(subs) for e in internal]
 
-    def _build_table(self, results, x, y, x_val, y_val):
+    def _build_table(self, results, x, y, x_val, y_val, w=None, w_val=None):
         """Distinct equation forms with their losses, counts and scores; picks ``best_index_``."""
         scaled = {s: (s - float(c)) / float(k)
                   for s, c, k in zip(self._internal, self.x_center_, self.x_scale_)}
@@ -584,7 +606,17 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         y_std = np.where(y.std(axis=0) > 0, y.std(axis=0), 1.0)
         # The constant law (the training mean) is always a candidate: the baseline that
         # the first real equation's score is measured against.
-        candidates = [([sympy.Float(float(v), 6) for v in y.mean(axis=0)], self._seed(), None)]
+        candidates = [([sympy.Float(float(v), 6) for v in np.average(y, axis=0, weights=w)],
+                       self._seed(), None)]
+        # A product of powers fitted in log-log space (symbolic.power_law), when every
+        # input and target keeps one sign: found by no restart (seed None), it competes
+        # as any other row, and each restart's polish may use it as a term.
+        monomials = [symbolic.power_law(self._internal, x, y[:, j], sample_weight=w)
+                     for j in range(y.shape[1])]
+        if self.polish and all(m is not None for m in monomials):
+            candidates.append(([symbolic.rounded(symbolic.polish(m, self._internal, x, y[:, j],
+                                                                 sample_weight=w), 6)
+                                for j, m in enumerate(monomials)], None, None))
         for r in results:
             texts = r.expression.split("; ")
             try:
@@ -606,8 +638,11 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 # The same restart's equation with its terms refitted and the unneeded
                 # ones dropped (symbolic.polish), as one more candidate.
                 polished = [
-                    symbolic.rounded(symbolic.polish(e, self._internal, x, y[:, j],
-                                                     extra_terms=self._polish_terms()), 6)
+                    symbolic.rounded(symbolic.polish(
+                        e, self._internal, x, y[:, j],
+                        extra_terms=[*self._polish_terms(), *([monomials[j]] if monomials[j] is not None else [])],
+                        sample_weight=w,
+                    ), 6)
                     for j, e in enumerate(exprs)
                 ]
                 if any(p != e for p, e in zip(polished, exprs)):
@@ -615,10 +650,12 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         rows = {}
         for exprs, seed, weights in candidates:
             key = tuple(_form(e) for e in exprs)
-            loss, val_loss = _mse(exprs, self._internal, x, y), _mse(exprs, self._internal, x_val, y_val)
+            loss = _mse(exprs, self._internal, x, y, w)
+            val_loss = _mse(exprs, self._internal, x_val, y_val, w_val)
             row = rows.get(key)
+            found = set() if seed is None else {int(seed)}
             if row is not None:
-                row["found_by"].add(int(seed))
+                row["found_by"] |= found
                 row["restarts"] = len(row["found_by"])
                 if not val_loss < row["validation_loss"]:
                     continue
@@ -629,9 +666,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 "complexity": int(sum(symbolic.complexity(e) for e in exprs)),
                 "loss": loss,
                 "validation_loss": val_loss,
-                "restarts": (row["restarts"] if row else 1),
-                "found_by": row["found_by"] if row else {int(seed)},
-                "seed": int(seed),
+                "restarts": (row["restarts"] if row else len(found)),
+                "found_by": row["found_by"] if row else found,
+                "seed": None if seed is None else int(seed),
                 "internal": exprs,
                 "display": display,
                 "weights": weights,
@@ -935,10 +972,29 @@ def _form(expr):
     return sympy.srepr(expr.replace(lambda e: e.is_Number and e not in (sympy.pi,), lambda e: c))
 
 
-def _mse(exprs, symbols, x, y):
+def _mse(exprs, symbols, x, y, sample_weight=None):
+    """Mean squared error of the equations on ``(x, y)``, weighted by the rows' weights."""
     pred = np.stack([symbolic.to_numpy_function(e, symbols)(x) for e in exprs], axis=1)
-    err = float(np.mean((pred - y) ** 2))
+    with np.errstate(all="ignore"):
+        err = float(np.average(np.mean((pred - y) ** 2, axis=1), weights=sample_weight))
     return err if math.isfinite(err) else math.inf
+
+
+def _sample_weights(sample_weight, n):
+    """``sample_weight`` as a float array ``(n,)``, or None for None (or all ones)."""
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype="float64")
+    except (TypeError, ValueError):
+        w = None
+    if w is None or w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+        shown = sample_weight if w is None or w.size <= 6 else f"array of shape {w.shape}"
+        raise ValueError(
+            "Invalid value for argument `sample_weight`: expected one finite, non-negative "
+            f"weight per sample ({n}), not all zero. Received: sample_weight={shown!r}"
+        )
+    return None if np.all(w == 1) else w
 
 
 def _score(rows):

@@ -38,8 +38,10 @@ REPORT_T = (-2.619, -1.095, 0.381, 1.905)
 #: Hidden-layer primitives of the parametric networks.
 PRIMITIVES = ["identity"] * 2 + ["square"] * 2 + ["sin"] * 2 + ["product"] * 2
 METHODS = ("stacked", "meta")
-#: Grid steps of t in each optimizer step of the meta method (see :func:`train_parametric`).
-META_T_PER_STEP = 32
+#: Grid steps of t in each optimizer step, by method, for ``t_per_step="auto"`` (None:
+#: all). Drawing 32 of 128 made the meta method 1.7x faster on f2 but 5 of its 16
+#: restarts right instead of 13 (2026-12-01), so both train on every step.
+AUTO_T_PER_STEP = {"stacked": None, "meta": None}
 
 
 def make_parametric_data(expr, var_names, param="t", domain=(-3.0, 3.0), param_domain=(-3.0, 3.0),
@@ -107,8 +109,8 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
         steps: optimizer steps per restart (see :func:`parametric_schedule`).
         batch_per_step: rows drawn at every grid step for each optimizer step.
         t_per_step: grid steps of t drawn for each optimizer step (None: all;
-            ``"auto"``: all for ``"stacked"``, :data:`META_T_PER_STEP` for ``"meta"``,
-            whose cost grows with the number of distinct t per step).
+            ``"auto"``: :data:`AUTO_T_PER_STEP` of the method). The meta method's cost
+            grows with the number of distinct t per step.
         t_range: the parameter range (default: the data's first and last ``t``).
         progress: a callable hearing of the optimizer steps done (summed over restarts).
 
@@ -139,7 +141,7 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
     per_call = math.gcd(*[p.steps for p in schedule], check_int("steps_per_call", steps_per_call))
     grid = {"t_steps": inputs.shape[0]} if method == "stacked" else {}
     if t_per_step == "auto":
-        t_per_step = None if method == "stacked" else META_T_PER_STEP
+        t_per_step = AUTO_T_PER_STEP[method]
     if t_per_step is not None:
         t_per_step = min(check_int("t_per_step", t_per_step), inputs.shape[0])
     model = ParametricEQL(
@@ -181,7 +183,7 @@ def judge_at(expression, truth, symbols, t_symbol, t, domain, tolerance=0.02, n_
 
 
 def closed_form(model, var_names, param="t", trial=None, threshold=0.01, trials=8, seed=0,
-                tolerance=0.01, steps=None):
+                tolerance=0.01, steps=None, curves=None):
     """The whole law in the variables and ``param``: every coefficient curve fitted in closed form.
 
     Each curve of :meth:`~deepsymreg.ParametricEQL.coefficient_curves` (on the stacked
@@ -189,7 +191,8 @@ def closed_form(model, var_names, param="t", trial=None, threshold=0.01, trials=
     :class:`~deepsymreg.SymbolicRegressor` (``trials`` restarts of ``steps`` optimizer
     steps, None: the recipe's; selection by accuracy and complexity). A curve counts as
     found when the closed form's RMS error on the curve is under ``tolerance`` times the
-    curve's RMS.
+    curve's RMS. ``curves``: ``(t_values, curves)`` as ``coefficient_curves`` returns
+    them, when already read (None: read here).
 
     Returns:
         ``(law, report)``: the SymPy law (None when a curve has no closed form found)
@@ -198,7 +201,10 @@ def closed_form(model, var_names, param="t", trial=None, threshold=0.01, trials=
     from deepsymreg.estimator import SymbolicRegressor
 
     names = _names(var_names)
-    t_values, curves = model.coefficient_curves(names, threshold=threshold, trial=trial)
+    if curves is None:
+        t_values, curves = model.coefficient_curves(names, threshold=threshold, trial=trial)
+    else:
+        t_values, curves = curves
     t_symbol = sympy.Symbol(param)
     report, exprs = {}, {}
     for key, values in curves.items():
@@ -243,7 +249,8 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
     Returns:
         A JSON-ready dict: ``expr``, ``method``, ``success_rate``, ``best_seed``,
         ``best_expressions`` ({t: equation}), ``best_closed_form`` (or None),
-        ``closed_form_report``, ``wall_seconds``, ``steps``, ``trials`` (per restart:
+        ``closed_form_report``, ``wall_seconds`` (and ``seconds``: data, training,
+        reading and closed form), ``steps``, ``trials`` (per restart:
         ``seed``, ``extrapolation_mse``, ``success``, ``expressions``) and the settings.
     """
     start = time.time()
@@ -258,9 +265,11 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         expr, names, param, train_domain, param_domain, n_param, n_per_param, seed)
     test_inputs, test_targets, _ = make_parametric_data(
         expr, names, param, test_domain, param_domain, n_param, n_test, seed + 1)
+    seconds = {"data": time.time() - start}
     model = train_parametric(inputs, targets, method=method, trials=trials, seed=seed, steps=steps,
                              batch_per_step=batch_per_step, t_per_step=t_per_step,
                              progress=progress, verbose=verbose)
+    seconds["training"] = time.time() - start - sum(seconds.values())
     flat = test_inputs.reshape(-1, test_inputs.shape[-1])
     pred = model.predict(flat, batch_size=8192, verbose=0)[..., 0]
     with np.errstate(all="ignore"):
@@ -287,17 +296,20 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         low = min(r["extrapolation_mse"] for r in finite)
         tied = [r for r in finite if r["extrapolation_mse"] <= 1.5 * low + 1e-12]
         best = min(tied, key=lambda r: (r["complexity"], r["extrapolation_mse"]))
-    curves = None
+    curves = learned = None
     if best is not None:
         t_values, learned = model.coefficient_curves(names, trial=rows.index(best))
         curves = {"t": t_values.tolist(), "learned": _jsonable(learned),
                   "true": _jsonable(true_curves(truth, names, t_symbol, t_values))}
+    seconds["reading"] = time.time() - start - sum(seconds.values())
     law, curve_report = None, {}
     if closed_forms and best is not None:
-        law, curve_report = closed_form(model, names, param, trial=rows.index(best), seed=seed)
+        law, curve_report = closed_form(model, names, param, trial=rows.index(best), seed=seed,
+                                        curves=(t_values, learned))
     closed_ok = None
     if law is not None:
         closed_ok = _judge_closed_form(law, truth, symbols_all, test_domain, param_domain)
+    seconds["closed_form"] = time.time() - start - sum(seconds.values())
     for r in rows:
         r["extrapolation_mse"] = r["extrapolation_mse"] if np.isfinite(r["extrapolation_mse"]) else None
     return {
@@ -314,6 +326,7 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         "closed_form_report": curve_report,
         "coefficient_curves": curves,
         "wall_seconds": time.time() - start,
+        "seconds": seconds,
         "steps": steps,
         "trials": [{k: v for k, v in r.items() if k != "complexity"} for r in rows],
         "settings": {"train_domain": list(train_domain), "test_domain": list(test_domain),

@@ -100,8 +100,9 @@ def _build_and_train(job, x, y, seeds, scales, progress=None):
     # Per-restart streams: a restart's result depends on its seed alone, not on the
     # restarts it shares a graph (a chunk) with.
     nan = NaNRecovery(seed=[int(s) + 7919 for s in seeds])
+    w = job.get("sample_weight")
     model.fit(
-        tf.data.Dataset.from_tensors((x, y)).repeat(),
+        tf.data.Dataset.from_tensors((x, y) if w is None else (x, y, w)).repeat(),
         epochs=1,
         steps_per_epoch=phased.batches_needed(model),
         shuffle=False,
@@ -246,6 +247,7 @@ def fit_restarts(
     chunk_size=None,
     keep_weights=False,
     progress=None,
+    sample_weight=None,
     **model_kwargs,
 ):
     """Train ``trials`` EQL restarts on ``(x, y)`` and read each as an equation.
@@ -276,6 +278,8 @@ def fit_restarts(
         progress: a callable receiving counts of optimizer steps done (summed over
             restarts; ``trials * schedule steps`` in all, more with NaN re-runs): after
             every compiled call for chunks run here, when a chunk ends for the others.
+        sample_weight: ``(n,)`` non-negative weights of the training rows (None: all
+            1): the data loss is ``sum_i w_i l_i / sum_i w_i``.
         standardize: train on ``(y - mean) / std`` (per output), so that the penalty
             strength means the same whatever the scale of the law; equations and errors
             are converted back to the original units.
@@ -306,6 +310,15 @@ def fit_restarts(
         )
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("Invalid value for arguments `x`, `y`: they contain NaN or inf.")
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype="float32")
+        if (sample_weight.shape != (x.shape[0],) or not np.all(np.isfinite(sample_weight))
+                or np.any(sample_weight < 0) or not np.sum(sample_weight) > 0):
+            raise ValueError(
+                "Invalid value for argument `sample_weight`: expected one finite, "
+                f"non-negative weight per row of x ({x.shape[0]}), not all zero. Received "
+                f"shape {sample_weight.shape}, values {sample_weight[:5]!r}..."
+            )
     trials = check_int("trials", trials)
     workers = check_int("workers", workers)
     schedule = list(schedule) if schedule is not None else paper_schedule()
@@ -322,7 +335,7 @@ def fit_restarts(
     chunks = [list(range(i, trials, n_chunks)) for i in range(n_chunks)]  # interleaved
     jobs = [
         {
-            "x": x, "y": y, "x_test": x_test, "y_test": y_test,
+            "x": x, "y": y, "x_test": x_test, "y_test": y_test, "sample_weight": sample_weight,
             "seeds": [seeds[k] for k in c], "scales": [scales[k] for k in c],
             "schedule": schedule, "model_kwargs": model_kwargs,
             "steps_per_call": steps_per_call, "var_names": var_names,

@@ -220,22 +220,66 @@ def coefficient_curves(readings):
     return curves
 
 
+def power_law(symbols, x, y, step=0.5, max_power=4.0, sample_weight=None):
+    """The monomial ``prod x_i**e_i`` that a log-log least-squares fit of ``y`` finds, or None.
+
+    Many laws of physics are one product of powers (``m*a``, ``n*T/V``, ``q*Q/r**2``):
+    on data where every variable and the target keep one sign, ``log|y| = log|c| +
+    sum_i e_i log|x_i|`` is linear, and its least-squares exponents, rounded to
+    multiples of ``step`` (half powers by default), give the law's form whatever the
+    variables' scale. The coefficient ``c`` is left to the caller's refit.
+
+    Args:
+        symbols: the variables, one per column of ``x``.
+        x: ``(n, n_vars)`` data; ``y``: ``(n,)`` target.
+        step: exponents are rounded to multiples of this.
+        max_power: exponents larger than this in size are not believed (None is returned).
+        sample_weight: ``(n,)`` weights of the rows in the fit (None: equal).
+
+    Returns:
+        The monomial (without coefficient), or None when the data have a sign change
+        or a zero, the fit leaves every exponent at zero, or a non-integer power falls
+        on a negative variable.
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float).ravel()
+    if x.ndim != 2 or x.shape[1] != len(symbols) or len(y) != len(x) or len(y) <= x.shape[1] + 1:
+        return None
+    one_sign = lambda v: bool(np.all(v > 0) or np.all(v < 0))  # noqa: E731
+    if not one_sign(y) or not all(one_sign(c) for c in x.T):
+        return None
+    root = np.ones(len(y)) if sample_weight is None else np.sqrt(np.asarray(sample_weight, float))
+    design = np.column_stack([np.ones(len(y)), np.log(np.abs(x))]) * root[:, None]
+    exponents = np.linalg.lstsq(design, np.log(np.abs(y)) * root, rcond=None)[0][1:]
+    exponents = np.round(exponents / step) * step
+    if not np.any(exponents) or np.any(np.abs(exponents) > max_power):
+        return None
+    term = sympy.Integer(1)
+    for symbol, column, e in zip(symbols, x.T, exponents):
+        if e == 0:
+            continue
+        if column[0] < 0 and e != int(e):
+            return None
+        term *= symbol ** (sympy.Integer(int(e)) if e == int(e) else sympy.Rational(e).limit_denominator(8))
+    return term
+
+
 #: Equations with more additive terms than this are not polished (the refits would cost
 #: more than the restarts).
 MAX_POLISH_TERMS = 200
 
 
-def polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=()):
+def polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=(), sample_weight=None):
     """Refit the additive terms' coefficients by least squares, dropping the terms the fit
-    does not need (see :func:`_polish`)."""
+    does not need (see :func:`_polish`); ``sample_weight`` weights the rows."""
     from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
     # Many small solves: threaded BLAS only spins (30x slower on a busy machine).
     with threadpool_limits(limits=1, user_api="blas"):
-        return _polish(expr, symbols, x, y, tolerance, extra_terms)
+        return _polish(expr, symbols, x, y, tolerance, extra_terms, sample_weight)
 
 
-def _polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=()):
+def _polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=(), sample_weight=None):
     """Refit the additive terms' coefficients by least squares, dropping the terms the fit
     does not need.
 
@@ -260,7 +304,13 @@ def _polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=()):
     if not bases or not all(np.all(np.isfinite(c)) for c in columns):
         return expr
     a = np.stack(columns, axis=1)
-    allowed = tolerance * max(float(np.var(y)), 1e-30)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float).ravel()
+    w = w / w.mean()
+    variance = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w))
+    allowed = tolerance * max(variance, 1e-30)
+    # Weighted least squares: rows scaled by sqrt(w) (mean weight 1, so the losses below
+    # are weighted mean squared errors).
+    a, y = a * np.sqrt(w)[:, None], y * np.sqrt(w)
     # Least squares on the normal equations of unit-norm columns: every refit of a
     # subset of terms is a small (terms x terms) solve, whatever the number of rows.
     norms = np.linalg.norm(a, axis=0)

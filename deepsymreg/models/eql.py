@@ -113,7 +113,9 @@ class EQL(keras.Model):
         self.network.initialize_trials(seeds, indices)
 
     # -- training ------------------------------------------------------------------
-    def _per_trial_loss(self, y, y_pred):
+    def _per_trial_loss(self, y, y_pred, sample_weight=None):
+        """Loss of each restart ``(K,)`` (or a scalar): the mean over every other axis,
+        weighted by ``sample_weight`` ``(batch,)`` when given (``sum w l / sum w``)."""
         loss = self.loss if self.loss is not None else "mse"
         if self.trials is not None:
             y = tf.broadcast_to(tf.cast(y, y_pred.dtype), tf.shape(y_pred))
@@ -121,25 +123,26 @@ class EQL(keras.Model):
             pointwise = loss.call(y, y_pred)
         else:
             pointwise = keras.losses.get(loss)(y, y_pred)
-        if self.trials is not None:  # (K, ...) -> (K,): every axis but the trials'
-            return tf.reduce_mean(tf.reshape(pointwise, [self.trials, -1]), axis=-1)
-        return tf.reduce_mean(pointwise)
+        pointwise = tf.reshape(pointwise, [self.trials or 1, -1])  # every axis but the trials'
+        if sample_weight is None:
+            per_trial = tf.reduce_mean(pointwise, axis=-1)
+        else:
+            w = tf.reshape(tf.cast(sample_weight, pointwise.dtype), [1, -1])
+            per_trial = tf.reduce_sum(pointwise * w, axis=-1) / tf.reduce_sum(w)
+        return per_trial if self.trials is not None else per_trial[0]
 
-    def _loss_terms(self, x, y):
+    def _loss_terms(self, x, y, sample_weight=None):
         y_pred = self(x, training=True)
-        per_trial = tf.reshape(self._per_trial_loss(y, y_pred), [-1])
+        per_trial = tf.reshape(self._per_trial_loss(y, y_pred, sample_weight), [-1])
         finite = tf.math.is_finite(per_trial)
         data = tf.reduce_sum(tf.where(finite, per_trial, tf.zeros_like(per_trial)))
         reg = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
         return data, reg, per_trial
 
     def train_step(self, data):
+        # ``sample_weight`` (one weight per row of ``x``) weights the data loss:
+        # ``sum_i w_i l_i / sum_i w_i`` per restart.
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        if sample_weight is not None:
-            raise ValueError(
-                "Invalid value for argument `sample_weight`: EQL.fit does not support "
-                "sample weights. Received sample weights."
-            )
         if not self.built:
             self.build(x.shape)
         variables = self.trainable_variables
@@ -149,7 +152,7 @@ class EQL(keras.Model):
 
         def one_step():
             with tf.GradientTape() as tape:
-                data_loss, reg, per_trial = self._loss_terms(x, y)
+                data_loss, reg, per_trial = self._loss_terms(x, y, sample_weight)
                 total = data_loss + reg
             grads = tape.gradient(total, variables)
             self.optimizer.apply(grads, variables)

@@ -153,20 +153,33 @@ class ParametricEQL(EQL):
             f"as the last column. Received input shape {tuple(inputs.shape)}"
         )
 
-    def _loss_terms(self, x, y):
-        # Gridded data (N, per_step, .): every optimizer step draws its own minibatch of
-        # `t_per_step` steps of t and `batch_per_step` rows at each, inside the compiled loop.
-        if self.t_per_step is not None and x.shape.rank == 3 and x.shape[0] is not None \
-                and self.t_per_step < x.shape[0]:
+    def _loss_terms(self, x, y, sample_weight=None):
+        if sample_weight is not None:
+            raise ValueError(
+                "Invalid value for argument `sample_weight`: ParametricEQL.fit does not "
+                "support sample weights. Received sample weights."
+            )
+        return super()._loss_terms(*self.minibatch(x, y))
+
+    def minibatch(self, x, y):
+        """The rows of gridded data ``(N, per_step, .)`` one optimizer step trains on.
+
+        ``t_per_step`` of the ``N`` steps of ``t`` (distinct, all when None), then
+        ``batch_per_step`` rows of each (all when None), drawn inside the compiled loop;
+        other layouts are returned as they are.
+        """
+        if x.shape.rank != 3:
+            return x, y
+        if self.t_per_step is not None and x.shape[0] is not None and self.t_per_step < x.shape[0]:
             noise = keras.random.uniform((x.shape[0],), seed=self.batch_seed)
             steps = tf.argsort(noise)[: self.t_per_step]
             x, y = tf.gather(x, steps), tf.gather(y, steps)
-        if self.batch_per_step is not None and x.shape.rank == 3:
+        if self.batch_per_step is not None:
             n, per = tf.shape(x)[0], tf.shape(x)[1]
             rows = keras.random.randint((n, self.batch_per_step), 0, per, seed=self.batch_seed)
             x = tf.gather(x, rows, axis=1, batch_dims=1)
             y = tf.gather(y, rows, axis=1, batch_dims=1)
-        return super()._loss_terms(x, y)
+        return x, y
 
     def build(self, input_shape):
         shape = tuple(input_shape)

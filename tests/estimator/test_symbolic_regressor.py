@@ -45,8 +45,11 @@ def test_table_names_and_units(fitted):
 def test_save_load_and_pickle_predict_identically(fitted, tmp_path):
     est, X, _ = fitted
     est.save(tmp_path / "fit")
+    # The network of the chosen restart goes along; a row no restart gave (the constant
+    # baseline, the power-law candidate) has none.
+    network = ["network.keras"] if est.best_["seed"] is not None and est.best_["complexity"] > 1 else []
     assert sorted(p.name for p in (tmp_path / "fit").iterdir()) == [
-        "equations.csv", "estimator.json", "network.keras"
+        "equations.csv", "estimator.json", *network
     ]
     loaded = SymbolicRegressor.load(tmp_path / "fit")
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
@@ -60,7 +63,9 @@ def test_save_load_and_pickle_predict_identically(fitted, tmp_path):
 def test_network_of_the_chosen_restart(fitted):
     est, X, _ = fitted
     network = est.network_
-    if est.best_["complexity"] > 1:  # the constant baseline has no network
+    if est.best_["seed"] is None:  # the power-law candidate: no restart behind it
+        assert network is None and est.best_["restarts"] == 0
+    elif est.best_["complexity"] > 1:  # the constant baseline has no network
         x = (X.to_numpy() - est.x_center_) / est.x_scale_
         out = network.predict(x.astype("float32"), verbose=0)
         assert out.shape == (80, 1) and np.all(np.isfinite(out))
@@ -103,3 +108,42 @@ def test_range_scaling_reports_the_law_in_user_units():
         net = est.network_.predict(x, verbose=0)[:, 0]
         pred = est.predict(X)
         assert np.corrcoef(net, pred)[0, 1] > 0.99
+
+
+def test_a_product_of_powers_on_physical_ranges_is_chosen_in_user_units():
+    # n*T/V with T in kelvin: the log-log candidate (symbolic.power_law) finds the form
+    # whatever the network does in its few steps; 1% noise.
+    rng = np.random.default_rng(5)
+    X = np.column_stack([rng.uniform(1, 3, 120), rng.uniform(300, 400, 120), rng.uniform(1, 3, 120)])
+    y = 0.0821 * X[:, 0] * X[:, 1] / X[:, 2]
+    y = y * (1 + 0.01 * rng.normal(size=120))
+    est = SymbolicRegressor(**FAST).fit(X, y)
+    n, T, V = sympy.symbols("x0 x1 x2")
+    expr = est.sympy()
+    assert sympy.simplify(expr / (n * T / V)).is_number
+    assert float(sympy.simplify(expr / (n * T / V))) == pytest.approx(0.0821, rel=0.01)
+    assert est.best_["equation"] == str(expr)
+
+
+def test_sample_weights_leave_out_rows_of_weight_zero():
+    # A third of the rows are corrupted (y = 5) and weighted 0: the weighted fit chooses
+    # the law of the others, with validation losses that ignore the corrupted rows.
+    rng = np.random.default_rng(4)
+    X = rng.uniform(-1, 1, (90, 2))
+    y = 2.0 * X[:, 0]
+    bad = np.arange(90) % 3 == 0
+    y[bad] = 5.0
+    est = SymbolicRegressor(**FAST).fit(X, y, sample_weight=(~bad).astype(float))
+    x0 = sympy.Symbol("x0")
+    assert est.sympy().free_symbols == {x0}
+    assert float(est.sympy().coeff(x0)) == pytest.approx(2.0, rel=0.01)
+    assert est.best_["validation_loss"] < 1e-4
+    np.testing.assert_allclose(est.predict(X[~bad]), y[~bad], atol=0.05)
+
+
+@pytest.mark.parametrize("weights", [np.ones(5), -np.ones(30), np.r_[np.nan, np.ones(29)],
+                                     np.zeros(30), "heavy"])
+def test_bad_sample_weights_name_the_argument(weights):
+    X = np.random.default_rng(0).uniform(-1, 1, (30, 2))
+    with pytest.raises(ValueError, match="argument `sample_weight`"):
+        SymbolicRegressor(**FAST).fit(X, X[:, 0], sample_weight=weights)

@@ -262,11 +262,34 @@ def test_thresholded_weights_stay_zero_through_training(linear_law_data, fit_ful
         assert np.all(layer.linear.effective_kernel.numpy()[f] == 0.0)
 
 
-def test_sample_weights_are_rejected(x30):
-    model = EQL(depth=1, primitives=["identity"])
-    model.compile()
-    with pytest.raises(ValueError, match="sample weights"):
-        model.fit(x30, x30[:, :1], sample_weight=np.ones(30), verbose=0)
+@pytest.mark.parametrize("trials", [None, 2])
+def test_sample_weights_weight_the_data_loss(x30, trials):
+    # Weight 0 on the second half: the loss is the first half's mean alone; weights
+    # 2 and 1 count the first half twice.
+    model = EQL(depth=1, primitives=["identity"], trials=trials, seed=0)
+    model.build(x30.shape)
+    y = (x30[:, :1] + 1.0).astype("float32")
+    pred = model(x30).numpy()
+    pointwise = np.mean((pred - y) ** 2, axis=-1)  # (K?, 30)
+    half = np.r_[np.ones(15), np.zeros(15)].astype("float32")
+    got = model._per_trial_loss(tf.constant(y), tf.constant(pred), tf.constant(half)).numpy()
+    np.testing.assert_allclose(got, pointwise[..., :15].mean(-1), rtol=1e-5)
+    twice = np.r_[2 * np.ones(15), np.ones(15)].astype("float32")
+    got = model._per_trial_loss(tf.constant(y), tf.constant(pred), tf.constant(twice)).numpy()
+    want = (2 * pointwise[..., :15].sum(-1) + pointwise[..., 15:].sum(-1)) / 45
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_fit_with_sample_weights_follows_the_weighted_rows(x30):
+    # Two laws in one data set: rows weighted 1 follow y = 2 x0, rows weighted 0 are noise.
+    # A weighted fit learns the first law as if the other rows were absent.
+    y = np.where(np.arange(30)[:, None] < 20, 2 * x30[:, :1], 5.0).astype("float32")
+    w = (np.arange(30) < 20).astype("float32")
+    model = EQL(depth=1, primitives=["identity"], seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(0.05), jit_compile=False)
+    model.fit(x30, y, sample_weight=w, batch_size=30, epochs=300, verbose=0)
+    pred = model.predict(x30[:20], verbose=0)
+    np.testing.assert_allclose(pred, 2 * x30[:20, :1], atol=0.05)
 
 
 # -- files --------------------------------------------------------------------------

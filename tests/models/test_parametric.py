@@ -66,6 +66,24 @@ def test_minibatch_per_step_draws_rows_inside_the_step():
 
 
 @pytest.mark.parametrize("method", ["stacked", "meta"])
+def test_t_per_step_draws_distinct_grid_steps_each_time(method):
+    model = _model(method, batch_per_step=4, t_per_step=3)
+    x, y, grid = make_parametric_data("t*x", "x", n_param=8, n_per_param=20, param_domain=(-2, 2))
+    drawn = []
+    for _ in range(2):
+        xb, yb = model.minibatch(tf.constant(x), tf.constant(y))
+        assert xb.shape == (3, 4, 2) and yb.shape == (3, 4, 1)
+        t = xb.numpy()[:, :, -1]
+        assert np.all(t == t[:, :1])  # one t per step
+        assert len(set(t[:, 0])) == 3 and set(t[:, 0]) <= set(np.float32(grid))
+        np.testing.assert_allclose(yb.numpy()[..., 0], xb.numpy()[..., 0] * t, rtol=1e-6)  # rows stay paired
+        drawn.append(tuple(t[:, 0]))
+    assert drawn[0] != drawn[1]
+    data, _, _ = model._loss_terms(tf.constant(x), tf.constant(y))
+    assert np.isfinite(float(data))
+
+
+@pytest.mark.parametrize("method", ["stacked", "meta"])
 def test_keras_file_round_trip(method, tmp_path):
     model = _model(method, trials=2)
     x = np.stack([np.linspace(-1, 1, 8), GRID], 1).astype("float32")
@@ -94,6 +112,7 @@ def test_term_coefficients_keys_terms_by_form():
     ({"method": "meta", "smoothness": 0.1}, "smoothness"),
     ({"method": "stacked", "t_steps": 8, "t_range": (2, -2)}, "t_range"),
     ({"method": "stacked", "t_steps": 8, "batch_per_step": 0}, "batch_per_step"),
+    ({"method": "meta", "t_per_step": 0}, "t_per_step"),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
