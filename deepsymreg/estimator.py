@@ -657,8 +657,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             if row is not None:
                 row["found_by"] |= found
                 row["restarts"] = len(row["found_by"])
+                if row["seed"] is None and seed is not None:
+                    # A restart reached the power-law candidate's form: the row's network
+                    # is that restart's (as for a polished equation).
+                    row["seed"], row["weights"] = int(seed), weights
                 if not val_loss < row["validation_loss"]:
                     continue
+                seed = row["seed"] if seed is None else seed
+                weights = row["weights"] if weights is None else weights
             display = self._display(exprs)
             rows[key] = {
                 "equation": "; ".join(str(e) for e in display),

@@ -63,7 +63,7 @@ def test_save_load_and_pickle_predict_identically(fitted, tmp_path):
 def test_network_of_the_chosen_restart(fitted):
     est, X, _ = fitted
     network = est.network_
-    if est.best_["seed"] is None:  # the power-law candidate: no restart behind it
+    if est.best_["seed"] is None:  # the power-law candidate, which no restart reached
         assert network is None and est.best_["restarts"] == 0
     elif est.best_["complexity"] > 1:  # the constant baseline has no network
         x = (X.to_numpy() - est.x_center_) / est.x_scale_
