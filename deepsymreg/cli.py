@@ -95,7 +95,8 @@ def build_parser():
     fit.add_argument("csv", help="the data: a CSV file with a header row")
     fit.add_argument("--target", required=True, help="the column to explain")
     fit.add_argument("--features", help="comma-separated input columns (default: all others)")
-    fit.add_argument("--method", choices=["eql"], default="eql")
+    fit.add_argument("--method", choices=["eql", "gmeql"], default="eql",
+                     help="eql (default) or gmeql (Gumbel-max EQL; one target)")
     fit.add_argument("--regularization", choices=REGULARIZATIONS, default="l05")
     fit.add_argument("--trials", type=_positive_int, default=10)
     fit.add_argument("--steps", type=_positive_int, default=None,

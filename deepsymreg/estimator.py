@@ -36,7 +36,7 @@ from deepsymreg.restarts import fit_restarts, network_from_weights, weight_key
 
 __all__ = ["SymbolicRegressor"]
 
-METHODS = ("eql",)
+METHODS = ("eql", "gmeql")
 PARAM_METHODS = ("stacked", "meta")
 #: Optimizer steps per restart of a parametric fit when ``steps`` is None.
 PARAM_STEPS = 20000
@@ -55,7 +55,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     """Find a closed-form law ``y = f(X)`` with the equation learner (EQL).
 
     Args:
-        method: ``"eql"``.
+        method: ``"eql"``, or ``"gmeql"`` (the Gumbel-max EQL of Chen 2021: ``trials``
+            runs of Algorithm 1 in one graph, ``steps`` iterations each split as the
+            paper's 3 x 2000 + 48000, None: those 54000; ``primitives`` then lists the
+            function names of each node layer, None:
+            :data:`deepsymreg.models.gmeql.DEFAULT_FUNCTIONS`; one target, no
+            ``sample_weight``, ``param``, ``executor``, ``max_seconds`` or
+            ``chunk_size``). Every run's read-out competes in ``equations_`` as a
+            restart's equation does.
         regularization: ``"l05"`` (smoothed L0.5) or ``"l0"`` (relaxed L0 gates).
         depth: hidden EQL layers.
         primitives: hidden-layer primitives: a set name of
@@ -181,6 +188,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             )
         self._y_1d = y.ndim == 1
         y2 = y.reshape(len(y), -1)
+        if self.method == "gmeql" and (y2.shape[1] != 1 or weights is not None):
+            what = "sample_weight" if weights is not None else "y"
+            raise ValueError(
+                f"Invalid value for argument `{what}`: method='gmeql' fits one target without "
+                f"sample weights. Received: {y2.shape[1]} target column(s)"
+                + (" and sample weights" if weights is not None else "")
+            )
         if len(X) < 2:
             raise ValueError(
                 "Invalid value for argument `X`: expected at least 2 samples (a training "
@@ -481,6 +495,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
     # -- internals -------------------------------------------------------------------
     def _check_params(self):
         check_choice("method", self.method, METHODS)
+        if self.method == "gmeql":
+            for name, default in (("param", None), ("executor", None), ("max_seconds", None),
+                                  ("chunk_size", None)):
+                if getattr(self, name) != default:
+                    raise ValueError(
+                        f"Invalid value for argument `{name}`: not available with method='gmeql' "
+                        f"(expected {name}={default!r}). Received: {name}={getattr(self, name)!r}"
+                    )
         if not isinstance(self.polish, (bool, np.bool_)):
             raise ValueError(
                 f"Invalid value for argument `polish`: expected True or False. Received: polish={self.polish!r}"
@@ -516,7 +538,20 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             check_number("max_seconds", self.max_seconds, 0.0, strict=True)
         check_number("threshold", self.threshold, 0.0)
         check_choice("input_scaling", self.input_scaling, SCALINGS)
-        self._primitive_names()
+        if self.method == "gmeql":
+            from deepsymreg.models.gmeql import _check_functions
+
+            if self.primitives is not None:
+                try:
+                    _check_functions(self.primitives)
+                except ValueError:
+                    raise ValueError(
+                        "Invalid value for argument `primitives`: with method='gmeql', expected a "
+                        "list of node layers, each a list of function names. Received: "
+                        f"primitives={self.primitives!r}"
+                    ) from None
+        else:
+            self._primitive_names()
 
     def _primitive_names(self):
         prims = self.primitives
@@ -556,6 +591,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         return out
 
     def _train(self, x, y, x_val, y_val, sample_weight=None):
+        if self.method == "gmeql":
+            return self._train_gmeql(x, y, x_val, y_val)
         settings, _ = recipes.model_settings(self.regularization)
         kwargs = {**self._model_kwargs(), "standardize": settings.get("standardize", True)}
         kwargs.pop("n_outputs")
@@ -577,6 +614,57 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 break
             results += fit_restarts(x, y, x_val, y_val, trials=len(g), seed=self._seed() + g[0],
                                     **common)
+        return results
+
+    def _train_gmeql(self, x, y, x_val, y_val):
+        """``trials`` GMEQL runs (Algorithm 1) in one graph, read as :class:`TrialResult`s.
+
+        Targets are standardized for the search and the expressions converted back; the
+        iterations are ``steps`` split as the paper's 3 x 2000 + 48000 (None: those).
+        """
+        from deepsymreg.models.gmeql import DEFAULT_FUNCTIONS, GMEQL
+        from deepsymreg.gmeql import PAPER_SETTINGS
+        from deepsymreg.primitives import elementary
+        from deepsymreg.restarts import TrialResult
+
+        functions = DEFAULT_FUNCTIONS if self.primitives is None else self.primitives
+        rounds, per_round, main = (PAPER_SETTINGS[k] for k in ("rounds", "round_iterations", "iterations"))
+        if self.steps is not None:
+            total = rounds * per_round + main
+            per_round = max(1, int(round(self.steps * per_round / total)))
+            main = max(1, self.steps - rounds * per_round)
+        mu, sd = y.mean(axis=0), y.std(axis=0)
+        sd = np.where(sd > 0, sd, 1.0)
+        y_std = ((y - mu) / sd)[:, 0]
+        steps_per_call = min(500, per_round, main)
+        model = GMEQL(functions, runs=self.trials if self.trials > 1 else None,
+                      steps_per_call=steps_per_call, seed=self._seed())
+        progress = reports.progress_bar(self.trials * (rounds * per_round + main), bool(self.verbose))
+        callbacks = None
+        if progress is not None:
+            import keras
+
+            class _Progress(keras.callbacks.Callback):
+                def on_train_batch_end(self, batch, logs=None):
+                    progress(steps_per_call * model.n_runs)
+
+            callbacks = [_Progress()]
+        model.search(x, y_std, rounds=rounds, round_iterations=per_round, iterations=main,
+                     callbacks=callbacks)
+        names = [f"_v{i}" for i in range(x.shape[1])]
+        symbols = [sympy.Symbol(n) for n in names]
+        results = []
+        for r, (_, choices) in enumerate(model.select(x, y_std)):
+            if choices is None:
+                continue
+            expr = float(sd[0]) * elementary(model.to_sympy(names, choices, run=r if model.runs else None))
+            expr = symbolic.clean(expr + float(mu[0]), self.threshold)
+            errors = [_mse([expr], symbols, a, b) for a, b in ((x, y), (x_val, y_val))]
+            results.append(TrialResult(
+                seed=self._seed() + r, expression=str(symbolic.rounded(expr, 6)),
+                extrapolation_mse=errors[1], train_mse=errors[0],
+                complexity=symbolic.complexity(expr), nan_reruns=0, reg_scale=1.0,
+            ))
         return results
 
     def _scaled(self, X):

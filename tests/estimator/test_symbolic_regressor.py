@@ -147,3 +147,31 @@ def test_bad_sample_weights_name_the_argument(weights):
     X = np.random.default_rng(0).uniform(-1, 1, (30, 2))
     with pytest.raises(ValueError, match="argument `sample_weight`"):
         SymbolicRegressor(**FAST).fit(X, X[:, 0], sample_weight=weights)
+
+
+def test_gmeql_method_reads_its_runs_into_the_table():
+    # Two tiny Algorithm-1 runs in one graph; with the polish, the table holds the
+    # runs' read-outs (restarts > 0) and the chosen law predicts like its expression.
+    rng = np.random.default_rng(2)
+    X = rng.uniform(0, 2, (80, 2))
+    y = X[:, 0] * X[:, 1] + 1.0
+    functions = [["identity", "square"], ["product", "add"]]
+    est = SymbolicRegressor(method="gmeql", trials=2, steps=600, primitives=functions,
+                            random_state=0).fit(X, y)
+    table = est.equations_
+    assert table["restarts"].sum() >= 2  # both runs gave an equation
+    expr = est.sympy()
+    x0, x1 = sympy.symbols("x0 x1")
+    f = sympy.lambdify([x0, x1], expr, "numpy")
+    np.testing.assert_allclose(est.predict(X), f(X[:, 0], X[:, 1]) * np.ones(80), rtol=1e-6)
+    assert est.network_ is None  # GMEQL rows carry no EQL network
+
+
+@pytest.mark.parametrize("kwargs, fit_kwargs, match", [
+    ({"executor": "pool"}, {}, "executor"),
+    ({}, {"sample_weight": np.r_[np.ones(20), np.zeros(20)]}, "sample_weight"),
+])
+def test_gmeql_method_refuses_what_it_cannot_do(kwargs, fit_kwargs, match):
+    X = np.random.default_rng(0).uniform(0, 2, (40, 2))
+    with pytest.raises(ValueError, match=match):
+        SymbolicRegressor(method="gmeql", trials=1, steps=30, **kwargs).fit(X, X[:, 0], **fit_kwargs)
