@@ -11,9 +11,10 @@ scikit-learn estimator :class:`SymbolicRegressor` for a table of data.
 
 from deepsymreg import _startup
 
-# Run as the `deepsymreg` command, TensorFlow's native start-up lines stay off the
-# terminal (see deepsymreg._startup); imported as a library, stderr is left alone.
-with _startup.native_stderr_to_file(_startup.started_as_command()):
+# Run as the `deepsymreg` command or by a script that set DEEPSYMREG_HIDE_NATIVE_LOG=1,
+# TensorFlow's native start-up lines stay off the terminal (see deepsymreg._startup);
+# imported as a library, stderr is left alone.
+with _startup.native_stderr_to_file(_startup.hide_native_log()):
     from deepsymreg import callbacks, optimizers, primitives, regularizers, symbolic
     from deepsymreg.callbacks import (
         HorizonCurriculum,

@@ -4,7 +4,9 @@ TensorFlow 2.21 writes its C++ log lines (oneDNN, CUDA probing, CPU features, XL
 service) straight to file descriptor 2, at import and at the first operations; its
 ``TF_CPP_MIN_LOG_LEVEL`` and absl/glog variables no longer silence all of them (see
 ``docs/performance.md``). Only a redirection of descriptor 2 does. This module does it
-for the command line alone: a library must not touch a program's stderr.
+for the command line and for scripts that ask (:data:`HIDE_NATIVE_LOG`, and
+:func:`deepsymreg.reports.run_script` for the run itself); a library imported without
+being asked must not touch a program's stderr.
 """
 
 from __future__ import annotations
@@ -18,10 +20,20 @@ import tempfile
 #: Names the ``deepsymreg`` console script runs under (``sys.argv[0]``).
 _COMMAND_NAMES = {"deepsymreg", "deepsymreg.exe", "deepsymreg-script.py"}
 
+#: Environment switch: a script sets it to ``"1"`` before it imports deepsymreg (or
+#: TensorFlow) to keep the import's native log lines off the terminal, as the command
+#: does; ``"0"`` (or unset) leaves stderr alone.
+HIDE_NATIVE_LOG = "DEEPSYMREG_HIDE_NATIVE_LOG"
+
 
 def started_as_command():
     """True when this process is the ``deepsymreg`` command (its console script)."""
     return os.path.basename(sys.argv[0] if sys.argv else "") in _COMMAND_NAMES
+
+
+def hide_native_log():
+    """True for the ``deepsymreg`` command and for a process with :data:`HIDE_NATIVE_LOG` set."""
+    return started_as_command() or os.environ.get(HIDE_NATIVE_LOG, "0") not in ("", "0")
 
 
 @contextlib.contextmanager

@@ -111,6 +111,13 @@ SYSTEMS = {
 }
 
 
+def _progress(total_steps, verbose, log):
+    """The run's progress bar (None unless ``verbose``) and its log: ``log``, else lines
+    printed above the bar."""
+    progress = reports.progress_bar(total_steps, bool(verbose))
+    return progress, log or reports.line_printer(progress)
+
+
 def _fmt(value, spec=".4f"):
     return "n/a" if value is None else format(value, spec)
 
@@ -120,7 +127,7 @@ def _rounded(expr, digits=4):
 
 
 def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, figure=None,
-                 fraction=None, log=print):
+                 fraction=None, log=None, verbose=0):
     """Run one dynamics experiment and return its results as a JSON-ready dict.
 
     Args:
@@ -133,7 +140,9 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
         seed: seed of the data and of the first restart.
         figure: path of the PNG to save (None: no figure).
         fraction: override the fraction of the paper's steps (tests use tiny values).
-        log: where progress lines go.
+        log: where progress lines go (default: printed).
+        verbose: 1 shows one progress bar over all the run's optimizer steps, the
+            progress lines above it.
     """
     spec = SYSTEMS[system] if isinstance(system, str) else system
     check_choice("baseline", baseline, ("relu", None))
@@ -144,12 +153,13 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
     data = spec.make_data(t_y, seed, quick)
     test = spec.make_data(2 * t_y, seed + 10_000, quick)
     started = time.perf_counter()
+    progress, log = _progress(recipe.total_steps * (restarts + (baseline == "relu")), verbose, log)
 
     log(f"[{spec.name}] EQL decoder: {restarts} restart(s) x {recipe.total_steps} steps")
     eql, info = fit_dynamics(
         lambda s: DynamicsModel(2, t_y, "eql", eql={**recipe.eql, "seed": s},
                                 residual=recipe.residual),
-        data, recipe, restarts=restarts, seed=seed, log=log,
+        data, recipe, restarts=restarts, seed=seed, log=log, progress=progress,
     )
     z_test = eql.encode(test.x).numpy()[:, 0]
     fit = reports.latent_fit(z_test, test.params)
@@ -162,7 +172,7 @@ def run_dynamics(system, quick=False, baseline="relu", restarts=None, seed=0, fi
         relu, _ = fit_dynamics(
             lambda s: DynamicsModel(2, t_y, "relu", relu_widths=recipe.relu_widths,
                                     residual=recipe.residual),
-            data, recipe, restarts=1, seed=seed,
+            data, recipe, restarts=1, seed=seed, progress=progress,
         )
         predictions["ReLU"] = relu.propagate(test.x, test.y0, 2 * t_y).numpy()
     if spec.baseline_solver is not None:
@@ -249,7 +259,7 @@ def _pair_scores(model, images, labels, n, seed, keep=None):
 
 
 def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=None, figure=None,
-                   fraction=None, n_eval=5000, steps=None, log=print):
+                   fraction=None, n_eval=5000, steps=None, log=None, verbose=0):
     """MNIST arithmetic (Kim et al. 2020, §IV-A): the sum of two digit images.
 
     Trains a :class:`DigitArithmetic` with an EQL head on all pairs (Table I: latent
@@ -266,6 +276,7 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         fraction: override the fraction of the paper's steps.
         n_eval: pairs drawn for each score.
         steps: override the two phase lengths ``(sparsity, fine-tuning)``.
+        log, verbose: as for :func:`run_dynamics`.
     """
 
     check_choice("baseline", baseline, ("relu", None))
@@ -274,6 +285,7 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         steps = (1500, 300) if quick else (10000, 10000)
     recipe = arithmetic_recipe(1.0 if fraction is None else fraction, steps,
                                batch_size=64 if quick else 100)
+    progress, log = _progress(recipe.total_steps * (3 if baseline == "relu" else 2), verbose, log)
     digits = load_digits(source, path=path, seed=seed)
     log(f"[arithmetic] digits: {digits.source}")
     started = time.perf_counter()
@@ -284,7 +296,8 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         return DigitArithmetic(head="eql", eql={**recipe.eql, "seed": s})
 
     log(f"[arithmetic] EQL head, all pairs: {recipe.total_steps} steps")
-    model, info = fit_arithmetic(eql_model, digits.x_train, digits.y_train, recipe, seed=seed)
+    model, info = fit_arithmetic(eql_model, digits.x_train, digits.y_train, recipe, seed=seed,
+                                 progress=progress)
     z = {k: model.encode(x).numpy() for k, (x, _) in sets.items()}
     fits = {k: reports.latent_fit(z[k], y) for k, (_, y) in sets.items()}
     slope, intercept, _ = fits["train_digits"]
@@ -301,7 +314,7 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
     for name, make in heads.items():
         log(f"[arithmetic] {name} head, pairs with sum < 15: {recipe.total_steps} steps")
         gen_model, _ = fit_arithmetic(make, digits.x_train, digits.y_train, recipe,
-                                      max_sum=15, seed=seed + 100)
+                                      max_sum=15, seed=seed + 100, progress=progress)
         for k, (x, y) in sets.items():
             generalization[k][name] = {
                 "lt15": _pair_scores(gen_model, x, y, n_eval, seed + 2, lt15)[1],

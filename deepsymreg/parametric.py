@@ -117,12 +117,12 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
     Returns:
         The trained model.
     """
-    import keras
     import tensorflow as tf
 
     from deepsymreg.callbacks import PhasedSchedule
     from deepsymreg.models.parametric import ParametricEQL
     from deepsymreg.optimizers import RMSprop
+    from deepsymreg.reports import StepProgress
 
     check_choice("method", method, METHODS)
     trials = check_int("trials", trials)
@@ -153,12 +153,7 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
     model.build(inputs.shape)
     model.compile(optimizer=RMSprop(schedule[0].learning_rate, epsilon=1e-10), jit_compile=True)
     phased = PhasedSchedule(schedule)
-    callbacks = [phased]
-    if progress is not None:
-        class _Progress(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                progress(per_call * trials)
-        callbacks.append(_Progress())
+    callbacks = [phased] + ([StepProgress(progress, trials)] if progress is not None else [])
     model.fit(tf.data.Dataset.from_tensors((inputs, targets)).repeat(), epochs=1,
               steps_per_epoch=phased.batches_needed(model), shuffle=False, callbacks=callbacks,
               verbose=verbose)

@@ -25,6 +25,7 @@ from deepsymreg._validation import check_choice, check_int
 from deepsymreg.callbacks import HorizonCurriculum, NaNRecovery, Phase, PhasedSchedule
 from deepsymreg.data.digits import pair_dataset
 from deepsymreg.losses import HorizonMSE
+from deepsymreg.reports import StepProgress
 
 __all__ = [
     "REGULARIZATIONS", "L0_INIT_STDDEV", "paper_schedule", "l0_schedule", "model_settings",
@@ -214,8 +215,10 @@ def arithmetic_recipe(fraction=1.0, steps=(10000, 10000), ramp=True, batch_size=
     )
 
 
-def _fit(model, dataset, recipe, loss, seed, callbacks=(), verbose=0, jit_compile=True):
-    """``model.fit`` over the recipe's phases with NaN recovery."""
+def _fit(model, dataset, recipe, loss, seed, callbacks=(), verbose=0, jit_compile=True,
+         progress=None):
+    """``model.fit`` over the recipe's phases with NaN recovery; ``progress`` (a
+    :func:`~deepsymreg.reports.progress_bar`) hears of the optimizer steps."""
     model.compile(optimizer=optimizers.RMSprop(recipe.phases[0].learning_rate),
                   loss=loss, jit_compile=jit_compile)
     schedule = PhasedSchedule(recipe.phases)
@@ -225,23 +228,25 @@ def _fit(model, dataset, recipe, loss, seed, callbacks=(), verbose=0, jit_compil
         dataset,
         epochs=100 * -(-recipe.total_steps // per_epoch),  # room for NaN restarts
         steps_per_epoch=per_epoch,
-        callbacks=[nan, schedule, *callbacks],
+        callbacks=[nan, schedule, *callbacks, *([StepProgress(progress)] if progress else [])],
         shuffle=False,  # the data sets shuffle themselves
         verbose=verbose,
     )
     return history, nan
 
 
-def fit_arithmetic(make_model, images, labels, recipe, max_sum=None, seed=0, verbose=0):
+def fit_arithmetic(make_model, images, labels, recipe, max_sum=None, seed=0, verbose=0,
+                   progress=None):
     """Train ``make_model(seed)`` (a :class:`~deepsymreg.DigitArithmetic`) on fresh
     random pairs of ``images`` with ``recipe``; ``max_sum`` keeps only pairs whose sum
-    is below it. Returns ``(model, info)``."""
+    is below it; ``progress`` hears of the optimizer steps. Returns ``(model, info)``."""
     keras.utils.set_random_seed(seed)
     model = make_model(seed)
     data = pair_dataset(images, labels, recipe.batch_size, seed=seed, max_sum=max_sum)
     # Not XLA: on CPU, XLA's convolutions ran this model ~3x slower than the default
     # (oneDNN) kernels (204 vs 62 ms per step of 100 pairs, measured here).
-    history, nan = _fit(model, data, recipe, "mse", seed, verbose=verbose, jit_compile=False)
+    history, nan = _fit(model, data, recipe, "mse", seed, verbose=verbose, jit_compile=False,
+                        progress=progress)
     return model, {"nan_restarts": nan.restarts, "history": history.history}
 
 
@@ -260,7 +265,8 @@ def _dataset(data, horizon, batch_size, seed):
     return ds.shuffle(len(data.x), seed=seed).repeat().batch(batch_size, drop_remainder=True)
 
 
-def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0, log=None):
+def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0, log=None,
+                 progress=None):
     """Train ``restarts`` models from ``make_model(seed)`` with ``recipe``; keep the best.
 
     Each restart trains with ``model.fit`` on ``data`` (a
@@ -273,7 +279,8 @@ def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0, log=No
         ``(model, info)``; ``info`` holds per-restart ``losses`` (MSE over the training
         horizon), ``rollout_losses`` (the selection criterion), ``nan_restarts``, the
         index ``best`` and the ``history`` of the chosen one. ``log``, if given,
-        receives one line per restart.
+        receives one line per restart; ``progress`` (a
+        :func:`~deepsymreg.reports.progress_bar`) hears of the optimizer steps.
 
     Warns:
         RuntimeWarning: when every restart predicts non-finite states.
@@ -294,7 +301,7 @@ def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0, log=No
         loss = HorizonMSE(recipe.curriculum[0][1])
         history, nan = _fit(
             model, _dataset(data, recipe.horizon, recipe.batch_size, seed + k), recipe, loss,
-            seed + k, verbose=verbose,
+            seed + k, verbose=verbose, progress=progress,
             # The model stops its roll-out where the loss stops counting (see
             # DynamicsModel.rollout_steps): one curriculum for both.
             callbacks=[HorizonCurriculum(loss, recipe.curriculum),

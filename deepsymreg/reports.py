@@ -1,14 +1,19 @@
-"""What the examples report: latent fits, figures and JSON files written safely."""
+"""What the examples report: latent fits, figures, JSON files written safely, and one
+progress bar over a run with TensorFlow's native log off the terminal (:func:`run_script`)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import sys
 import tempfile
 
+import keras
 import numpy as np
 
-__all__ = ["finite_or_none", "latent_fit", "write_json", "plot_latent", "plot_propagation", "progress_bar",
+__all__ = ["finite_or_none", "latent_fit", "write_json", "plot_latent", "plot_propagation",
+           "progress_bar", "on_terminal", "line_printer", "StepProgress", "run_script",
            "plot_coefficient_curves"]
 
 
@@ -113,19 +118,85 @@ def plot_propagation(path, truth, predictions, train_horizon, state_names, dt=1.
 def progress_bar(total_steps, enabled=True):
     """A callable that counts optimizer steps on one Keras progress bar (steps done, time
     left) over a whole run; None when not ``enabled``. NaN re-runs add steps beyond the
-    plan; the bar stops at ``total_steps``."""
-    if not enabled:
-        return None
-    import keras
+    plan; the bar stops at ``total_steps``. Its ``write(text)`` prints lines above the
+    bar (a plain ``print`` would run into it)."""
+    return _ProgressBar(total_steps) if enabled else None
 
-    bar = keras.utils.Progbar(int(total_steps), unit_name="step")
-    done = [0]
 
-    def update(steps):
-        done[0] = min(done[0] + int(steps), int(total_steps))
-        bar.update(done[0])
+def on_terminal(quiet=False):
+    """Whether a script shows its progress bar: stdout is a terminal and not ``--quiet``."""
+    return not quiet and sys.stdout.isatty()
 
-    return update
+
+def line_printer(progress):
+    """How a script prints a line while ``progress`` may run: above its bar, or (no bar)
+    a flushed ``print``."""
+    return progress.write if progress else functools.partial(print, flush=True)
+
+
+class _ProgressBar:
+    """What :func:`progress_bar` returns: ``bar(steps)`` adds steps; ``bar.write(text)``."""
+
+    def __init__(self, total_steps):
+        self.total = int(total_steps)
+        self.done = 0
+        self._bar = keras.utils.Progbar(self.total, unit_name="step")
+
+    def __call__(self, steps):
+        done = min(self.done + int(steps), self.total)
+        if done > self.done:  # a full bar is drawn once
+            self.done = done
+            self._bar.update(done)
+
+    def write(self, text):
+        """Print ``text`` on lines of its own above the bar, which goes on below it."""
+        sys.stdout.write(f"\r\x1b[K{text}\n")  # \x1b[K: erase the bar's line
+        sys.stdout.flush()
+        if 0 < self.done < self.total:
+            self._bar.update(self.done)
+
+
+class StepProgress(keras.callbacks.Callback):
+    """A Keras callback passing the optimizer steps of every training batch, times
+    ``scale`` (restarts trained together), to ``progress`` (a :func:`progress_bar`;
+    None: nothing). One ``progress`` shared by several ``model.fit`` calls shows one bar
+    over all of them when its total counts all their steps."""
+
+    def __init__(self, progress, scale=1):
+        super().__init__()
+        self.progress, self.scale = progress, int(scale)
+
+    def on_train_begin(self, logs=None):
+        self._last = int(self.model.optimizer.iterations)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.progress is not None:
+            step = int(self.model.optimizer.iterations)
+            self.progress(self.scale * max(step - self._last, 0))
+            self._last = step
+
+
+def run_script(main):
+    """Run a script's ``main()`` as the ``deepsymreg`` command runs: TensorFlow's native
+    log lines (descriptor 2) go to a temporary file for the whole run, Python's own
+    stderr (errors, argparse messages) stays on the terminal; returns the exit code.
+
+    With the switch set before the script imports deepsymreg, the import's lines go
+    too (set ``DEEPSYMREG_HIDE_NATIVE_LOG=0`` to see them)::
+
+        if __name__ == "__main__":
+            os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
+        ...
+        if __name__ == "__main__":
+            raise SystemExit(run_script(main))
+    """
+    from deepsymreg import _startup
+
+    with _startup.native_stderr_to_file(_startup.hide_native_log()):
+        try:
+            return main()
+        except SystemExit as stop:  # argparse: exit inside the block, not a failure
+            return stop.code
 
 
 def plot_coefficient_curves(path, t, learned, true=None, title=None, param="t"):

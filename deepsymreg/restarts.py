@@ -56,22 +56,6 @@ class TrialResult:
     weights: dict | None = dataclasses.field(default=None, repr=False)
 
 
-def _step_progress(progress, restarts):
-    """A Keras callback reporting ``restarts x`` the optimizer steps of every batch."""
-    import keras
-
-    class StepProgress(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            step = int(self.model.optimizer.iterations)
-            progress(restarts * max(step - self._last, 0))
-            self._last = step
-
-        def on_train_begin(self, logs=None):
-            self._last = int(self.model.optimizer.iterations)
-
-    return StepProgress()
-
-
 def _build_and_train(job, x, y, seeds, scales, progress=None):
     import tensorflow as tf
 
@@ -79,6 +63,7 @@ def _build_and_train(job, x, y, seeds, scales, progress=None):
     from deepsymreg.callbacks import NaNRecovery, PhasedSchedule
     from deepsymreg.models.eql import EQL
     from deepsymreg.optimizers import RMSprop
+    from deepsymreg.reports import StepProgress
 
     model_kwargs = dict(job["model_kwargs"])
     reg = regularizers.get(model_kwargs.pop("regularizer", "l05"))
@@ -106,7 +91,7 @@ def _build_and_train(job, x, y, seeds, scales, progress=None):
         epochs=1,
         steps_per_epoch=phased.batches_needed(model),
         shuffle=False,
-        callbacks=[nan, phased] + ([_step_progress(progress, len(seeds))] if progress else []),
+        callbacks=[nan, phased] + ([StepProgress(progress, len(seeds))] if progress else []),
         verbose=job["verbose"],
     )
     return model, sorted(set(nan.restarted))

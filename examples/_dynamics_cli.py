@@ -18,12 +18,14 @@ def main_for(system, doc, argv=None):
     parser.add_argument("--figure", default=f"{system}.png", help="where to save the figure")
     parser.add_argument("--json", dest="json_path", help="write the results here")
     parser.add_argument("--fraction", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.restarts is not None and args.restarts < 1:
         parser.error(f"argument --restarts: expected a positive integer, got {args.restarts}")
     result = experiments.run_dynamics(
         system, quick=args.quick, baseline=None if args.baseline == "none" else "relu",
         restarts=args.restarts, seed=args.seed, figure=args.figure, fraction=args.fraction,
+        verbose=reports.on_terminal(args.quiet),
     )
     print(experiments.format_dynamics(result))
     if args.json_path:

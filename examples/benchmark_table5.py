@@ -3,10 +3,11 @@
 For every law: 256 points on [-1, 1]^d, 20 restarts with the paper's schedule, each
 restart judged against the true law (deepsymreg.symbolic.judge), and the restart with
 the lowest error on [-2, 2]^d selected. Prints our per-restart success rate next to the
-paper's and whether the selected restart is the true law.
+paper's and whether the selected restart is the true law. On a terminal, one progress
+bar runs below the table over all the laws (``--quiet``: none).
 
     python examples/benchmark_table5.py [--regularization l05] [--trials 20]
-        [--workers 2] [--only "x**3,exp(-x**2)"] [--json table5.json]
+        [--workers 2] [--only "x**3,exp(-x**2)"] [--json table5.json] [--quiet]
 """
 
 import argparse
@@ -14,9 +15,13 @@ import os
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.run_script)
+    os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
-from deepsymreg.benchmark import REGULARIZATIONS, run_benchmark  # noqa: E402
-from deepsymreg.reports import write_json  # noqa: E402
+from deepsymreg.benchmark import REGULARIZATIONS, model_settings, run_benchmark  # noqa: E402
+from deepsymreg.reports import (  # noqa: E402
+    line_printer, on_terminal, progress_bar, run_script, write_json,
+)
 
 #: (law, variables, paper's success rate with L0.5, with L0) — Table V.
 TABLE_V = [
@@ -34,7 +39,6 @@ TABLE_V = [
 
 
 def _quick_schedule(regularization):
-    from deepsymreg.benchmark import model_settings
     from deepsymreg.callbacks import Phase
 
     _, phases = model_settings(regularization)
@@ -55,6 +59,7 @@ def main(argv=None):
     parser.add_argument("--json", dest="json_path", help="write all results here")
     parser.add_argument("--quick", action="store_true",
                         help="a tenth of the schedule (a smoke test, not a reproduction)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
 
     rows = TABLE_V
@@ -69,39 +74,42 @@ def main(argv=None):
         import distributed  # the [dask] extra
 
         executor = distributed.Client(args.scheduler).get_executor()
+    quick = _quick_schedule(args.regularization) if args.quick else None
+    steps = sum(p.steps for p in quick or model_settings(args.regularization)[1])
+    progress = progress_bar(len(rows) * args.trials * steps, on_terminal(args.quiet))
+    say = line_printer(progress)  # the table's lines above the bar
     start = time.perf_counter()
     results = []
     # "no extra f" counts the successes that apply no function the law lacks (a
     # stricter reading: look-alikes such as x**2 + c - c*exp(-b*x**2) drop out).
-    print(f"| law | paper ({args.regularization}) | ours | no extra f | selected restart | "
-          f"selected equation | wall s |")
-    print("|---|---|---|---|---|---|---|")
+    say(f"| law | paper ({args.regularization}) | ours | no extra f | selected restart | "
+        f"selected equation | wall s |")
+    say("|---|---|---|---|---|---|---|")
     for row in rows:
         law, names = row[0], row[1]
         r = run_benchmark(
             law, names, trials=args.trials, workers=args.workers,
             regularization=args.regularization, seed=args.seed,
             primitives=args.primitives,
-            schedule=_quick_schedule(args.regularization) if args.quick else None,
-            executor=executor,
+            schedule=quick, executor=executor, progress=progress,
         )
         r["paper_success_rate"] = row[column]
         results.append(r)
         verdict = "true law" if r["best_success"] else "wrong"
-        print(f"| `{law}` | {row[column]:.2f} | {r['success_rate']:.2f} | "
-              f"{r['same_functions_rate']:.2f} | {verdict} | "
-              f"`{r['best_expression']}` | {r['wall_seconds']:.0f} |", flush=True)
+        say(f"| `{law}` | {row[column]:.2f} | {r['success_rate']:.2f} | "
+            f"{r['same_functions_rate']:.2f} | {verdict} | "
+            f"`{r['best_expression']}` | {r['wall_seconds']:.0f} |")
     ours = sum(r["success_rate"] for r in results)
     strict = sum(r["same_functions_rate"] for r in results)
     paper = sum(r["paper_success_rate"] for r in results)
     right = sum(r["best_success"] for r in results)
-    print(f"\nsummed success rate: ours {ours:.2f} ({strict:.2f} without extra functions), "
-          f"paper {paper:.2f}; selected restart is "
-          f"the true law for {right} of {len(results)} laws; "
-          f"{time.perf_counter() - start:.0f} s in all")
+    say(f"\nsummed success rate: ours {ours:.2f} ({strict:.2f} without extra functions), "
+        f"paper {paper:.2f}; selected restart is "
+        f"the true law for {right} of {len(results)} laws; "
+        f"{time.perf_counter() - start:.0f} s in all")
     if args.json_path:
         write_json(args.json_path, results)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

@@ -14,6 +14,7 @@ upscaled to 28x28, which every output states.
     python examples/mnist_arithmetic.py              # the paper's 2 x 10000 steps, 3 trainings
     python examples/mnist_arithmetic.py --quick      # 1500 + 300 steps of 64 pairs (~4 min)
     python examples/mnist_arithmetic.py --json mnist.json --figure mnist.png
+    python examples/mnist_arithmetic.py --quick --quiet  # no progress bar (none off a terminal)
 """
 
 import argparse
@@ -21,6 +22,8 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.run_script)
+    os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
 from deepsymreg import experiments, reports  # noqa: E402
 
@@ -42,11 +45,13 @@ def main(argv=None):
     parser.add_argument("--fraction", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--n-eval", type=int, default=None,
                         help="pairs drawn for each score (default 5000, quick 2000)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     result = experiments.run_arithmetic(
         quick=args.quick, baseline=None if args.baseline == "none" else "relu",
         seed=args.seed, source=args.source, path=args.mnist_path, figure=args.figure,
         fraction=args.fraction, n_eval=args.n_eval or (2000 if args.quick else 5000),
+        verbose=reports.on_terminal(args.quiet),
     )
     print(experiments.format_arithmetic(result))
     if args.json_path:
@@ -56,4 +61,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reports.run_script(main))

@@ -6,10 +6,12 @@ lowest error on x in [-5, 5] selected. Prints the selected equation at the paper
 values beside the paper's, the closed form of the whole law (our addition), the rate of
 restarts that found the law, and the time; plots the learned coefficient curves against
 the true ones (the paper's Figs. 3b/4b). Results are appended to ``--json`` one run at a
-time, and runs already there are skipped, so a long reproduction can be resumed.
+time, and runs already there are skipped, so a long reproduction can be resumed. On a
+terminal, one progress bar over the runs still to do stays below the printed results
+(``--quiet``: none).
 
     python examples/parametric_benchmark.py [--quick] [--only f2,f3] [--methods stacked,meta]
-        [--trials 80] [--json docs/runs/parametric.json] [--figures docs/figures]
+        [--trials 80] [--json docs/runs/parametric.json] [--figures docs/figures] [--quiet]
 """
 
 import argparse
@@ -17,9 +19,13 @@ import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.run_script)
+    os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
 from deepsymreg.parametric import BENCHMARKS, REPORT_T, run_parametric  # noqa: E402
-from deepsymreg.reports import plot_coefficient_curves, write_json  # noqa: E402
+from deepsymreg.reports import (  # noqa: E402
+    line_printer, on_terminal, plot_coefficient_curves, progress_bar, run_script, write_json,
+)
 
 #: The paper's selected equations at t = -2.619, -1.095, 0.381, 1.905 (Tables II and VI).
 PAPER = {
@@ -50,6 +56,7 @@ def main(argv=None):
     parser.add_argument("--json", dest="json_path", help="results, appended run by run (resumable)")
     parser.add_argument("--figures", help="folder for the coefficient-curve figures")
     parser.add_argument("--no-closed-form", action="store_true")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
 
     names = args.only.split(",") if args.only else list(BENCHMARKS)
@@ -63,26 +70,36 @@ def main(argv=None):
     if args.json_path and os.path.exists(args.json_path):
         with open(args.json_path) as f:
             done = json.load(f)["runs"]
+    methods = args.methods.split(",")
+    keys = {(name, method): {"law": name, "method": method, **settings, "seed": args.seed}
+            for name in names for method in methods}
+
+    def stored(key):
+        return any(all(r.get(k) == v for k, v in key.items()) for r in done)
+
+    todo = sum(not stored(key) for key in keys.values())
+    progress = progress_bar(todo * settings["trials"] * settings["steps"], on_terminal(args.quiet))
+    say = line_printer(progress)  # the results above the bar
     for name in names:
-        for method in args.methods.split(","):
-            key = {"law": name, "method": method, **settings, "seed": args.seed}
-            if any(all(r.get(k) == v for k, v in key.items()) for r in done):
-                print(f"{name} {method}: already in {args.json_path}, skipped")
+        for method in methods:
+            key = keys[name, method]
+            if stored(key):
+                say(f"{name} {method}: already in {args.json_path}, skipped")
                 continue
             result = run_parametric(BENCHMARKS[name], "x", method=method, seed=args.seed,
                                     trials=settings["trials"], steps=settings["steps"],
                                     n_param=settings["n_param"], report_t=REPORT_T,
-                                    closed_forms=not args.no_closed_form)
+                                    closed_forms=not args.no_closed_form, progress=progress)
             result.update(key)
-            print(f"\n{name} = {BENCHMARKS[name]}  ({method}, {settings['trials']} restarts, "
-                  f"{result['wall_seconds']:.0f} s)")
-            print(f"  {'t':>7}  {'ours':<40} paper")
+            say(f"\n{name} = {BENCHMARKS[name]}  ({method}, {settings['trials']} restarts, "
+                f"{result['wall_seconds']:.0f} s)")
+            say(f"  {'t':>7}  {'ours':<40} paper")
             for (t, ours), paper in zip(result["best_expressions"].items(), PAPER[name][method]):
-                print(f"  {t:>7}  {ours:<40} {paper}")
-            print(f"  closed form: {result['best_closed_form']}  "
-                  f"(true law: {result['best_closed_form_success']})")
-            print(f"  restarts that found the law: {result['success_rate']:.2f}; "
-                  f"selected restart right: {result['best_success']}")
+                say(f"  {t:>7}  {ours:<40} {paper}")
+            say(f"  closed form: {result['best_closed_form']}  "
+                f"(true law: {result['best_closed_form_success']})")
+            say(f"  restarts that found the law: {result['success_rate']:.2f}; "
+                f"selected restart right: {result['best_success']}")
             if args.figures and result["coefficient_curves"]:
                 os.makedirs(args.figures, exist_ok=True)
                 curves = result["coefficient_curves"]
@@ -95,4 +112,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))

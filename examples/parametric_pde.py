@@ -19,11 +19,12 @@ held-out error is selected (``--select simplest``: the fewest terms among those 
 1.5x of it). With ``--noise``, derivatives come from the generator's spectral smoothing and
 the 10 first and last times (one-sided fits of ``u_t``) are dropped. Prints the selected equation at the paper's coordinate
 values (nearest grid step for the stacked method) beside the true one and the paper's;
-plots the learned coefficient curves against the true ones.
+plots the learned coefficient curves against the true ones. A progress bar shows on a
+terminal (``--quiet``: none).
 
     python examples/parametric_pde.py --equation burgers --method stacked [--quick]
         [--noise 0.01] [--trials 8] [--steps 20000] [--select lowest|simplest]
-        [--json PATH] [--figure PATH]
+        [--json PATH] [--figure PATH] [--quiet]
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ import os
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.run_script)
+    os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
 import numpy as np  # noqa: E402
 import sympy  # noqa: E402
@@ -41,7 +44,7 @@ import sympy  # noqa: E402
 from deepsymreg import symbolic  # noqa: E402
 from deepsymreg.data import advection_diffusion, burgers  # noqa: E402
 from deepsymreg.data.pde import FEATURES, parametric_layout  # noqa: E402
-from deepsymreg.reports import write_json  # noqa: E402
+from deepsymreg.reports import on_terminal, progress_bar, run_script, write_json  # noqa: E402
 
 EQUATIONS = ("advection-diffusion", "burgers")
 METHODS = ("stacked", "meta")
@@ -165,11 +168,12 @@ def true_equation(data, at):
 
 def run(equation, method, quick=False, noise=0.0, trials=None, steps=None, seed=0,
         depth=DEPTH, primitives=None, grid=None, batch_per_step=None, scale=True,
-        threshold=0.01, select_by="lowest", verbose=0):
+        threshold=0.01, select_by="lowest", verbose=0, progress=None):
     """Generate, lay out, train, select and read one PDE; returns the JSON-ready result.
 
     ``grid`` overrides the data grid ``{"n_x": ..., "n_t": ...}`` (the tests' tiny
-    setting); the other arguments override :data:`SETTINGS`.
+    setting); the other arguments override :data:`SETTINGS`. ``progress`` (a
+    :func:`~deepsymreg.reports.progress_bar`) hears of the optimizer steps.
     """
     from deepsymreg.parametric import train_parametric
 
@@ -198,7 +202,7 @@ def run(equation, method, quick=False, noise=0.0, trials=None, steps=None, seed=
     model = train_parametric(
         x_train, y_train, method=method, trials=trials, seed=seed, steps=steps,
         batch_per_step=batch_per_step, primitives=primitives, depth=depth,
-        t_range=(float(coord[0]), float(coord[-1])), verbose=verbose)
+        t_range=(float(coord[0]), float(coord[-1])), verbose=verbose, progress=progress)
     train_seconds = time.time() - start - data_seconds
 
     pred = np.asarray(model(x_held, training=False)).reshape(trials, *y_held.shape)
@@ -372,6 +376,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", dest="json_path", help="write the results here")
     parser.add_argument("--figure", help="save the coefficient-curve figure here")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--n-x", type=int, default=None, help=argparse.SUPPRESS)  # tests
     parser.add_argument("--n-t", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -382,9 +387,11 @@ def main(argv=None):
     if args.noise < 0:
         parser.error(f"argument --noise: expected a value >= 0, got {args.noise}")
     grid = {k: v for k, v in (("n_x", args.n_x), ("n_t", args.n_t)) if v is not None}
+    settings = SETTINGS["quick" if args.quick else "full"]
+    trials, steps = args.trials or settings["trials"], args.steps or settings["steps"]
     result = run(args.equation, args.method, quick=args.quick, noise=args.noise,
-                 trials=args.trials, steps=args.steps, seed=args.seed, grid=grid,
-                 select_by=args.select)
+                 trials=trials, steps=steps, seed=args.seed, grid=grid, select_by=args.select,
+                 progress=progress_bar(trials * steps, on_terminal(args.quiet)))
     print(report(result))
     if args.figure:
         folder = os.path.dirname(os.path.abspath(args.figure))
@@ -399,4 +406,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

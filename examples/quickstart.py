@@ -3,9 +3,10 @@
 The story: generate noisy-free data from a known law on [-1, 1]^2, train a few EQL
 restarts together in one graph with the paper's phased schedule, keep the restart that
 extrapolates best to [-2, 2]^2, print its equation and plot truth vs. prediction inside
-and outside the training domain. About a minute on 2 CPU cores.
+and outside the training domain. About a minute on 2 CPU cores; a progress bar on a
+terminal (``--quiet``: none).
 
-    python examples/quickstart.py [--law "x*y + sin(2*pi*x)"] [--out quickstart.png]
+    python examples/quickstart.py [--law "x*y + sin(2*pi*x)"] [--out quickstart.png] [--quiet]
 """
 
 # %% imports
@@ -14,12 +15,14 @@ import os
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.run_script)
+    os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-import deepsymreg as dsr  # noqa: E402
-from deepsymreg import symbolic  # noqa: E402
+import deepsymreg as dsr  # noqa: E402  (before TensorFlow: it hides TensorFlow's import log)
+import tensorflow as tf  # noqa: E402
+from deepsymreg import reports, symbolic  # noqa: E402
 
 DEFAULT_LAW = "x**2 + sin(2*pi*y)"
 
@@ -30,6 +33,7 @@ def main(argv=None):
     parser.add_argument("--restarts", type=int, default=8)
     parser.add_argument("--out", default="quickstart.png", help="where to save the plot")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
 
@@ -57,13 +61,16 @@ def main(argv=None):
 
     # %% the paper's schedule: warm-up, L0.5 phase, freeze |w| < 0.01, fine-tune
     schedule = dsr.PhasedSchedule(dsr.recipes.paper_schedule())
+    progress = reports.progress_bar(args.restarts * schedule.total_steps,
+                                    reports.on_terminal(args.quiet))
     data = tf.data.Dataset.from_tensors((x_train, y_train)).repeat()
     model.fit(
         data,
         epochs=1,
         steps_per_epoch=schedule.batches_needed(model),
         shuffle=False,
-        callbacks=[dsr.NaNRecovery(seed=args.seed), schedule],
+        callbacks=[dsr.NaNRecovery(seed=args.seed), schedule,
+                   reports.StepProgress(progress, args.restarts)],
         verbose=0,
     )
 
@@ -104,4 +111,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(reports.run_script(main))

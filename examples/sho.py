@@ -10,15 +10,20 @@ equations, and compares extrapolation to 50 steps with a ReLU decoder and with E
     python examples/sho.py                # the paper's schedule (12000 steps)
     python examples/sho.py --quick        # a quarter of the steps on 300 series
     python examples/sho.py --json sho.json --figure sho.png
+    python examples/sho.py --quick --quiet  # no progress bar (none off a terminal)
 """
 
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.run_script)
+    os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _dynamics_cli import main_for  # noqa: E402
+
+from deepsymreg.reports import run_script  # noqa: E402
 
 
 def main(argv=None):
@@ -26,4 +31,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))
