@@ -24,10 +24,26 @@ from deepsymreg.models.gmeql import DEFAULT_FUNCTIONS, GMEQL
 from deepsymreg.primitives import elementary
 from deepsymreg.reports import finite_or_none
 
-__all__ = ["run_gmeql", "relative_rms", "widened", "PAPER_SETTINGS"]
+__all__ = ["run_gmeql", "relative_rms", "widened", "PAPER_SETTINGS", "BENCHMARKS", "PAPER_RATES"]
 
 #: Algorithm 1's settings in the paper (Chen 2021, section 5).
 PAPER_SETTINGS = {"rounds": 3, "round_iterations": 2000, "iterations": 48000, "samples": 40}
+
+#: The paper's Table 1: name -> (law, variables, training range of every variable); 300
+#: points each, success judged on the range widened 1.5x.
+BENCHMARKS = {
+    "b1": ("0.8*x1**3 + 0.9*x2**2 + 1.2*x3", "x1,x2,x3", (0.0, 2.0)),
+    "b2": ("0.8*x3**4 + 0.8*x1**3 + 1.2*x2**2 + 1.4*x3", "x1,x2,x3", (0.0, 2.0)),
+    "b3": ("0.8*x3**5 + 1.2*x2**4 + 1.2*x1**3 + 0.9*x2**2 + 1.1*x3", "x1,x2,x3", (0.0, 2.0)),
+    "b4": ("1.1*x1**6 + 0.8*x2**5 + 0.9*x3**4 + 1.3*x1**3 + 1.2*x2**2 + 0.9*x3", "x1,x2,x3", (0.0, 2.0)),
+    "b5": ("1.5*sin(x1) + 1.3*sin(x2)", "x1,x2", (0.0, 10.0)),
+    "b6": ("1.2*sin(1.1*x1)*cos(0.9*x2)", "x1,x2", (0.0, 10.0)),
+    "b7": ("1.1*x1 + 0.9*x2 + 2.1*x1*x2*cos(1.2*x3)", "x1,x2,x3", (0.0, 10.0)),
+    "b8": ("sqrt(1.3 + 1.2*x2/x1)", "x1,x2", (1.0, 20.0)),
+}
+#: The paper's success rates (fraction of 20 runs that found the law), b1-b8.
+PAPER_RATES = {"b1": 0.61, "b2": 0.70, "b3": 0.45, "b4": 0.40, "b5": 0.53, "b6": 1.00,
+               "b7": 0.47, "b8": 1.00}
 
 
 def widened(domain, factor=1.5):

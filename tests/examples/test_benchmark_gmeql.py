@@ -1,0 +1,43 @@
+"""examples/benchmark_gmeql.py: one tiny problem end to end, then resumed from its JSON."""
+
+import importlib.util
+import json
+import pathlib
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("benchmark_gmeql", EXAMPLES / "benchmark_gmeql.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tiny_run_is_written_and_resumed(tmp_path, capsys, monkeypatch):
+    module = _load()
+    monkeypatch.setattr(module, "QUICK", {"trials": 2, "rounds": 1, "round_iterations": 100,
+                                          "iterations": 200})
+    out = tmp_path / "gmeql.json"
+    module.main(["--quick", "--only", "b6", "--runs-per-graph", "2", "--json", str(out)])
+    runs = json.loads(out.read_text())["runs"]
+    assert [r["problem"] for r in runs] == ["b6"] and len(runs[0]["trials"]) == 2
+    assert 0.0 <= runs[0]["success_rate"] <= 1.0 and runs[0]["wall_seconds"] > 0
+    first = capsys.readouterr().out
+    assert "| b6 |" in first and "| 1.00 |" in first  # the paper's rate for b6 beside ours
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a problem already in the JSON was run again")
+
+    monkeypatch.setattr(module, "run_gmeql", must_not_run)
+    module.main(["--quick", "--only", "b6", "--json", str(out)])
+    assert "| b6 |" in capsys.readouterr().out
+    assert len(json.loads(out.read_text())["runs"]) == 1
+
+
+def test_unknown_problem_is_a_usage_error(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_info:
+        _load().main(["--only", "b9"])
+    assert exit_info.value.code == 2 and "b9" in capsys.readouterr().err
