@@ -11,10 +11,11 @@ data and judges their equations the same way.
 The full table is 160 runs of 54 000 iterations: results are appended to ``--json``
 problem by problem, and problems already there are skipped, so the run can be resumed
 (``--only b3,b4`` picks problems). ``--quick`` is a short check (5 runs of 6000
-iterations per problem), not a reproduction.
+iterations per problem), not a reproduction. On a terminal, one progress bar counts the
+runs still to do (``--quiet``: none).
 
     python examples/benchmark_gmeql.py [--quick] [--only b1,b2] [--trials 20] [--eql]
-        [--runs-per-graph 5] [--json docs/runs/gmeql_b1_b8.json]
+        [--runs-per-graph 5] [--json docs/runs/gmeql_b1_b8.json] [--quiet]
 """
 
 import argparse
@@ -22,11 +23,13 @@ import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.run_script)
+    os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
 from deepsymreg.gmeql import (  # noqa: E402
     BENCHMARKS, PAPER_RATES, PAPER_SETTINGS, relative_rms, run_gmeql, widened,
 )
-from deepsymreg.reports import write_json  # noqa: E402
+from deepsymreg.reports import line_printer, on_terminal, progress_bar, run_script, write_json  # noqa: E402
 
 #: --quick: Algorithm 1 shortened to 3 x 500 + 4500 iterations, 5 runs.
 QUICK = {"trials": 5, "rounds": 3, "round_iterations": 500, "iterations": 4500}
@@ -67,6 +70,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="5 short runs per problem")
     parser.add_argument("--eql", action="store_true", help="also run EQL on the same data")
     parser.add_argument("--json", dest="json_path", help="results, appended problem by problem")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     unknown = sorted(set(names) - set(BENCHMARKS))
@@ -80,12 +84,21 @@ def main(argv=None):
     if args.json_path and os.path.exists(args.json_path):
         with open(args.json_path) as f:
             done = json.load(f)["runs"]
-    print("| problem | ours | paper | selected right | EQL | s per run |")
-    print("|---|---|---|---|---|---|")
+    keys = {name: {"problem": name, "runs": settings["trials"], "seed": args.seed,
+                   **{k: settings[k] for k in ("rounds", "round_iterations", "iterations")}}
+            for name in names}
+
+    def stored(key):
+        return [r for r in done if all(r.get(k) == v for k, v in key.items())]
+
+    todo = sum(not stored(key) for key in keys.values())
+    progress = progress_bar(todo * settings["trials"], on_terminal(args.quiet))  # runs
+    say = line_printer(progress)
+    say("| problem | ours | paper | selected right | EQL | s per run |")
+    say("|---|---|---|---|---|---|")
     for name in names:
-        key = {"problem": name, "runs": settings["trials"], "seed": args.seed,
-               **{k: settings[k] for k in ("rounds", "round_iterations", "iterations")}}
-        previous = [r for r in done if all(r.get(k) == v for k, v in key.items())]
+        key = keys[name]
+        previous = stored(key)
         if previous:
             result = previous[0]
         else:
@@ -94,7 +107,8 @@ def main(argv=None):
                                trials=settings["trials"], rounds=settings["rounds"],
                                round_iterations=settings["round_iterations"],
                                iterations=settings["iterations"],
-                               runs_per_graph=min(args.runs_per_graph, settings["trials"]))
+                               runs_per_graph=min(args.runs_per_graph, settings["trials"]),
+                               progress=progress)
             result.update(key)
             if args.eql:
                 rate, selected, wall = eql_rate(name, args.seed)
@@ -105,16 +119,17 @@ def main(argv=None):
         eql = result.get("eql")
         eql_text = f"{eql['success_rate']:.2f}" if eql else "-"
         per_run = result["wall_seconds"] / max(len(result["trials"]), 1)
-        print(f"| {name} | {result['success_rate']:.2f} | {PAPER_RATES[name]:.2f} | "
-              f"{'yes' if result['best_success'] else 'no'} | {eql_text} | {per_run:.0f} |", flush=True)
+        say(f"| {name} | {result['success_rate']:.2f} | {PAPER_RATES[name]:.2f} | "
+            f"{'yes' if result['best_success'] else 'no'} | {eql_text} | {per_run:.0f} |")
     runs = [r for r in done if r["problem"] in names and r.get("runs") == settings["trials"]
             and all(r.get(k) == settings[k] for k in ("rounds", "round_iterations", "iterations"))]
     if runs:
         total = sum(r["success_rate"] for r in runs)
         paper = sum(PAPER_RATES[r["problem"]] for r in runs)
-        print(f"\nsummed success rate {total:.2f} (paper {paper:.2f}) over {len(runs)} problems; "
-              f"selected run right on {sum(bool(r['best_success']) for r in runs)}")
+        say(f"\nsummed success rate {total:.2f} (paper {paper:.2f}) over {len(runs)} problems; "
+            f"selected run right on {sum(bool(r['best_success']) for r in runs)}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(run_script(main))
