@@ -48,6 +48,8 @@ __all__ = [
     "SHO",
     "SETS",
     "group",
+    "apply_groups",
+    "apply_groups_sympy",
 ]
 
 
@@ -399,6 +401,50 @@ def group(names: Sequence[str]) -> list[tuple[Primitive, int]]:
         p = get(n)
         counts[p.name] = counts.get(p.name, 0) + 1
     return [(get(n), c) for n, c in counts.items()]
+
+
+def apply_groups(groups, values, axis=-1):
+    """The grouped primitives applied to the pre-activations ``values`` (a TF tensor).
+
+    ``groups`` as :func:`group` returns them; the pre-activations lie along ``axis`` in
+    the grouped layout :func:`group` describes. Returns one tensor per group, each with
+    that group's ``count`` outputs along ``axis`` (the caller concatenates them).
+    """
+    import tensorflow as tf
+
+    rank = values.shape.rank
+    axis = axis % rank
+    shape = tf.shape(values)
+
+    def take(start, stop):
+        index = [slice(None)] * rank
+        index[axis] = slice(start, stop)
+        return values[tuple(index)]
+
+    outputs, col = [], 0
+    for prim, count in groups:
+        if prim.arity == 0:
+            fill = tf.tensor_scatter_nd_update(shape, [[axis]], [count])
+            outputs.append(tf.fill(fill, tf.cast(float(prim.expression), values.dtype)))
+            continue
+        args = [take(col + j * count, col + (j + 1) * count) for j in range(prim.arity)]
+        col += prim.arity * count
+        out = prim.tensorflow(*args)
+        if not tf.is_tensor(out):  # an expression without its arguments, e.g. 0*g
+            out = tf.fill(tf.shape(args[0]), tf.cast(out, values.dtype))
+        outputs.append(out)
+    return outputs
+
+
+def apply_groups_sympy(groups, values):
+    """:func:`apply_groups` on SymPy expressions: ``values`` lists the pre-activations in
+    the grouped layout; returns the outputs, one expression per primitive copy."""
+    outputs, col = [], 0
+    for prim, count in groups:
+        for c in range(count):
+            outputs.append(prim.sympy(*[values[col + j * count + c] for j in range(prim.arity)]))
+        col += prim.arity * count
+    return outputs
 
 
 # The library of built-in primitives. Multipliers inside sin and sigmoid follow the

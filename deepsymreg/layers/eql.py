@@ -231,20 +231,7 @@ class EqlLayer(keras.layers.Layer):
 
     def apply_primitives(self, g):
         """``f(g)``: the primitives applied, grouped by kind, to pre-activations ``g``."""
-        outputs, col = [], 0
-        batch_shape = tf.shape(g)[:-1]
-        for prim, count in self._groups:
-            if prim.arity == 0:
-                value = tf.cast(float(prim.expression), g.dtype)
-                outputs.append(tf.fill(tf.concat([batch_shape, [count]], 0), value))
-                continue
-            args = [g[..., col + j * count : col + (j + 1) * count] for j in range(prim.arity)]
-            col += prim.arity * count
-            out = prim.tensorflow(*args)
-            if not tf.is_tensor(out):  # an expression without its arguments, e.g. 0*g
-                out = tf.fill(tf.shape(args[0]), tf.cast(out, g.dtype))
-            outputs.append(out)
-        return tf.concat(outputs, axis=-1)
+        return tf.concat(primitives_lib.apply_groups(self._groups, g), axis=-1)
 
     def call(self, inputs, context=None, training=None):
         if context is None:
@@ -336,12 +323,7 @@ class EqlLayer(keras.layers.Layer):
             if b is not None and abs(b[j]) >= threshold:
                 terms.append(sympy.Float(b[j]))
             g.append(sympy.Add(*terms))
-        outputs, col = [], 0
-        for prim, count in self._groups:
-            for c in range(count):
-                args = [g[col + j * count + c] for j in range(prim.arity)]
-                outputs.append(prim.sympy(*args))
-            col += prim.arity * count
+        outputs = primitives_lib.apply_groups_sympy(self._groups, g)
         if self.skip:
             outputs.extend(inputs)
         return outputs

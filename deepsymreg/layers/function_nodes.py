@@ -143,23 +143,11 @@ class FunctionNodes(keras.layers.Layer):
         ``slot_values`` ``(runs, p, slots, batch)``, ``previous`` ``(runs, p?, n_prev,
         batch)``, output ``(runs, p, n_nodes, batch)``.
         """
-        outputs, col = [], 0
         slot_values = tf.convert_to_tensor(slot_values)
         if columns:
             return self._apply_columns(slot_values, previous, sum_kernel)
         batch_shape = tf.shape(slot_values)[:-1]
-        for prim, count in self._groups:
-            if prim.arity == 0:
-                value = tf.cast(float(prim.expression), slot_values.dtype)
-                outputs.append(tf.fill(tf.concat([batch_shape, [count]], 0), value))
-                continue
-            args = [slot_values[..., col + j * count: col + (j + 1) * count]
-                    for j in range(prim.arity)]
-            col += prim.arity * count
-            out = prim.tensorflow(*args)
-            if not tf.is_tensor(out):
-                out = tf.fill(tf.shape(args[0]), tf.cast(out, slot_values.dtype))
-            outputs.append(out)
+        outputs = primitives_lib.apply_groups(self._groups, slot_values)
         if self.n_sum:
             previous = tf.convert_to_tensor(previous, slot_values.dtype)
             kernel = sum_kernel
@@ -175,20 +163,8 @@ class FunctionNodes(keras.layers.Layer):
         return tf.clip_by_value(out, -self.bound, self.bound)
 
     def _apply_columns(self, slot_values, previous, sum_kernel):
-        outputs, col = [], 0
         shape = tf.shape(slot_values)
-        for prim, count in self._groups:
-            if prim.arity == 0:
-                value = tf.cast(float(prim.expression), slot_values.dtype)
-                outputs.append(tf.fill([shape[0], shape[1], count, shape[3]], value))
-                continue
-            args = [slot_values[:, :, col + j * count: col + (j + 1) * count]
-                    for j in range(prim.arity)]
-            col += prim.arity * count
-            out = prim.tensorflow(*args)
-            if not tf.is_tensor(out):
-                out = tf.fill(tf.shape(args[0]), tf.cast(out, slot_values.dtype))
-            outputs.append(out)
+        outputs = primitives_lib.apply_groups(self._groups, slot_values, axis=2)
         if self.n_sum:
             previous = tf.convert_to_tensor(previous, slot_values.dtype)
             if previous.shape.rank == 3:  # (R, n_prev, B): the same for every instance
@@ -208,11 +184,7 @@ class FunctionNodes(keras.layers.Layer):
         outputs for sum nodes); ``run`` picks the sum weights when the layer has runs."""
         if len(slot_exprs) != self.slots:
             raise ValueError(f"Expected {self.slots} slot expressions. Received: {len(slot_exprs)}")
-        out, col = [], 0
-        for prim, count in self._groups:
-            for c in range(count):
-                out.append(prim.sympy(*[slot_exprs[col + j * count + c] for j in range(prim.arity)]))
-            col += prim.arity * count
+        out = primitives_lib.apply_groups_sympy(self._groups, slot_exprs)
         if self.n_sum:
             kernel = keras.ops.convert_to_numpy(self.sum_kernel)
             if self.runs is not None:
