@@ -10,11 +10,14 @@ data and judges their equations the same way.
 
 The full table is 160 runs of 54 000 iterations: results are appended to ``--json``
 problem by problem, and problems already there are skipped, so the run can be resumed
-(``--only b3,b4`` picks problems). ``--quick`` is a short check (5 runs of 6000
+(``--only b3,b4`` picks problems). The paper's ablations are ``--ablation no-stage1``,
+``no-elites`` and ``no-offline`` (run them on b2, as the paper), and its noise test
+``--noise 0.01`` (relative Gaussian noise on the training targets). ``--quick`` is a short check (5 runs of 6000
 iterations per problem), not a reproduction. On a terminal, one progress bar counts the
 runs still to do (``--quiet``: none).
 
     python examples/benchmark_gmeql.py [--quick] [--only b1,b2] [--trials 20] [--eql]
+        [--ablation none|no-stage1|no-elites|no-offline] [--noise 0.01]
         [--runs-per-graph 5] [--json docs/runs/gmeql_b1_b8.json] [--quiet]
 """
 
@@ -31,6 +34,13 @@ from deepsymreg.gmeql import (  # noqa: E402
 )
 from deepsymreg.reports import line_printer, on_terminal, progress_bar, run_script, write_json  # noqa: E402
 
+#: --ablation -> run_gmeql's flags (the paper's section 5 ablations).
+ABLATIONS = {
+    "none": {},
+    "no-stage1": {"stage1": False},
+    "no-elites": {"elites": False},
+    "no-offline": {"offline_rule": None},
+}
 #: --quick: Algorithm 1 shortened to 3 x 500 + 4500 iterations, 5 runs.
 QUICK = {"trials": 5, "rounds": 3, "round_iterations": 500, "iterations": 4500}
 
@@ -69,6 +79,10 @@ def main(argv=None):
                         help="runs trained side by side in one graph (default 5)")
     parser.add_argument("--quick", action="store_true", help="5 short runs per problem")
     parser.add_argument("--eql", action="store_true", help="also run EQL on the same data")
+    parser.add_argument("--ablation", choices=sorted(ABLATIONS), default="none",
+                        help="turn off one part of Algorithm 1 (default none)")
+    parser.add_argument("--noise", type=float, default=0.0,
+                        help="relative Gaussian noise on the training targets (default 0)")
     parser.add_argument("--json", dest="json_path", help="results, appended problem by problem")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -78,6 +92,8 @@ def main(argv=None):
         parser.error(f"--only: unknown problems {unknown}; choose from {sorted(BENCHMARKS)}")
     if args.trials < 1 or args.runs_per_graph < 1:
         parser.error("--trials and --runs-per-graph must be positive")
+    if not args.noise >= 0:
+        parser.error(f"--noise: expected a non-negative number, got {args.noise}")
     settings = dict(QUICK) if args.quick else {
         "trials": args.trials, **{k: PAPER_SETTINGS[k] for k in ("rounds", "round_iterations", "iterations")}}
     done = []
@@ -85,6 +101,7 @@ def main(argv=None):
         with open(args.json_path) as f:
             done = json.load(f)["runs"]
     keys = {name: {"problem": name, "runs": settings["trials"], "seed": args.seed,
+                   "ablation": args.ablation, "noise": args.noise,
                    **{k: settings[k] for k in ("rounds", "round_iterations", "iterations")}}
             for name in names}
 
@@ -104,6 +121,7 @@ def main(argv=None):
         else:
             law, variables, domain = BENCHMARKS[name]
             result = run_gmeql(law, variables, train_domain=domain, n_train=300, seed=args.seed,
+                               noise=args.noise, **ABLATIONS[args.ablation],
                                trials=settings["trials"], rounds=settings["rounds"],
                                round_iterations=settings["round_iterations"],
                                iterations=settings["iterations"],
@@ -121,8 +139,7 @@ def main(argv=None):
         per_run = result["wall_seconds"] / max(len(result["trials"]), 1)
         say(f"| {name} | {result['success_rate']:.2f} | {PAPER_RATES[name]:.2f} | "
             f"{'yes' if result['best_success'] else 'no'} | {eql_text} | {per_run:.0f} |")
-    runs = [r for r in done if r["problem"] in names and r.get("runs") == settings["trials"]
-            and all(r.get(k) == settings[k] for k in ("rounds", "round_iterations", "iterations"))]
+    runs = [r for key in keys.values() for r in stored(key)]
     if runs:
         total = sum(r["success_rate"] for r in runs)
         paper = sum(PAPER_RATES[r["problem"]] for r in runs)

@@ -22,6 +22,7 @@ def test_tiny_run_is_written_and_resumed(tmp_path, capsys, monkeypatch):
     module.main(["--quick", "--only", "b6", "--runs-per-graph", "2", "--json", str(out)])
     runs = json.loads(out.read_text())["runs"]
     assert [r["problem"] for r in runs] == ["b6"] and len(runs[0]["trials"]) == 2
+    assert runs[0]["ablation"] == "none" and runs[0]["settings"]["stage1"] is True
     assert 0.0 <= runs[0]["success_rate"] <= 1.0 and runs[0]["wall_seconds"] > 0
     first = capsys.readouterr().out
     assert "| b6 |" in first and "| 1.00 |" in first  # the paper's rate for b6 beside ours
@@ -41,3 +42,19 @@ def test_unknown_problem_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         _load().main(["--only", "b9"])
     assert exit_info.value.code == 2 and "b9" in capsys.readouterr().err
+
+
+def test_ablations_and_noise_reach_run_gmeql(tmp_path, monkeypatch):
+    module = _load()
+    seen = {}
+
+    def fake_run(law, variables, **kwargs):
+        seen.update(kwargs)
+        return {"trials": [{"success": True}], "success_rate": 1.0, "best_success": True,
+                "wall_seconds": 1.0}
+
+    monkeypatch.setattr(module, "run_gmeql", fake_run)
+    module.main(["--quick", "--only", "b2", "--ablation", "no-offline", "--noise", "0.01",
+                 "--json", str(tmp_path / "a.json")])
+    assert seen["offline_rule"] is None and seen["noise"] == 0.01
+    assert "stage1" not in seen and "elites" not in seen
