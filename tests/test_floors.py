@@ -14,7 +14,7 @@ FLOORS = {
     1: ["layers"],
     2: ["models"],
     3: ["callbacks", "recipes", "reports"],
-    4: ["restarts", "benchmark", "estimator", "experiments", "parametric", "gmeql"],
+    4: ["restarts", "benchmark", "estimator", "experiments", "parametric", "gmeql", "laws"],
     5: ["cli"],
 }
 FLOOR_OF = {name: level for level, names in FLOORS.items() for name in names}

@@ -1,0 +1,171 @@
+"""Our EQL on random laws nobody tuned for (``deepsymreg.laws.random_laws``).
+
+Per law, ``deepsymreg.benchmark.run_benchmark`` at the defaults ``deepsymreg benchmark``
+uses: 256 training points uniform on [-1, 1]^d, 1024 points on [-2, 2]^d to select the
+restart, L0.5 with the paper's schedule, primitives ``default10``; ``--trials`` restarts
+(default 20), the data and the first restart seeded by ``--run-seed`` (default 0).
+Every restart's equation, and the selected one, is judged strictly by
+``deepsymreg.laws.strict_judge``: RMS error under 2% of the truth's RMS on [-2, 2]^d,
+no term ignored (``benchmarks/peers.py`` judges pyoperon with the same function). Per
+law: the strict success rate over the restarts, whether the selected restart is right,
+the package judge's rate (``deepsymreg.symbolic.judge``, which forgives small terms and
+judges further out too; for reference) and the wall seconds.
+
+The laws: ``random_laws(--n-laws, --seed)`` (indexes 0..n-1), then with ``--unlisted``
+the laws outside Table V that docs/results.md reports on (``deepsymreg.laws.UNLISTED_LAWS``).
+``--only 0,3,7`` runs a subset (indexes into that list).
+
+**Tune on seed 0's set, report on seed 1's set you did not look at**: any change to the
+method or its defaults is measured on ``--seed 0`` only; ``--seed 1`` (same ``--n-laws``)
+is run once the change is settled, and its figures are the ones to report. Do not print
+or read seed 1's laws while tuning.
+
+``--json`` is resumable: rows are written law by law, and a law already there (same
+law, restarts and ``--run-seed``) is not run again.
+
+    python benchmarks/unseen_laws.py [--seed 0] [--n-laws 30] [--trials 20] [--unlisted]
+        [--only 0,3,7] [--run-seed 0] [--json PATH] [--quiet]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.run_script)
+    os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
+
+import numpy as np  # noqa: E402
+import sympy  # noqa: E402
+
+from deepsymreg import laws as laws_lib  # noqa: E402
+from deepsymreg.reports import (  # noqa: E402
+    finite_or_none, line_printer, on_terminal, progress_bar, run_script, write_json,
+)
+
+
+def law_list(seed, n_laws, unlisted=False):
+    """The laws to run: ``[{"index", "expr", "vars", "n_terms", "source"}, ...]``."""
+    rows = [{"expr": law.expr, "vars": list(law.variables), "n_terms": law.n_terms, "source": "random"}
+            for law in (laws_lib.random_laws(n_laws, seed) if n_laws else [])]
+    for expr, names in laws_lib.UNLISTED_LAWS if unlisted else ():
+        terms = len(sympy.Add.make_args(sympy.sympify(expr)))
+        rows.append({"expr": expr, "vars": names.split(","), "n_terms": terms, "source": "unlisted"})
+    return [{"index": i, **row} for i, row in enumerate(rows)]
+
+
+def parse_only(text, count):
+    """``"0,3,7"`` -> ``[0, 3, 7]``, each below ``count``; None -> all."""
+    if text is None:
+        return list(range(count))
+    try:
+        picked = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        picked = None
+    if not picked or any(not 0 <= i < count for i in picked):
+        raise ValueError(f"Invalid value for argument `--only`: expected comma-separated "
+                         f"indexes in 0..{count - 1}. Received: {text!r}")
+    return sorted(set(picked))
+
+
+def steps_per_restart():
+    """Optimizer steps of one restart at the command line's defaults (L0.5)."""
+    from deepsymreg.benchmark import model_settings
+
+    return sum(p.steps for p in model_settings("l05")[1])
+
+
+def measure(law, trials, run_seed, progress=None):
+    """Our restarts on one law, judged strictly; a JSON-ready row."""
+    from deepsymreg.benchmark import run_benchmark
+
+    result = run_benchmark(law["expr"], law["vars"], trials=trials, seed=run_seed, progress=progress)
+    restarts = []
+    for t in result["trials"]:
+        right, error = laws_lib.strict_judge(t["expression"], law["expr"], law["vars"])
+        restarts.append({"seed": t["seed"], "expression": t["expression"], "right": right,
+                         "relative_rms": finite_or_none(error)})
+    right, error = laws_lib.strict_judge(result["best_expression"], law["expr"], law["vars"])
+    return {
+        **law,
+        "n_restarts": trials,
+        "run_seed": run_seed,
+        "success_rate": float(np.mean([r["right"] for r in restarts])),
+        "selected_right": right,
+        "selected_expression": result["best_expression"],
+        "selected_relative_rms": finite_or_none(error),
+        "judge_rate": result["success_rate"],
+        "wall_seconds": result["wall_seconds"],
+        "restarts": restarts,
+    }
+
+
+def stored(rows, law, trials=None, run_seed=0):
+    """The row of ``rows`` for ``law`` (same law and run seed, and restarts unless
+    ``trials`` is None), or None."""
+    for row in rows:
+        if (row["expr"], row["vars"], row["run_seed"]) == (law["expr"], law["vars"], run_seed) and (
+                trials is None or row["n_restarts"] == trials):
+            return row
+    return None
+
+
+def read_rows(path):
+    """The rows of a JSON file this script wrote ([] when there is none)."""
+    if not path or not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f)["laws"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0, help="seed of the law set (default 0)")
+    parser.add_argument("--n-laws", type=int, default=30, help="random laws (default 30)")
+    parser.add_argument("--trials", type=int, default=20, help="restarts per law (default 20)")
+    parser.add_argument("--unlisted", action="store_true", help="add the laws docs/results.md reports")
+    parser.add_argument("--only", help="comma-separated indexes of the laws to run")
+    parser.add_argument("--run-seed", type=int, default=0, help="seed of the data and restarts (default 0)")
+    parser.add_argument("--json", dest="json_path", help="results, written law by law (resumable)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if args.n_laws < 0 or args.trials < 1 or args.seed < 0:
+        parser.error("--n-laws must be >= 0, --trials positive, --seed >= 0")
+    laws = law_list(args.seed, args.n_laws, args.unlisted)
+    if not laws:
+        parser.error("no laws: give --n-laws > 0 or --unlisted")
+    try:
+        picked = [laws[i] for i in parse_only(args.only, len(laws))]
+    except ValueError as err:
+        parser.error(str(err))
+    rows = read_rows(args.json_path)
+    todo = sum(stored(rows, law, args.trials, args.run_seed) is None for law in picked)
+    progress = progress_bar(todo * args.trials * steps_per_restart(), on_terminal(args.quiet))
+    say = line_printer(progress)
+    say(f"| # | law | terms | success rate ({args.trials} restarts) | selected right | "
+        "package judge's rate | selected equation | wall s |")
+    say("|---|---|---|---|---|---|---|---|")
+    done = []
+    for law in picked:
+        row = stored(rows, law, args.trials, args.run_seed)
+        if row is None:
+            row = measure(law, args.trials, args.run_seed, progress)
+            rows.append(row)
+            if args.json_path:
+                write_json(args.json_path, {"command": " ".join(sys.argv), "laws": rows})
+        done.append(row)
+        say(f"| {row['index']} | `{row['expr']}` | {row['n_terms']} | {row['success_rate']:.2f} | "
+            f"{'yes' if row['selected_right'] else 'no'} | {row['judge_rate']:.2f} | "
+            f"`{row['selected_expression']}` | {row['wall_seconds']:.0f} |")
+    rate = np.mean([r["success_rate"] for r in done])
+    say(f"\n{len(done)} laws (set seed {args.seed}): mean success rate {rate:.2f}; selected "
+        f"restart right for {sum(r['selected_right'] for r in done)}; "
+        f"{sum(r['wall_seconds'] for r in done):.0f} s of training")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_script(main))
