@@ -26,16 +26,24 @@ inside and outside the training region (Figs. 8a, 10a) and the learned ``k(t)``.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import sympy  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from deepsymreg import symbolic  # noqa: E402
+from deepsymreg._validation import check_choice, check_int  # noqa: E402
+from deepsymreg.callbacks import Phase, PhasedSchedule  # noqa: E402
 from deepsymreg.data.springs import TARGETS, spring_constant, spring_images  # noqa: E402
+from deepsymreg.layers.network import EqlNetwork  # noqa: E402
+from deepsymreg.optimizers import RMSprop  # noqa: E402
+from deepsymreg.parametric import parametric_schedule  # noqa: E402
 from deepsymreg.reports import finite_or_none, latent_fit, write_json  # noqa: E402
 
 METHODS = ("stacked", "meta")
@@ -91,301 +99,292 @@ SETTINGS = {
 # --------------------------------------------------------------------------------------
 # The model
 # --------------------------------------------------------------------------------------
-def _keras():
-    import keras
-    import tensorflow as tf
+class SpringEncoder(keras.layers.Layer):
+    """``K`` independent copies of the paper's image encoder, one per restart.
 
-    return keras, tf
+    Each copy: conv1d (``filters[0]``, length ``kernel_size``, stride ``strides``,
+    relu) -> conv1d (``filters[1]``) -> dense ``widths[0]`` relu -> dense
+    ``widths[1]`` relu -> dense 1 -> batch norm without scale or shift (so the latent
+    has mean 0 and variance 1 over a training batch and cannot be switched off). The
+    convolutions are written as frames times kernels so that every restart has its
+    own weights in one graph.
+
+    Args:
+        trials: restarts ``K``.
+        filters, kernel_size, strides: of the two conv1d layers.
+        widths: the two hidden dense layers.
+        seed: seed of the initial weights.
+
+    Call arguments:
+        images: ``(..., n_pixels)``.
+
+    Output shape: ``(K, ..., 1)``.
+    """
+
+    def __init__(self, trials=1, filters=(8, 8), kernel_size=5, strides=2,
+                 widths=(32, 16), seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.trials = check_int("trials", trials)
+        self.filters = tuple(check_int("filters", f) for f in filters)
+        self.kernel_size = check_int("kernel_size", kernel_size)
+        self.strides = check_int("strides", strides)
+        self.widths = tuple(check_int("widths", w) for w in widths)
+        if len(self.filters) != 2 or len(self.widths) != 2:
+            raise ValueError(
+                "Invalid value for arguments `filters`, `widths`: expected two of each "
+                f"(2 conv1d, then 2 hidden dense layers). Received: filters={filters!r}, "
+                f"widths={widths!r}"
+            )
+        self.seed = seed
+        self.norm = keras.layers.BatchNormalization(axis=0, center=False, scale=False)
+
+    def _weight(self, name, shape, fan_in, index):
+        # He-uniform per restart (Keras' own fan computation would count the
+        # restart axis as part of the receptive field).
+        limit = float(np.sqrt(6.0 / fan_in))
+        seed = None if self.seed is None else int(self.seed) * 100 + index
+        init = keras.initializers.RandomUniform(-limit, limit, seed=seed)
+        return self.add_weight(name=name, shape=shape, initializer=init)
+
+    def build(self, input_shape):
+        n_pixels = int(input_shape[-1])
+        k, ks, s = self.trials, self.kernel_size, self.strides
+        length1 = (n_pixels - ks) // s + 1
+        length2 = (length1 - ks) // s + 1
+        if length2 < 1:
+            raise ValueError(
+                f"Images of {n_pixels} pixels are too short for two convolutions of "
+                f"length {ks} and stride {s}."
+            )
+        f1, f2 = self.filters
+        self.conv = [self._weight("conv1_kernel", (k, ks, f1), ks, 0),
+                     self._weight("conv2_kernel", (k, ks, f1, f2), ks * f1, 1)]
+        self.conv_bias = [self.add_weight(name=f"conv{i + 1}_bias", shape=(k, 1, 1, f),
+                                          initializer="zeros")
+                          for i, f in enumerate(self.filters)]
+        sizes = [length2 * f2, *self.widths, 1]
+        self.dense = [self._weight(f"dense{i + 1}_kernel", (k, a, b), a, 2 + i)
+                      for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))]
+        self.dense_bias = [self.add_weight(name=f"dense{i + 1}_bias", shape=(k, 1, b),
+                                           initializer="zeros")
+                           for i, b in enumerate(sizes[1:])]
+        self.norm.build((k, None, 1))
+
+    def _frames(self, h, axis):
+        """Windows of ``kernel_size`` along ``axis`` every ``strides``: a new axis after
+        ``axis`` (strided slices, whose gradients are cheap pads)."""
+        ks, s = self.kernel_size, self.strides
+        n = (h.shape[axis] - ks) // s + 1
+        pieces = []
+        for i in range(ks):
+            begin = [0] * h.shape.rank
+            end = list(h.shape)
+            strides = [1] * h.shape.rank
+            begin[axis], end[axis], strides[axis] = i, i + s * (n - 1) + 1, s
+            end = [e if e is not None else 0 for e in end]
+            mask = sum(1 << a for a, e in enumerate(h.shape) if e is None)
+            pieces.append(tf.strided_slice(h, begin, end, strides, end_mask=mask))
+        return tf.stack(pieces, axis=axis + 1)
+
+    def call(self, images, training=None):
+        lead = tf.shape(images)[:-1]
+        x = tf.reshape(images, [-1, images.shape[-1]])                   # (M, P)
+        frames = self._frames(x[:, :, None], axis=1)                     # (M, L1, ks, 1)
+        h = tf.einsum("mli,kif->kmlf", frames[..., 0], self.conv[0])
+        h = tf.nn.relu(h + self.conv_bias[0])                              # (K, M, L1, f1)
+        frames = self._frames(h, axis=2)                                   # (K, M, L2, ks, f1)
+        h = tf.einsum("kmlif,kifg->kmlg", frames, self.conv[1])
+        h = tf.nn.relu(h + self.conv_bias[1])                              # (K, M, L2, f2)
+        h = tf.reshape(h, [self.trials, tf.shape(h)[1], h.shape[2] * h.shape[3]])
+        for i, (w, b) in enumerate(zip(self.dense, self.dense_bias)):
+            h = tf.matmul(h, w) + b
+            if i < len(self.dense) - 1:
+                h = tf.nn.relu(h)
+        h = self.norm(h, training=training)                                # (K, M, 1)
+        return tf.reshape(h, tf.concat([[self.trials], lead, [1]], 0))
+
+    def get_config(self):
+        return {**super().get_config(), "trials": self.trials, "filters": list(self.filters),
+                "kernel_size": self.kernel_size, "strides": self.strides,
+                "widths": list(self.widths), "seed": self.seed}
 
 
-def _make_classes():
-    """Define the Keras classes on first use (keeps ``--help`` and the pure helpers free
-    of the TensorFlow import)."""
-    keras, tf = _keras()
-    from deepsymreg.layers.network import EqlNetwork
+class ReluHead(keras.layers.Layer):
+    """``K`` independent dense ReLU networks: ``(K, ..., n_in)`` -> ``(K, ..., 1)``."""
 
-    class SpringEncoder(keras.layers.Layer):
-        """``K`` independent copies of the paper's image encoder, one per restart.
+    def __init__(self, trials=1, widths=(64, 64), seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.trials = check_int("trials", trials)
+        self.widths = tuple(check_int("relu_widths", w) for w in widths)
+        self.seed = seed
 
-        Each copy: conv1d (``filters[0]``, length ``kernel_size``, stride ``strides``,
-        relu) -> conv1d (``filters[1]``) -> dense ``widths[0]`` relu -> dense
-        ``widths[1]`` relu -> dense 1 -> batch norm without scale or shift (so the latent
-        has mean 0 and variance 1 over a training batch and cannot be switched off). The
-        convolutions are written as frames times kernels so that every restart has its
-        own weights in one graph.
+    def build(self, input_shape):
+        sizes = [int(input_shape[-1]), *self.widths, 1]
+        self.kernels, self.biases = [], []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            limit = float(np.sqrt(6.0 / (a + b)))  # Glorot-uniform per restart
+            seed = None if self.seed is None else int(self.seed) * 100 + 50 + i
+            self.kernels.append(self.add_weight(
+                name=f"kernel{i}", shape=(self.trials, a, b),
+                initializer=keras.initializers.RandomUniform(-limit, limit, seed=seed)))
+            self.biases.append(self.add_weight(name=f"bias{i}", shape=(self.trials, 1, b),
+                                               initializer="zeros"))
 
-        Call arguments:
-            images: ``(..., n_pixels)``.
+    def call(self, inputs):
+        shape = tf.shape(inputs)
+        h = tf.reshape(inputs, [self.trials, -1, inputs.shape[-1]])
+        for i, (w, b) in enumerate(zip(self.kernels, self.biases)):
+            h = tf.matmul(h, w) + b
+            if i < len(self.kernels) - 1:
+                h = tf.nn.relu(h)
+        return tf.reshape(h, tf.concat([shape[:-1], [1]], 0))
 
-        Output shape: ``(K, ..., 1)``.
-        """
+    def get_config(self):
+        return {**super().get_config(), "trials": self.trials, "widths": list(self.widths),
+                "seed": self.seed}
 
-        def __init__(self, trials=1, filters=(8, 8), kernel_size=5, strides=2,
-                     widths=(32, 16), seed=None, **kwargs):
-            super().__init__(**kwargs)
-            self.trials = _check_positive("trials", trials)
-            self.filters = tuple(_check_positive("filters", f) for f in filters)
-            self.kernel_size = _check_positive("kernel_size", kernel_size)
-            self.strides = _check_positive("strides", strides)
-            self.widths = tuple(_check_positive("widths", w) for w in widths)
-            if len(self.filters) != 2 or len(self.widths) != 2:
-                raise ValueError(
-                    "Invalid value for arguments `filters`, `widths`: expected two of each "
-                    f"(2 conv1d, then 2 hidden dense layers). Received: filters={filters!r}, "
-                    f"widths={widths!r}"
-                )
-            self.seed = seed
-            self.norm = keras.layers.BatchNormalization(axis=0, center=False, scale=False)
 
-        def _weight(self, name, shape, fan_in, index):
-            # He-uniform per restart (Keras' own fan computation would count the
-            # restart axis as part of the receptive field).
-            limit = float(np.sqrt(6.0 / fan_in))
-            seed = None if self.seed is None else int(self.seed) * 100 + index
-            init = keras.initializers.RandomUniform(-limit, limit, seed=seed)
-            return self.add_weight(name=name, shape=shape, initializer=init)
+class SpringModel(keras.Model):
+    """Image pairs and ``t`` -> spring force or energy: encoder, then an EQL or ReLU head.
 
-        def build(self, input_shape):
-            n_pixels = int(input_shape[-1])
-            k, ks, s = self.trials, self.kernel_size, self.strides
-            length1 = (n_pixels - ks) // s + 1
-            length2 = (length1 - ks) // s + 1
-            if length2 < 1:
-                raise ValueError(
-                    f"Images of {n_pixels} pixels are too short for two convolutions of "
-                    f"length {ks} and stride {s}."
-                )
-            f1, f2 = self.filters
-            self.conv = [self._weight("conv1_kernel", (k, ks, f1), ks, 0),
-                         self._weight("conv2_kernel", (k, ks, f1, f2), ks * f1, 1)]
-            self.conv_bias = [self.add_weight(name=f"conv{i + 1}_bias", shape=(k, 1, 1, f),
-                                              initializer="zeros")
-                              for i, f in enumerate(self.filters)]
-            sizes = [length2 * f2, *self.widths, 1]
-            self.dense = [self._weight(f"dense{i + 1}_kernel", (k, a, b), a, 2 + i)
-                          for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))]
-            self.dense_bias = [self.add_weight(name=f"dense{i + 1}_bias", shape=(k, 1, b),
-                                               initializer="zeros")
-                               for i, b in enumerate(sizes[1:])]
-            self.norm.build((k, None, 1))
+    Both images of a pair go through the same encoder (one per restart) to ``z1,
+    z2``; the head maps them at ``t`` to the (scaled) target: a parametric
+    :class:`~deepsymreg.layers.EqlNetwork` (relaxed-L0 gates, ``t`` as its context)
+    or a ReLU network of ``(z1, z2, t)``. ``fit`` runs ``steps_per_call`` optimizer
+    steps per batch on random rows of gridded data, summing the restarts' losses so
+    that each gets its own gradient (a restart whose loss is not finite adds 0).
 
-        def _frames(self, h, axis):
-            """Windows of ``kernel_size`` along ``axis`` every ``strides``: a new axis after
-            ``axis`` (strided slices, whose gradients are cheap pads)."""
-            ks, s = self.kernel_size, self.strides
-            n = (h.shape[axis] - ks) // s + 1
-            pieces = []
-            for i in range(ks):
-                begin = [0] * h.shape.rank
-                end = list(h.shape)
-                strides = [1] * h.shape.rank
-                begin[axis], end[axis], strides[axis] = i, i + s * (n - 1) + 1, s
-                end = [e if e is not None else 0 for e in end]
-                mask = sum(1 << a for a, e in enumerate(h.shape) if e is None)
-                pieces.append(tf.strided_slice(h, begin, end, strides, end_mask=mask))
-            return tf.stack(pieces, axis=axis + 1)
+    Args:
+        head: ``"eql"`` or ``"relu"``.
+        method: the EQL's linear kind, ``"stacked"`` (needs ``t_steps``) or ``"meta"``.
+        t_range, t_steps: the parameter range and the stacked grid's size.
+        trials: restarts ``K``.
+        encoder: keyword arguments of the encoder (filters, widths, ...).
+        relu_widths: hidden widths of the ReLU head.
+        batch_per_step, t_per_step: rows of every t step and t steps drawn for each
+            optimizer step from gridded data (None: all).
+        steps_per_call: optimizer steps per ``fit`` batch.
+        seed: seed of the initial weights and of the row draws.
 
-        def call(self, images, training=None):
-            lead = tf.shape(images)[:-1]
-            x = tf.reshape(images, [-1, images.shape[-1]])                   # (M, P)
-            frames = self._frames(x[:, :, None], axis=1)                     # (M, L1, ks, 1)
-            h = tf.einsum("mli,kif->kmlf", frames[..., 0], self.conv[0])
-            h = tf.nn.relu(h + self.conv_bias[0])                              # (K, M, L1, f1)
-            frames = self._frames(h, axis=2)                                   # (K, M, L2, ks, f1)
-            h = tf.einsum("kmlif,kifg->kmlg", frames, self.conv[1])
-            h = tf.nn.relu(h + self.conv_bias[1])                              # (K, M, L2, f2)
-            h = tf.reshape(h, [self.trials, tf.shape(h)[1], h.shape[2] * h.shape[3]])
-            for i, (w, b) in enumerate(zip(self.dense, self.dense_bias)):
-                h = tf.matmul(h, w) + b
-                if i < len(self.dense) - 1:
-                    h = tf.nn.relu(h)
-            h = self.norm(h, training=training)                                # (K, M, 1)
-            return tf.reshape(h, tf.concat([[self.trials], lead, [1]], 0))
+    Call arguments:
+        inputs: ``(batch, 2 n_pixels + 1)`` or gridded ``(N, per_step, 2 n_pixels +
+            1)``: the first image, the second image, then ``t``.
 
-    class ReluHead(keras.layers.Layer):
-        """``K`` independent dense ReLU networks: ``(K, ..., n_in)`` -> ``(K, ..., 1)``."""
+    Output shape: ``(K, batch, 1)`` or ``(K, N, per_step, 1)``.
+    """
 
-        def __init__(self, trials=1, widths=(64, 64), seed=None, **kwargs):
-            super().__init__(**kwargs)
-            self.trials = _check_positive("trials", trials)
-            self.widths = tuple(_check_positive("relu_widths", w) for w in widths)
-            self.seed = seed
+    def __init__(self, head="eql", method="stacked", t_range=T_RANGE, t_steps=None,
+                 trials=1, depth=2, primitives=None, encoder=None, relu_widths=(64, 64),
+                 batch_per_step=None, t_per_step=None, steps_per_call=1, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        check_choice("head", head, HEADS)
+        check_choice("method", method, METHODS)
+        self.head_kind, self.method = head, method
+        self.trials = check_int("trials", trials)
+        self.steps_per_call = check_int("steps_per_call", steps_per_call)
+        self.batch_per_step = check_int("batch_per_step", batch_per_step, allow_none=True)
+        self.t_per_step = check_int("t_per_step", t_per_step, allow_none=True)
+        self.t_range = tuple(float(v) for v in t_range)
+        self.depth, self.primitives = depth, list(primitives or PRIMITIVES)
+        self.encoder_options, self.relu_widths = dict(encoder or {}), tuple(relu_widths)
+        self.seed = seed
+        self.encoder = SpringEncoder(self.trials, seed=seed, name="encoder",
+                                     **(encoder or {}))
+        self.draws = keras.random.SeedGenerator(None if seed is None else int(seed) + 7919)
+        if head == "relu":
+            self.head = ReluHead(self.trials, relu_widths, seed=seed, name="relu")
+            self.t_steps = None
+            return
+        if method == "stacked":
+            self.t_steps = check_int("t_steps", t_steps)
+            options = {"t_steps": self.t_steps, "t_range": list(self.t_range),
+                       "smoothness": 0.0}
+        else:
+            self.t_steps = None
+            options = {"t_range": list(self.t_range), "hidden": [64, 64, 256]}
+        self.head = EqlNetwork(
+            n_outputs=1, depth=depth, primitives=self.primitives,
+            regularizer="l0", linear=method, skip=True, init_stddev=(1.0, 0.5, 0.5),
+            trials=self.trials, seed=seed, linear_options=options, name="eql")
 
-        def build(self, input_shape):
-            sizes = [int(input_shape[-1]), *self.widths, 1]
-            self.kernels, self.biases = [], []
-            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-                limit = float(np.sqrt(6.0 / (a + b)))  # Glorot-uniform per restart
-                seed = None if self.seed is None else int(self.seed) * 100 + 50 + i
-                self.kernels.append(self.add_weight(
-                    name=f"kernel{i}", shape=(self.trials, a, b),
-                    initializer=keras.initializers.RandomUniform(-limit, limit, seed=seed)))
-                self.biases.append(self.add_weight(name=f"bias{i}", shape=(self.trials, 1, b),
-                                                   initializer="zeros"))
+    @staticmethod
+    def split(inputs):
+        """``(images1, images2, t)`` of inputs laid out as in the class docstring;
+        ``t`` is ``(batch, 1)`` or, gridded, ``(N, 1, 1)``."""
+        inputs = tf.convert_to_tensor(inputs)
+        n_pixels = (inputs.shape[-1] - 1) // 2
+        t = inputs[:, -1:] if inputs.shape.rank == 2 else inputs[:, :1, -1:]
+        return inputs[..., :n_pixels], inputs[..., n_pixels:2 * n_pixels], t
 
-        def call(self, inputs):
-            shape = tf.shape(inputs)
-            h = tf.reshape(inputs, [self.trials, -1, inputs.shape[-1]])
-            for i, (w, b) in enumerate(zip(self.kernels, self.biases)):
-                h = tf.matmul(h, w) + b
-                if i < len(self.kernels) - 1:
-                    h = tf.nn.relu(h)
-            return tf.reshape(h, tf.concat([shape[:-1], [1]], 0))
+    def build(self, input_shape):
+        shape = tuple(input_shape)
+        self.encoder.build((*shape[:-1], (shape[-1] - 1) // 2))
+        n_in = 2 if self.head_kind == "eql" else 3
+        self.head.build((*shape[:-1], n_in))
 
-    class SpringModel(keras.Model):
-        """Image pairs and ``t`` -> spring force or energy: encoder, then an EQL or ReLU head.
+    def latents(self, inputs, training=None):
+        """``(K, ..., 2)``: the latents ``z1, z2`` of each pair of ``inputs``."""
+        first, second, _ = self.split(inputs)
+        both = tf.stack([first, second], axis=-2)                     # (..., 2, P)
+        return self.encoder(both, training=training)[..., 0]
 
-        Both images of a pair go through the same encoder (one per restart) to ``z1,
-        z2``; the head maps them at ``t`` to the (scaled) target: a parametric
-        :class:`~deepsymreg.layers.EqlNetwork` (relaxed-L0 gates, ``t`` as its context)
-        or a ReLU network of ``(z1, z2, t)``. ``fit`` runs ``steps_per_call`` optimizer
-        steps per batch on random rows of gridded data, summing the restarts' losses so
-        that each gets its own gradient (a restart whose loss is not finite adds 0).
+    def call(self, inputs, training=None):
+        inputs = tf.convert_to_tensor(inputs)
+        z = self.latents(inputs, training=training)
+        _, _, t = self.split(inputs)
+        if self.head_kind == "eql":
+            return self.head(z, context=t, training=training)
+        t_column = tf.broadcast_to(inputs[..., -1:], tf.shape(z[..., :1]))
+        return self.head(tf.concat([z, t_column], -1))
 
-        Args:
-            head: ``"eql"`` or ``"relu"``.
-            method: the EQL's linear kind, ``"stacked"`` (needs ``t_steps``) or ``"meta"``.
-            t_range, t_steps: the parameter range and the stacked grid's size.
-            trials: restarts ``K``.
-            encoder: keyword arguments of the encoder (filters, widths, ...).
-            relu_widths: hidden widths of the ReLU head.
-            batch_per_step, t_per_step: rows of every t step and t steps drawn for each
-                optimizer step from gridded data (None: all).
-            steps_per_call: optimizer steps per ``fit`` batch.
-            seed: seed of the initial weights and of the row draws.
-
-        Call arguments:
-            inputs: ``(batch, 2 n_pixels + 1)`` or gridded ``(N, per_step, 2 n_pixels +
-                1)``: the first image, the second image, then ``t``.
-
-        Output shape: ``(K, batch, 1)`` or ``(K, N, per_step, 1)``.
-        """
-
-        def __init__(self, head="eql", method="stacked", t_range=T_RANGE, t_steps=None,
-                     trials=1, depth=2, primitives=None, encoder=None, relu_widths=(64, 64),
-                     batch_per_step=None, t_per_step=None, steps_per_call=1, seed=None,
-                     **kwargs):
-            super().__init__(**kwargs)
-            _check_choice("head", head, HEADS)
-            _check_choice("method", method, METHODS)
-            self.head_kind, self.method = head, method
-            self.trials = _check_positive("trials", trials)
-            self.steps_per_call = _check_positive("steps_per_call", steps_per_call)
-            self.batch_per_step = _check_positive("batch_per_step", batch_per_step, True)
-            self.t_per_step = _check_positive("t_per_step", t_per_step, True)
-            self.t_range = tuple(float(v) for v in t_range)
-            self.encoder = SpringEncoder(self.trials, seed=seed, name="encoder",
-                                         **(encoder or {}))
-            self.draws = keras.random.SeedGenerator(None if seed is None else int(seed) + 7919)
-            if head == "relu":
-                self.head = ReluHead(self.trials, relu_widths, seed=seed, name="relu")
-                self.t_steps = None
-                return
-            if method == "stacked":
-                self.t_steps = _check_positive("t_steps", t_steps)
-                options = {"t_steps": self.t_steps, "t_range": list(self.t_range),
-                           "smoothness": 0.0}
-            else:
-                self.t_steps = None
-                options = {"t_range": list(self.t_range), "hidden": [64, 64, 256]}
-            self.head = EqlNetwork(
-                n_outputs=1, depth=depth, primitives=list(primitives or PRIMITIVES),
-                regularizer="l0", linear=method, skip=True, init_stddev=(1.0, 0.5, 0.5),
-                trials=self.trials, seed=seed, linear_options=options, name="eql")
-
-        @staticmethod
-        def split(inputs):
-            """``(images1, images2, t)`` of inputs laid out as in the class docstring;
-            ``t`` is ``(batch, 1)`` or, gridded, ``(N, 1, 1)``."""
-            inputs = tf.convert_to_tensor(inputs)
-            n_pixels = (inputs.shape[-1] - 1) // 2
-            t = inputs[:, -1:] if inputs.shape.rank == 2 else inputs[:, :1, -1:]
-            return inputs[..., :n_pixels], inputs[..., n_pixels:2 * n_pixels], t
-
-        def build(self, input_shape):
-            shape = tuple(input_shape)
-            self.encoder.build((*shape[:-1], (shape[-1] - 1) // 2))
-            n_in = 2 if self.head_kind == "eql" else 3
-            self.head.build((*shape[:-1], n_in))
-
-        def latents(self, inputs, training=None):
-            """``(K, ..., 2)``: the latents ``z1, z2`` of each pair of ``inputs``."""
-            first, second, _ = self.split(inputs)
-            both = tf.stack([first, second], axis=-2)                     # (..., 2, P)
-            return self.encoder(both, training=training)[..., 0]
-
-        def call(self, inputs, training=None):
-            inputs = tf.convert_to_tensor(inputs)
-            z = self.latents(inputs, training=training)
-            _, _, t = self.split(inputs)
-            if self.head_kind == "eql":
-                return self.head(z, context=t, training=training)
-            t_column = tf.broadcast_to(inputs[..., -1:], tf.shape(z[..., :1]))
-            return self.head(tf.concat([z, t_column], -1))
-
-        def minibatch(self, x, y):
-            """Random rows of gridded ``(N, per_step, .)`` data for one optimizer step:
-            ``t_per_step`` distinct steps of ``t``, ``batch_per_step`` rows of each."""
-            if x.shape.rank != 3:
-                return x, y
-            if self.t_per_step is not None and self.t_per_step < x.shape[0]:
-                order = tf.argsort(keras.random.uniform((x.shape[0],), seed=self.draws))
-                keep = order[: self.t_per_step]
-                x, y = tf.gather(x, keep), tf.gather(y, keep)
-            if self.batch_per_step is not None:
-                rows = keras.random.randint((x.shape[0], self.batch_per_step), 0, x.shape[1],
-                                            seed=self.draws)
-                x = tf.gather(x, rows, axis=1, batch_dims=1)
-                y = tf.gather(y, rows, axis=1, batch_dims=1)
+    def minibatch(self, x, y):
+        """Random rows of gridded ``(N, per_step, .)`` data for one optimizer step:
+        ``t_per_step`` distinct steps of ``t``, ``batch_per_step`` rows of each."""
+        if x.shape.rank != 3:
             return x, y
+        if self.t_per_step is not None and self.t_per_step < x.shape[0]:
+            order = tf.argsort(keras.random.uniform((x.shape[0],), seed=self.draws))
+            keep = order[: self.t_per_step]
+            x, y = tf.gather(x, keep), tf.gather(y, keep)
+        if self.batch_per_step is not None:
+            rows = keras.random.randint((x.shape[0], self.batch_per_step), 0, x.shape[1],
+                                        seed=self.draws)
+            x = tf.gather(x, rows, axis=1, batch_dims=1)
+            y = tf.gather(y, rows, axis=1, batch_dims=1)
+        return x, y
 
-        def train_step(self, data):
-            x, y = data[0], data[1]
-            variables = self.trainable_variables
-            if not self.optimizer.built:
-                self.optimizer.build(variables)
+    def train_step(self, data):
+        x, y = data[0], data[1]
+        variables = self.trainable_variables
+        if not self.optimizer.built:
+            self.optimizer.build(variables)
 
-            def one_step(i, *_):
-                xb, yb = self.minibatch(x, y)
-                with tf.GradientTape() as tape:
-                    pred = self(xb, training=True)
-                    error = tf.reshape((pred - tf.cast(yb, pred.dtype)) ** 2, [self.trials, -1])
-                    per_trial = tf.reduce_mean(error, axis=1)
-                    ok = tf.math.is_finite(per_trial)
-                    data_loss = tf.reduce_sum(tf.where(ok, per_trial, tf.zeros_like(per_trial)))
-                    reg = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
-                    total = data_loss + reg
-                self.optimizer.apply(tape.gradient(total, variables), variables)
-                return i + 1, data_loss, reg
+        def one_step(i, *_):
+            xb, yb = self.minibatch(x, y)
+            with tf.GradientTape() as tape:
+                pred = self(xb, training=True)
+                error = tf.reshape((pred - tf.cast(yb, pred.dtype)) ** 2, [self.trials, -1])
+                per_trial = tf.reduce_mean(error, axis=1)
+                ok = tf.math.is_finite(per_trial)
+                data_loss = tf.reduce_sum(tf.where(ok, per_trial, tf.zeros_like(per_trial)))
+                reg = tf.add_n(self.losses) if self.losses else tf.constant(0.0)
+                total = data_loss + reg
+            self.optimizer.apply(tape.gradient(total, variables), variables)
+            return i + 1, data_loss, reg
 
-            _, data_loss, reg = tf.while_loop(
-                lambda i, *_: i < self.steps_per_call, one_step,
-                (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
-            return {"loss": data_loss + reg, "data_loss": data_loss, "reg_loss": reg}
+        _, data_loss, reg = tf.while_loop(
+            lambda i, *_: i < self.steps_per_call, one_step,
+            (tf.constant(0), tf.constant(0.0), tf.constant(0.0)))
+        return {"loss": data_loss + reg, "data_loss": data_loss, "reg_loss": reg}
 
-    return SpringModel
-
-
-_CLASSES = {}
-
-
-def spring_model(**kwargs):
-    """A :class:`SpringModel` (see its docstring, in :func:`_make_classes`)."""
-    if "SpringModel" not in _CLASSES:
-        _CLASSES["SpringModel"] = _make_classes()
-    return _CLASSES["SpringModel"](**kwargs)
-
-
-def _check_positive(name, value, allow_none=False):
-    from deepsymreg._validation import check_int
-
-    return check_int(name, value, allow_none=allow_none)
-
-
-def _check_choice(name, value, choices):
-    from deepsymreg._validation import check_choice
-
-    check_choice(name, value, choices)
+    def get_config(self):
+        return {**super().get_config(), "head": self.head_kind, "method": self.method,
+                "t_range": list(self.t_range), "t_steps": self.t_steps, "trials": self.trials,
+                "depth": self.depth, "primitives": self.primitives,
+                "encoder": self.encoder_options, "relu_widths": list(self.relu_widths),
+                "batch_per_step": self.batch_per_step, "t_per_step": self.t_per_step,
+                "steps_per_call": self.steps_per_call, "seed": self.seed}
 
 
 # --------------------------------------------------------------------------------------
@@ -422,13 +421,6 @@ def train(model, inputs, targets, steps, head, steps_per_call=250, verbose=0):
     :func:`deepsymreg.parametric.parametric_schedule` (warm-up, relaxed L0 with a
     threshold at its end, fine-tuning), for the ReLU head 80% of ``steps`` at learning
     rate 1e-3 then 20% at 1e-4; RMSprop."""
-    import math
-
-    keras, tf = _keras()
-    from deepsymreg.callbacks import Phase, PhasedSchedule
-    from deepsymreg.optimizers import RMSprop
-    from deepsymreg.parametric import parametric_schedule
-
     if head == "eql":
         phases = parametric_schedule(steps)
     else:
@@ -445,20 +437,22 @@ def train(model, inputs, targets, steps, head, steps_per_call=250, verbose=0):
     return model
 
 
-def predict(model, inputs, chunk=16):
-    """``(K, n_t, n, 1)`` predictions on gridded ``inputs``, ``chunk`` t steps at a time."""
-    _, tf = _keras()
-    run = tf.function(lambda x: model(x, training=False))
+def _chunked(fn, inputs, chunk):
+    """``fn`` (compiled once) on ``chunk`` t steps of gridded ``inputs`` at a time, joined
+    along axis 1 (the axis after the restarts)."""
+    run = tf.function(fn, autograph=False)
     return np.concatenate([np.asarray(run(tf.constant(inputs[i:i + chunk])))
                            for i in range(0, inputs.shape[0], chunk)], axis=1)
+
+
+def predict(model, inputs, chunk=16):
+    """``(K, n_t, n, 1)`` predictions on gridded ``inputs`` (inference mode)."""
+    return _chunked(lambda x: model(x, training=False), inputs, chunk)
 
 
 def latents(model, inputs, chunk=16):
     """``(K, n_t, n, 2)`` latents ``z1, z2`` of gridded ``inputs`` (inference mode)."""
-    _, tf = _keras()
-    run = tf.function(lambda x: model.latents(x, training=False))
-    return np.concatenate([np.asarray(run(tf.constant(inputs[i:i + chunk])))
-                           for i in range(0, inputs.shape[0], chunk)], axis=1)
+    return _chunked(lambda x: model.latents(x, training=False), inputs, chunk)
 
 
 def per_trial_mse(pred, target):
@@ -531,7 +525,6 @@ def learned_k(expr_at, target, t_values, n=41):
 def _network_at(model, trial, fits, target_scale):
     """``f(t, psi (m, 2))``: the selected EQL head's prediction at positions ``psi``
     (mapped to latents by the inverse of the linear fits), in target units."""
-    _, tf = _keras()
     a = np.array([fits["z1"]["slope"], fits["z2"]["slope"]])
     b = np.array([fits["z1"]["intercept"], fits["z2"]["intercept"]])
 
@@ -561,10 +554,10 @@ def run(target, quick=False, method=None, baseline="relu", trials=None, steps=No
         size: overrides of the settings (``n_t``, ``n_per_t``, ``n_extrapolation``,
             ``batch_per_step``, ``t_per_step``, ``relu_steps``); the tests' tiny runs.
     """
-    _check_choice("target", target, TARGETS)
+    check_choice("target", target, TARGETS)
     method = method or DEFAULT_METHOD[target]
-    _check_choice("method", method, METHODS)
-    _check_choice("baseline", baseline, ("relu", None))
+    check_choice("method", method, METHODS)
+    check_choice("baseline", baseline, ("relu", None))
     start = time.time()
     settings = {**SETTINGS["quick" if quick else "full"], **(size or {})}
     unknown = set(size or {}) - set(SETTINGS["full"])
@@ -573,8 +566,8 @@ def run(target, quick=False, method=None, baseline="relu", trials=None, steps=No
             f"Invalid value for argument `size`: unknown keys {sorted(unknown)}; expected "
             f"some of {sorted(SETTINGS['full'])}. Received: size={size!r}"
         )
-    settings["trials"] = _check_positive("trials", trials or settings["trials"])
-    settings["steps"] = _check_positive("steps", steps or settings["steps"])
+    settings["trials"] = check_int("trials", trials or settings["trials"])
+    settings["steps"] = check_int("steps", steps or settings["steps"])
     if steps and not (size or {}).get("relu_steps"):
         settings["relu_steps"] = settings["steps"]
     n_t, n_per_t, k_trials = settings["n_t"], settings["n_per_t"], settings["trials"]
@@ -600,7 +593,7 @@ def run(target, quick=False, method=None, baseline="relu", trials=None, steps=No
         t0 = time.time()
         n_steps = settings["steps"] if head == "eql" else settings["relu_steps"]
         log(f"[springs] {target}: {head} head, {k_trials} restarts x {n_steps} steps")
-        model = train(spring_model(head=head, **common), x_fit, y_fit, n_steps, head,
+        model = train(SpringModel(head=head, **common), x_fit, y_fit, n_steps, head,
                       verbose=verbose)
         held_mse = per_trial_mse(predict(model, x_held) * target_scale, y_held)
         if not np.any(np.isfinite(held_mse)):
@@ -694,6 +687,13 @@ def _short(values):
 # --------------------------------------------------------------------------------------
 # Report and figure
 # --------------------------------------------------------------------------------------
+def _line(fit, var, digits):
+    """``"psi1 = 1.62 z1 - 0.03"`` from a latent fit of ``var`` (``"z1"`` or ``"z2"``)."""
+    sign = "-" if fit["intercept"] < 0 else "+"
+    return (f"psi{var[-1]} = {fit['slope']:.{digits}f} {var} {sign} "
+            f"{abs(fit['intercept']):.{digits}f}")
+
+
 def report(result):
     """The printed comparison with the paper's Table IV or V."""
     s = result["settings"]
@@ -706,8 +706,7 @@ def report(result):
         f"{s['steps']} steps, {s['n_t']} x {s['n_per_t']} training pairs, "
         f"{result['wall_seconds']:.0f} s",
         "  latent fit: " + ", ".join(
-            f"psi{n[-1]} = {f['slope']:.3f} {n} + {f['intercept']:.3f} (r = {f['r']:.4f})"
-            for n, f in result["latent_fit"].items()),
+            f"{_line(f, n, 3)} (r = {f['r']:.4f})" for n, f in result["latent_fit"].items()),
         f"  extrapolation MSE (|psi2 - psi1| > 4): EQL {mse['eql']:.4g}, ReLU {relu}",
         f"  {'t':>7}  {'true':<26} {'ours (latents)':<40} {'ours (psi)':<44} "
         f"paper Table {number} (psi)",
@@ -735,7 +734,7 @@ def plot(result, path):
         for i, var in enumerate(("z1", "z2")):
             f = p[head]["fits"][var]
             ax.plot(psi[:, i], z[:, i], ".", ms=2, alpha=0.5,
-                    label=f"{var}: psi = {f['slope']:.2f} z + {f['intercept']:.2f} (r = {f['r']:.3f})")
+                    label=f"{_line(f, var, 2)} (r = {f['r']:.3f})")
         ax.set_xlabel("true position psi")
         ax.set_ylabel("latent z")
         ax.set_title(f"{name[head]}: latent against position", fontsize=10)

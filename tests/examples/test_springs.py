@@ -110,7 +110,7 @@ def test_restarts_in_one_graph_do_not_share_gradients(springs):
     data = spring_images(n_t=4, n_per_t=8, region="train", seed=0)
     x = springs.layout(data)
     for head in ("eql", "relu"):
-        model = springs.spring_model(head=head, method="stacked", t_steps=4, trials=2, seed=3)
+        model = springs.SpringModel(head=head, method="stacked", t_steps=4, trials=2, seed=3)
         with tf.GradientTape() as tape:
             out = model(x, training=True)
             loss = tf.reduce_sum(out[0] ** 2)  # restart 0 only
