@@ -424,7 +424,8 @@ def apply_groups(groups, values, axis=-1):
     outputs, col = [], 0
     for prim, count in groups:
         if prim.arity == 0:
-            fill = tf.tensor_scatter_nd_update(shape, [[axis]], [count])
+            # Slices and a concat of the shape: XLA folds them to a constant shape.
+            fill = tf.concat([shape[:axis], [count], shape[axis + 1:]], 0)
             outputs.append(tf.fill(fill, tf.cast(float(prim.expression), values.dtype)))
             continue
         args = [take(col + j * count, col + (j + 1) * count) for j in range(prim.arity)]

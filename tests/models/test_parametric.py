@@ -191,3 +191,27 @@ def test_run_parametric_judges_the_closed_form_with_domains_given_as_text(monkey
                                        steps=100, report_t=[0.0])
     assert result["best_closed_form"] == "t*x" and result["best_closed_form_success"] is True
     assert result["settings"]["param_domain"] == [-2.0, 2.0]
+
+
+def test_polished_curves_replace_a_small_look_alike_term():
+    # A model whose read-out at every t carries 0.3 sin(0.05 x) beside the linear term
+    # (as a selected restart of f2 did): on the step's data the polish gives the x term back.
+    from deepsymreg.parametric import polished_curves
+
+    x_sym = sympy.Symbol("x")
+
+    class LookAlike:
+        def nearest_grid_t(self, t):
+            return t
+
+        def to_sympy(self, names, threshold, trial, *, t):
+            c = 3 * np.sin(t)
+            return t * x_sym**2 + (c - 0.3 * 0.05) * x_sym + 0.3 * sympy.sin(0.05 * x_sym)
+
+    inputs, targets, grid = make_parametric_data("t*x**2 + 3*sin(t)*x", "x", n_param=6,
+                                                 n_per_param=200)
+    t_values, curves = polished_curves(LookAlike(), ["x"], inputs, targets)
+    np.testing.assert_allclose(t_values, np.float32(grid), rtol=1e-6)
+    assert set(curves) == {"x", "x**2"}
+    np.testing.assert_allclose(curves["x"], 3 * np.sin(t_values), atol=1e-3)
+    np.testing.assert_allclose(curves["x**2"], t_values, atol=1e-3)
