@@ -238,22 +238,49 @@ def polished_curves(model, var_names, inputs, targets, trial=None, threshold=0.0
     additive terms, the constant and the variables refitted by least squares on the
     step's rows and the unneeded ones dropped (:func:`deepsymreg.symbolic.polish`): a
     small look-alike term (``0.3 sin(0.05 x)`` beside ``-1.47 x``) gives way to the
-    term it imitates, so that every curve is one the law has. Returns ``(t_values,
-    curves)`` as :meth:`~deepsymreg.ParametricEQL.coefficient_curves` does.
+    term it imitates. A parametric law has one structure for every ``t``, so the terms
+    kept at no more than half of the steps are then left out everywhere, and each
+    step's remaining terms refitted. Returns ``(t_values, curves)`` as
+    :meth:`~deepsymreg.ParametricEQL.coefficient_curves` does.
     """
     names = _names(var_names)
     inputs = np.asarray(inputs, float)
     targets = np.asarray(targets, float)
     symbols = symbolic.make_symbols(names, len(names))
-    t_values, readings = [], []
+    extras = [sympy.Integer(1), *symbols]
+    t_values, equations, kept = [], [], {}
     for j in range(inputs.shape[0]):
         t = model.nearest_grid_t(float(inputs[j, 0, -1]))
         equation = model.to_sympy(names, threshold, trial, t=t)
-        equation = symbolic.polish(equation, symbols, inputs[j, :, :-1], targets[j, :, 0],
-                                   extra_terms=[sympy.Integer(1), *symbols])
-        readings.append(symbolic.term_coefficients(symbolic.clean(equation, threshold)))
+        polished = symbolic.polish(equation, symbols, inputs[j, :, :-1], targets[j, :, 0],
+                                   extra_terms=extras)
+        for key in _term_keys(symbolic.clean(polished, threshold)):
+            kept[key] = kept.get(key, 0) + 1
         t_values.append(t)
+        equations.append(equation)
+    structure = {key for key, count in kept.items() if count > len(equations) / 2}
+    readings = []
+    for j, equation in enumerate(equations):
+        terms = [term for key, term in _term_keys(equation).items() if key in structure]
+        terms += [e for key, e in _term_keys(sum(extras)).items()
+                  if key in structure and key not in _term_keys(equation)]
+        if not terms:
+            readings.append({})
+            continue
+        refit = symbolic.polish(sympy.Add(*terms), symbols, inputs[j, :, :-1], targets[j, :, 0],
+                                tolerance=0.0)
+        readings.append(symbolic.term_coefficients(refit))
     return np.asarray(t_values), symbolic.coefficient_curves(readings)
+
+
+def _term_keys(expr):
+    """``{key: term}`` for the additive terms of ``expr``, keyed as
+    :func:`deepsymreg.symbolic.term_coefficients` keys them (a key's terms summed)."""
+    out = {}
+    for term in sympy.Add.make_args(sympy.expand(expr)):
+        for key in symbolic.term_coefficients(term):
+            out[key] = out.get(key, 0) + term
+    return out
 
 
 def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_domain=(-5.0, 5.0),

@@ -215,3 +215,26 @@ def test_polished_curves_replace_a_small_look_alike_term():
     assert set(curves) == {"x", "x**2"}
     np.testing.assert_allclose(curves["x"], 3 * np.sin(t_values), atol=1e-3)
     np.testing.assert_allclose(curves["x**2"], t_values, atol=1e-3)
+
+
+def test_polished_curves_keep_one_structure_for_every_t():
+    # The data carry an extra 0.05 x at two of six steps: the polish keeps x there, but a
+    # term kept at no more than half of the steps is left out of every step's reading.
+    from deepsymreg.parametric import polished_curves
+
+    x_sym = sympy.Symbol("x")
+
+    class Sine:
+        def nearest_grid_t(self, t):
+            return t
+
+        def to_sympy(self, names, threshold, trial, *, t):
+            return 0.98 * sympy.sin((5 + t) / 2 * x_sym)
+
+    inputs, targets, grid = make_parametric_data("sin((5 + t)/2*x)", "x", n_param=6, n_per_param=200)
+    targets = targets.copy()
+    targets[:2, :, 0] += 0.05 * inputs[:2, :, 0]
+    _, curves = polished_curves(Sine(), ["x"], inputs, targets)
+    assert set(curves) == {"sin({0}*x)", "sin({0}*x)[0]"}
+    np.testing.assert_allclose(curves["sin({0}*x)"][2:], 1.0, atol=1e-3)  # amplitude refitted
+    np.testing.assert_allclose(curves["sin({0}*x)[0]"], (5 + np.float32(grid)) / 2, rtol=1e-5)
