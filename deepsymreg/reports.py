@@ -38,6 +38,19 @@ def latent_fit(z, params):
     return float(slope), float(intercept), float(np.corrcoef(z, params)[0, 1])
 
 
+def save_outputs(result, json_path=None, figure_path=None, plot=None, say=print):
+    """An example's outputs: ``plot(result, figure_path)`` and ``result`` as JSON, each
+    when its path is given (folders created), each announced with ``say``."""
+    if figure_path:
+        os.makedirs(os.path.dirname(os.path.abspath(figure_path)), exist_ok=True)
+        plot(result, figure_path)
+        say(f"wrote {figure_path}")
+    if json_path:
+        os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+        write_json(json_path, result)
+        say(f"wrote {json_path}")
+
+
 def write_json(path, payload):
     """Write ``payload`` as JSON to ``path`` via a temporary file and a rename, so a
     failure never leaves half a file. Non-finite floats are refused (strict JSON)."""

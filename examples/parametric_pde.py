@@ -44,7 +44,7 @@ import sympy  # noqa: E402
 from deepsymreg import symbolic  # noqa: E402
 from deepsymreg.data import advection_diffusion, burgers  # noqa: E402
 from deepsymreg.data.pde import FEATURES, parametric_layout  # noqa: E402
-from deepsymreg.reports import on_terminal, progress_bar, run_script, write_json  # noqa: E402
+from deepsymreg.reports import on_terminal, progress_bar, run_script, save_outputs  # noqa: E402
 
 EQUATIONS = ("advection-diffusion", "burgers")
 METHODS = ("stacked", "meta")
@@ -393,15 +393,7 @@ def main(argv=None):
                  trials=trials, steps=steps, seed=args.seed, grid=grid, select_by=args.select,
                  progress=progress_bar(trials * steps, on_terminal(args.quiet)))
     print(report(result))
-    if args.figure:
-        folder = os.path.dirname(os.path.abspath(args.figure))
-        os.makedirs(folder, exist_ok=True)
-        plot(result, args.figure)
-        print(f"wrote {args.figure}")
-    if args.json_path:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json_path)), exist_ok=True)
-        write_json(args.json_path, result)
-        print(f"wrote {args.json_path}")
+    save_outputs(result, args.json_path, args.figure, plot)
     return 0
 
 

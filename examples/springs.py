@@ -44,7 +44,7 @@ from deepsymreg.data.springs import TARGETS, spring_constant, spring_images  # n
 from deepsymreg.layers.network import EqlNetwork  # noqa: E402
 from deepsymreg.optimizers import RMSprop  # noqa: E402
 from deepsymreg.parametric import parametric_schedule  # noqa: E402
-from deepsymreg.reports import finite_or_none, latent_fit, write_json  # noqa: E402
+from deepsymreg.reports import finite_or_none, latent_fit, save_outputs  # noqa: E402
 
 METHODS = ("stacked", "meta")
 HEADS = ("eql", "relu")
@@ -819,14 +819,7 @@ def main(argv=None):
                  baseline=None if args.baseline == "none" else "relu", trials=args.trials,
                  steps=args.steps, seed=args.seed, size=size)
     print(report(result))
-    if args.figure:
-        os.makedirs(os.path.dirname(os.path.abspath(args.figure)), exist_ok=True)
-        plot(result, args.figure)
-        print(f"wrote {args.figure}")
-    if args.json_path:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json_path)), exist_ok=True)
-        write_json(args.json_path, result)
-        print(f"wrote {args.json_path}")
+    save_outputs(result, args.json_path, args.figure, plot)
     return 0
 
 
