@@ -20,7 +20,7 @@ holds the latent against the position (Fig. 9), predictions against ``psi2 - psi
 inside and outside the training region (Figs. 8a, 10a) and the learned ``k(t)``.
 
     python examples/springs.py --target force [--quick] [--method stacked|meta]
-        [--baseline relu|none] [--trials 4] [--seed 0] [--json PATH] [--figure PATH]
+        [--baseline relu|none] [--trials 4] [--seed 0] [--json PATH] [--figure PATH] [--quiet]
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import os
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.run_script)
+    os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -44,7 +46,9 @@ from deepsymreg.data.springs import TARGETS, spring_constant, spring_images  # n
 from deepsymreg.layers.network import EqlNetwork  # noqa: E402
 from deepsymreg.optimizers import RMSprop  # noqa: E402
 from deepsymreg.parametric import parametric_schedule  # noqa: E402
-from deepsymreg.reports import finite_or_none, latent_fit, save_outputs  # noqa: E402
+from deepsymreg.reports import (  # noqa: E402
+    StepProgress, finite_or_none, latent_fit, on_terminal, progress_bar, run_script, save_outputs,
+)
 
 METHODS = ("stacked", "meta")
 HEADS = ("eql", "relu")
@@ -416,11 +420,12 @@ def rows(array, index):
     return np.take_along_axis(array, index.reshape(*index.shape, *extra), axis=1)
 
 
-def train(model, inputs, targets, steps, head, steps_per_call=250, verbose=0):
+def train(model, inputs, targets, steps, head, steps_per_call=250, verbose=0, progress=None):
     """Train ``model`` on gridded ``inputs`` / ``targets``: for the EQL head the phases of
     :func:`deepsymreg.parametric.parametric_schedule` (warm-up, relaxed L0 with a
     threshold at its end, fine-tuning), for the ReLU head 80% of ``steps`` at learning
-    rate 1e-3 then 20% at 1e-4; RMSprop."""
+    rate 1e-3 then 20% at 1e-4; RMSprop. ``progress`` (a ``progress_bar``) hears of the
+    steps, times the restarts."""
     if head == "eql":
         phases = parametric_schedule(steps)
     else:
@@ -433,7 +438,7 @@ def train(model, inputs, targets, steps, head, steps_per_call=250, verbose=0):
     schedule = PhasedSchedule(phases)
     data = tf.data.Dataset.from_tensors((inputs, targets)).repeat()
     model.fit(data, epochs=1, steps_per_epoch=schedule.batches_needed(model), shuffle=False,
-              callbacks=[schedule], verbose=verbose)
+              callbacks=[schedule, StepProgress(progress, model.trials or 1)], verbose=verbose)
     return model
 
 
@@ -542,7 +547,7 @@ def _key(t):
 
 
 def run(target, quick=False, method=None, baseline="relu", trials=None, steps=None, seed=0,
-        size=None, verbose=0, log=print):
+        size=None, verbose=0, log=print, progress=False):
     """Train, select and read the spring law; returns the JSON-ready result.
 
     Args:
@@ -553,6 +558,7 @@ def run(target, quick=False, method=None, baseline="relu", trials=None, steps=No
         trials, steps: restarts and optimizer steps per restart (default: the settings').
         size: overrides of the settings (``n_t``, ``n_per_t``, ``n_extrapolation``,
             ``batch_per_step``, ``t_per_step``, ``relu_steps``); the tests' tiny runs.
+        progress: show one progress bar over all the training (``log`` lines above it).
     """
     check_choice("target", target, TARGETS)
     method = method or DEFAULT_METHOD[target]
@@ -588,13 +594,16 @@ def run(target, quick=False, method=None, baseline="relu", trials=None, steps=No
                   trials=k_trials, batch_per_step=min(settings["batch_per_step"], x_fit.shape[1]),
                   t_per_step=settings["t_per_step"], seed=seed)
     heads = ["eql"] + (["relu"] if baseline == "relu" else [])
+    planned = {"eql": settings["steps"], "relu": settings["relu_steps"]}
+    bar = progress_bar(k_trials * sum(planned[h] for h in heads), bool(progress))
+    log = bar.write if bar else log
     out = {}
     for head in heads:
         t0 = time.time()
         n_steps = settings["steps"] if head == "eql" else settings["relu_steps"]
         log(f"[springs] {target}: {head} head, {k_trials} restarts x {n_steps} steps")
         model = train(SpringModel(head=head, **common), x_fit, y_fit, n_steps, head,
-                      verbose=verbose)
+                      verbose=verbose, progress=bar)
         held_mse = per_trial_mse(predict(model, x_held) * target_scale, y_held)
         if not np.any(np.isfinite(held_mse)):
             raise RuntimeError(f"Every {head} restart diverged (non-finite held-out error).")
@@ -802,6 +811,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", dest="json_path", help="write the results here")
     parser.add_argument("--figure", help="save the figure here")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--n-t", type=int, default=None, help=argparse.SUPPRESS)  # tests
     parser.add_argument("--n-per-t", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -817,11 +827,11 @@ def main(argv=None):
         size["n_extrapolation"] = args.n_per_t
     result = run(args.target, quick=args.quick, method=args.method,
                  baseline=None if args.baseline == "none" else "relu", trials=args.trials,
-                 steps=args.steps, seed=args.seed, size=size)
+                 steps=args.steps, seed=args.seed, size=size, progress=on_terminal(args.quiet))
     print(report(result))
     save_outputs(result, args.json_path, args.figure, plot)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))
