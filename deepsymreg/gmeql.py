@@ -85,7 +85,7 @@ def run_gmeql(
     functions=None,
     runs_per_graph=1,
     steps_per_call=500,
-    top=10,
+    top=100,
     polish_steps=1000,
     tolerance=0.02,
     refit=True,
@@ -114,7 +114,8 @@ def run_gmeql(
         steps_per_call: iterations per compiled call.
         top, polish_steps: read-out: T* and the ``top`` best elites of each run get
             ``polish_steps`` more Adam steps on their weights; the lowest training MAE
-            is the run's expression (see :meth:`GMEQL.select`).
+            after a least-squares refit (simplest among near ties) is the run's
+            expression (see :meth:`GMEQL.select`).
         tolerance: relative RMS error under which a run counts as a success.
         refit: refit the additive terms of each run's expression by least squares and
             drop those the fit does not need (:func:`deepsymreg.symbolic.polish`): a

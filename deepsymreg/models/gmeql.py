@@ -762,34 +762,49 @@ class GMEQL(keras.Model):
             result = mae()
         return np.where(np.isfinite(result.numpy()), result.numpy(), np.inf)
 
-    def _expression_mae(self, x, y, choices, run):
-        """Training MAE of the read-out expression (no clipping: what is reported)."""
+    def _expression_mae(self, x, y, choices, run, refit=False):
+        """Training MAE and complexity of the read-out expression (no clipping: what is
+        reported); with ``refit``, of the expression after a least-squares refit of its
+        additive terms (:func:`deepsymreg.symbolic.polish`)."""
         names = [f"x{i}" for i in range(self.n_variables)]
+        symbols = sympy.symbols(names)
         try:
             expr = self.to_sympy(names, choices, run=run)
-            pred = symbolic.to_numpy_function(expr, sympy.symbols(names))(x)
+            if refit:
+                expr = symbolic.polish(expr, symbols, x.astype("float64"), y.astype("float64"))
+            pred = symbolic.to_numpy_function(expr, symbols)(x)
         except (ValueError, TypeError, ZeroDivisionError, OverflowError):
-            return np.inf
+            return np.inf, np.inf
         with np.errstate(all="ignore"):
             mae = float(np.mean(np.abs(pred - y)))
-        return mae if np.isfinite(mae) else np.inf
+        return (mae, symbolic.complexity(expr)) if np.isfinite(mae) else (np.inf, np.inf)
 
-    def select(self, x, y, top=10, polish_steps=1000, learning_rate=1e-3, score="expression"):
+    def select(self, x, y, top=100, polish_steps=1000, learning_rate=1e-3, score="refit",
+               near=0.01):
         """Read the best structures out, refit their weights, keep the best of each run.
 
         For every run the candidates are T* (with its weights) and the ``top`` best
         elites (with the current weights), each a hard structure; their regression
         weights are trained ``polish_steps`` more Adam steps on the MAE (all candidates
-        of all runs at once), and the one with the lowest training MAE becomes the run's
+        of all runs at once), and the one with the lowest score becomes the run's
         selected structure (used by ``call`` and :meth:`to_sympy`), its weights the
         run's weights. Returns ``[(mae, choices), ...]`` per run.
 
-        ``score``: ``"expression"`` (default) ranks candidates by the training MAE of
-        their read-out expression, which is what gets reported (a saturated division
-        or exponential is clipped in the network but not in the expression);
-        ``"network"`` by the network's MAE.
+        ``score`` ranks the candidates by their training MAE:
+
+        - ``"refit"`` (default): of the read-out expression after a least-squares refit
+          of its additive terms (:func:`deepsymreg.symbolic.polish`). During the search
+          the regression weights are shared by every sampled instance, so an elite's
+          MAE with them says little about its structure: on b1, after 9000 iterations,
+          73 of the 400 elites were the true law once refitted, none of the first two.
+          Candidates within ``near`` (relative) of the lowest MAE are tied and the
+          simplest (fewest expression nodes) wins.
+        - ``"expression"``: of the read-out expression as it is (a saturated division
+          or exponential is clipped in the network but not in the expression);
+        - ``"network"``: of the network.
         """
-        score = check_choice("score", score, ("expression", "network"))
+        score = check_choice("score", score, ("refit", "expression", "network"))
+        near = check_number("near", near, 0.0)
         x = np.asarray(x, "float32")
         y = np.asarray(y, "float32").reshape(-1)
         cands = self.candidate_choices(top)
@@ -811,9 +826,12 @@ class GMEQL(keras.Model):
             pv.assign(np.stack([snap[o] if b else cur[o] for o, b in zip(owner, from_best)]))
         choices = [np.stack([c[k] for c in flat]) for k in range(len(self.connections))]
         maes = polish.fit_weights(x, y, choices, polish_steps, learning_rate)
-        if score == "expression":
-            maes = np.array([polish._expression_mae(x, y, [ch[i] for ch in choices], i)
-                             if np.isfinite(m) else np.inf for i, m in enumerate(maes)])
+        sizes = np.zeros(len(flat))
+        if score != "network":
+            scored = [polish._expression_mae(x, y, [ch[i] for ch in choices], i, score == "refit")
+                      if np.isfinite(m) else (np.inf, np.inf) for i, m in enumerate(maes)]
+            maes = np.array([m for m, _ in scored])
+            sizes = np.array([c for _, c in scored], float)
         result = []
         new_vals = [v.numpy() for v in self._regression_variables()]
         sel = [v.numpy() for v in self.selected]
@@ -822,7 +840,9 @@ class GMEQL(keras.Model):
             if not idx:
                 result.append((np.inf, None))
                 continue
-            i = idx[int(np.argmin(maes[idx]))]
+            lowest = np.min(maes[idx])
+            tied = [i for i in idx if maes[i] <= lowest * (1.0 + near)] if np.isfinite(lowest) else idx
+            i = min(tied, key=lambda j: (sizes[j], maes[j]))
             for nv, pv in zip(new_vals, polish._regression_variables()):
                 nv[r] = pv.numpy()[i]
             for s, ch in zip(sel, choices):

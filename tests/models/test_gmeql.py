@@ -153,7 +153,7 @@ def test_search_fills_a_distinct_sorted_repository(small, tmp_path):
     rows = model.elite_table(["x0", "x1"])
     assert rows and [m for _, m in rows] == sorted(m for _, m in rows)
     # Selection, then a .keras round trip keeps the repository, the choice and the maths.
-    (mae, choices), = model.select(x, y, top=3, polish_steps=5)
+    (mae, choices), = model.select(x, y, top=3, polish_steps=5, score="network")
     pred = model(x).numpy()
     np.testing.assert_allclose(np.mean(np.abs(pred - y)), mae, rtol=1e-4)
     path = tmp_path / "gmeql.keras"
@@ -163,6 +163,37 @@ def test_search_fills_a_distinct_sorted_repository(small, tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
     np.testing.assert_array_equal(loaded(x).numpy(), pred)
     assert loaded.to_sympy(["x0", "x1"]) == model.to_sympy(["x0", "x1"])
+
+
+def _one_hot_log(choice, n):
+    return np.where(np.arange(n)[None, :] == np.asarray(choice)[:, None], 0.0, -30.0)
+
+
+def test_refit_score_finds_the_law_the_shared_weights_hide(small):
+    """An elite ranked second by the search's MAE is the law once its additive terms
+    are refitted; the refit score selects it, the network's MAE does not."""
+    model, x = small
+    y = 2.5 * x[:, 0] ** 2 - 1.5 * x[:, 1]
+    c0 = np.array([0, 1, 0, 1])  # id(x0), id(x1), square(x0), sin(x1)
+    wrong = [c0, np.array([0, 3, 0, 0]), np.array([0])]  # add(id(x0), sin(x1))
+    right = [c0, np.array([0, 0, 0, 0]), np.array([2])]  # sum of every first-layer node
+    for k, conn in enumerate(model.connections):
+        logs = np.full(tuple(model.repository_log_weights[k].shape), -30.0, "float32")
+        logs[0, 0] = _one_hot_log(wrong[k], conn.n_prev)
+        logs[0, 1] = _one_hot_log(right[k], conn.n_prev)
+        model.repository_log_weights[k].assign(logs)
+    mae = np.full(tuple(model.repository_mae.shape), np.inf, "float32")
+    mae[0, :2] = [0.1, 0.2]
+    model.repository_mae.assign(mae)
+    model.best_mae.assign([np.inf])
+    (net_mae, net_choices), = model.select(x, y, top=2, polish_steps=0, score="network")
+    (mae, choices), = model.select(x, y, top=2, polish_steps=0, score="refit")
+    assert mae < 1e-4 < net_mae
+    assert model.structure_key(choices) == model.structure_key(right)
+    refitted = symbolic.polish(model.to_sympy(["x0", "x1"]), sympy.symbols("x0 x1"), x, y)
+    assert sympy.simplify(symbolic.rounded(refitted, 3) - sympy.sympify("2.5*x0**2 - 1.5*x1")) == 0
+    with pytest.raises(ValueError, match="`score`"):
+        model.select(x, y, score="mse")
 
 
 def test_bad_input_is_a_value_error(small):
