@@ -71,13 +71,30 @@ def native_stderr_to_file(enabled=True):
         os.dup2(saved, 2)
         os.close(saved)
         if swapped:
-            sys.stderr.flush()
-            sys.stderr.close()
-            sys.stderr = python_stderr
+            wrapper, sys.stderr = sys.stderr, python_stderr
+            wrapper.flush()
+            _repoint_log_handlers(wrapper, python_stderr)
+            wrapper.close()
         if failed and os.path.getsize(path):
             print(f"TensorFlow's native log of this run: {path}", file=sys.stderr)
         else:
             os.remove(path)
+
+
+def _repoint_log_handlers(old, new):
+    """Logging handlers made inside the block (e.g. absl's, when TensorFlow is first
+    imported) captured the temporary ``sys.stderr``: point them at ``new`` before it is
+    closed, or their later records (TensorFlow's retracing warnings) fail to print."""
+    import logging
+
+    loggers = [logging.getLogger()] + [
+        lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
+    for lg in loggers:
+        for handler in lg.handlers:
+            for h in (handler, getattr(handler, "python_handler", None)):
+                if isinstance(h, logging.StreamHandler) and h.stream is old:
+                    h.setStream(new)
 
 
 def _writes_to_fd2(stream):

@@ -140,3 +140,26 @@ def test_benchmark_gmeql_bad_domain_is_one_line_and_exit_2(capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "train_domain" in err and len(err.strip().splitlines()) == 1
+
+
+_LOG_AFTER_IMPORT = """
+import logging, sys
+sys.argv[0] = "deepsymreg"
+import deepsymreg  # TensorFlow (and absl's log handler) imported with stderr swapped
+import tensorflow as tf
+tf.get_logger().warning("a retracing warning")
+logging.getLogger("absl").warning("an absl warning")
+"""
+
+
+def test_python_log_records_after_the_hidden_import_reach_stderr():
+    """Handlers created while the import's stderr was swapped are pointed back at the
+    terminal: no '--- Logging error ---' block, the records themselves show."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LOG_AFTER_IMPORT], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Logging error" not in done.stderr
+    assert "a retracing warning" in done.stderr and "an absl warning" in done.stderr
