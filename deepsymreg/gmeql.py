@@ -24,7 +24,7 @@ from deepsymreg.models.gmeql import DEFAULT_FUNCTIONS, GMEQL
 from deepsymreg.primitives import elementary
 from deepsymreg.reports import finite_or_none
 
-__all__ = ["run_gmeql", "relative_rms", "widened", "PAPER_SETTINGS", "BENCHMARKS", "PAPER_RATES"]
+__all__ = ["run_gmeql", "summarize", "relative_rms", "widened", "PAPER_SETTINGS", "BENCHMARKS", "PAPER_RATES"]
 
 #: Algorithm 1's settings in the paper (Chen 2021, section 5).
 PAPER_SETTINGS = {"rounds": 3, "round_iterations": 2000, "iterations": 48000, "samples": 40}
@@ -66,6 +66,21 @@ def relative_rms(candidate, truth, symbols, domain, n_points=4000, seed=0):
     return float(err) if np.isfinite(err) else float("inf")
 
 
+def summarize(rows):
+    """``success_rate``, and the selected run (lowest training MAE): ``best_expression``,
+    ``best_seed``, ``best_success``, of per-run rows as :func:`run_gmeql` writes them."""
+    if not rows:
+        raise ValueError("Invalid value for argument `rows`: no runs to summarize.")
+    maes = [r["mae"] if r["mae"] is not None else np.inf for r in rows]
+    best = rows[int(np.argmin(maes))]
+    return {
+        "success_rate": float(np.mean([r["success"] for r in rows])),
+        "best_expression": best["expression"],
+        "best_seed": best["seed"],
+        "best_success": best["success"],
+    }
+
+
 def run_gmeql(
     expr,
     var_names,
@@ -75,6 +90,7 @@ def run_gmeql(
     noise=0.0,
     trials=20,
     seed=0,
+    first_trial=0,
     iterations=PAPER_SETTINGS["iterations"],
     rounds=PAPER_SETTINGS["rounds"],
     round_iterations=PAPER_SETTINGS["round_iterations"],
@@ -103,6 +119,9 @@ def run_gmeql(
         noise: relative Gaussian noise on the training targets.
         trials: number of independent runs; run ``t`` has seed ``seed + t``.
         seed: seed of the data and of the first run.
+        first_trial: run only trials ``first_trial .. trials - 1`` (the data stay those
+            of ``seed``): a long benchmark resumes where it stopped, and
+            :func:`summarize` merges the rows.
         iterations, rounds, round_iterations, samples: Algorithm 1's q, n, m and p
             (default: the paper's 48000, 3, 2000, 40).
         stage1, elites, offline_rule: the ablations (False, False, None turn off
@@ -141,6 +160,10 @@ def run_gmeql(
     n_train = check_int("n_train", n_train)
     noise = check_number("noise", noise, 0.0)
     trials = check_int("trials", trials)
+    first_trial = check_int("first_trial", first_trial, minimum=0)
+    if first_trial >= trials:
+        raise ValueError(f"Invalid value for argument `first_trial`: expected fewer than trials="
+                         f"{trials}. Received: first_trial={first_trial}")
     runs_per_graph = check_int("runs_per_graph", runs_per_graph)
     tolerance = check_number("tolerance", tolerance, 0.0, strict=True)
     rng = np.random.default_rng(seed)
@@ -149,7 +172,7 @@ def run_gmeql(
 
     start = time.perf_counter()
     rows = []
-    for first in range(0, trials, runs_per_graph):
+    for first in range(first_trial, trials, runs_per_graph):
         k = min(runs_per_graph, trials - first)
         model = GMEQL(functions, runs=k if runs_per_graph > 1 else None, samples=samples,
                       offline_rule=offline_rule, elites=elites, steps_per_call=steps_per_call,
@@ -182,8 +205,6 @@ def run_gmeql(
         if progress is not None:
             progress(k)
     wall = time.perf_counter() - start
-    maes = [r["mae"] if r["mae"] is not None else np.inf for r in rows]
-    best = rows[int(np.argmin(maes))]
     return {
         "expr": expr,
         "vars": names,
@@ -194,10 +215,7 @@ def run_gmeql(
         "noise": noise,
         "seed": seed,
         "tolerance": tolerance,
-        "success_rate": float(np.mean([r["success"] for r in rows])),
-        "best_expression": best["expression"],
-        "best_seed": best["seed"],
-        "best_success": best["success"],
+        **summarize(rows),
         "wall_seconds": wall,
         "steps": int((rounds * round_iterations if stage1 else 0) + iterations),
         "settings": {

@@ -8,9 +8,9 @@ paper's, the selected run (lowest training MAE) and the time per run; ``--eql`` 
 runs the EQL restarts (``deepsymreg.benchmark.run_benchmark``, 20 restarts) on the same
 data and judges their equations the same way.
 
-The full table is 160 runs of 54 000 iterations: results are appended to ``--json``
-problem by problem, and problems already there are skipped, so the run can be resumed
-(``--only b3,b4`` picks problems). The paper's ablations are ``--ablation no-stage1``,
+The full table is 160 runs of 54 000 iterations (about two minutes each on two idle
+cores): results are written to ``--json`` after every run, and a second call with the
+same settings goes on where the first stopped (``--only b3,b4`` picks problems). The paper's ablations are ``--ablation no-stage1``,
 ``no-elites`` and ``no-offline`` (run them on b2, as the paper), and its noise test
 ``--noise 0.01`` (relative Gaussian noise on the training targets). ``--quick`` is a short check (5 runs of 6000
 iterations per problem), not a reproduction. On a terminal, one progress bar counts the
@@ -30,7 +30,7 @@ if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.
     os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
 from deepsymreg.gmeql import (  # noqa: E402
-    BENCHMARKS, PAPER_RATES, PAPER_SETTINGS, relative_rms, run_gmeql, widened,
+    BENCHMARKS, PAPER_RATES, PAPER_SETTINGS, relative_rms, run_gmeql, summarize, widened,
 )
 from deepsymreg.reports import line_printer, on_terminal, progress_bar, run_script, write_json  # noqa: E402
 
@@ -75,15 +75,16 @@ def main(argv=None):
     parser.add_argument("--only", help="comma-separated subset of b1..b8")
     parser.add_argument("--trials", type=int, default=20, help="runs per problem (default 20)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--runs-per-graph", type=int, default=5,
-                        help="runs trained side by side in one graph (default 5)")
+    parser.add_argument("--runs-per-graph", type=int, default=1,
+                        help="runs trained side by side in one graph (default 1: on two "
+                             "cores, 4 runs in one graph took 2.3x longer per run than 1)")
     parser.add_argument("--quick", action="store_true", help="5 short runs per problem")
     parser.add_argument("--eql", action="store_true", help="also run EQL on the same data")
     parser.add_argument("--ablation", choices=sorted(ABLATIONS), default="none",
                         help="turn off one part of Algorithm 1 (default none)")
     parser.add_argument("--noise", type=float, default=0.0,
                         help="relative Gaussian noise on the training targets (default 0)")
-    parser.add_argument("--json", dest="json_path", help="results, appended problem by problem")
+    parser.add_argument("--json", dest="json_path", help="results, written after every run")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(BENCHMARKS)
@@ -108,38 +109,53 @@ def main(argv=None):
     def stored(key):
         return [r for r in done if all(r.get(k) == v for k, v in key.items())]
 
-    todo = sum(not stored(key) for key in keys.values())
-    progress = progress_bar(todo * settings["trials"], on_terminal(args.quiet))  # runs
+    def complete(record):
+        return len(record["trials"]) >= record["runs"] and (not args.eql or "eql" in record)
+
+    def save():
+        if args.json_path:
+            write_json(args.json_path, {"runs": done})
+
+    todo = sum(settings["trials"] - (len(stored(key)[0]["trials"]) if stored(key) else 0)
+               for key in keys.values())
+    progress = progress_bar(todo, on_terminal(args.quiet))  # runs
     say = line_printer(progress)
     say("| problem | ours | paper | selected right | EQL | s per run |")
     say("|---|---|---|---|---|---|")
+    per_graph = min(args.runs_per_graph, settings["trials"])
     for name in names:
         key = keys[name]
         previous = stored(key)
-        if previous:
-            result = previous[0]
-        else:
-            law, variables, domain = BENCHMARKS[name]
-            result = run_gmeql(law, variables, train_domain=domain, n_train=300, seed=args.seed,
-                               noise=args.noise, **ABLATIONS[args.ablation],
-                               trials=settings["trials"], rounds=settings["rounds"],
-                               round_iterations=settings["round_iterations"],
-                               iterations=settings["iterations"],
-                               runs_per_graph=min(args.runs_per_graph, settings["trials"]),
-                               progress=progress)
-            result.update(key)
-            if args.eql:
-                rate, selected, wall = eql_rate(name, args.seed)
-                result["eql"] = {"success_rate": rate, "best_success": selected, "wall_seconds": wall}
-            done.append(result)
-            if args.json_path:
-                write_json(args.json_path, {"runs": done})
+        result = previous[0] if previous else None
+        law, variables, domain = BENCHMARKS[name]
+        first = len(result["trials"]) if result else 0
+        while first < settings["trials"]:
+            part = run_gmeql(law, variables, train_domain=domain, n_train=300, seed=args.seed,
+                             noise=args.noise, **ABLATIONS[args.ablation],
+                             trials=min(first + per_graph, settings["trials"]), first_trial=first,
+                             rounds=settings["rounds"],
+                             round_iterations=settings["round_iterations"],
+                             iterations=settings["iterations"], runs_per_graph=per_graph,
+                             progress=progress)
+            if result is None:
+                result = {**part, **key}
+                done.append(result)
+            else:  # resume: one record per problem, its runs in seed order
+                result["trials"] += part["trials"]
+                result["wall_seconds"] += part["wall_seconds"]
+                result.update(summarize(result["trials"]))
+            first = len(result["trials"])
+            save()
+        if args.eql and "eql" not in result:
+            rate, selected, wall = eql_rate(name, args.seed)
+            result["eql"] = {"success_rate": rate, "best_success": selected, "wall_seconds": wall}
+            save()
         eql = result.get("eql")
         eql_text = f"{eql['success_rate']:.2f}" if eql else "-"
         per_run = result["wall_seconds"] / max(len(result["trials"]), 1)
         say(f"| {name} | {result['success_rate']:.2f} | {PAPER_RATES[name]:.2f} | "
             f"{'yes' if result['best_success'] else 'no'} | {eql_text} | {per_run:.0f} |")
-    runs = [r for key in keys.values() for r in stored(key)]
+    runs = [r for key in keys.values() for r in stored(key) if complete(r)]
     if runs:
         total = sum(r["success_rate"] for r in runs)
         paper = sum(PAPER_RATES[r["problem"]] for r in runs)

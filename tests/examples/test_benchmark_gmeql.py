@@ -35,6 +35,27 @@ def test_tiny_run_is_written_and_resumed(tmp_path, capsys, monkeypatch):
     assert "| b6 |" in capsys.readouterr().out
     assert len(json.loads(out.read_text())["runs"]) == 1
 
+    # Stopped after its first run: the second call runs only the second one.
+    record = json.loads(out.read_text())
+    kept = record["runs"][0]["trials"][:1]
+    record["runs"][0]["trials"] = kept
+    out.write_text(json.dumps(record))
+    calls = []
+    real = _load().run_gmeql
+
+    def spy(*args, **kwargs):
+        calls.append((kwargs["first_trial"], kwargs["trials"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "run_gmeql", spy)
+    module.main(["--quick", "--only", "b6", "--json", str(out)])
+    assert calls == [(1, 2)]
+    resumed = json.loads(out.read_text())["runs"]
+    assert len(resumed) == 1 and [t["seed"] for t in resumed[0]["trials"]] == [0, 1]
+    assert resumed[0]["trials"][0] == kept[0]
+    rate = sum(t["success"] for t in resumed[0]["trials"]) / 2
+    assert resumed[0]["success_rate"] == rate
+
 
 def test_unknown_problem_is_a_usage_error(capsys):
     import pytest
@@ -50,7 +71,9 @@ def test_ablations_and_noise_reach_run_gmeql(tmp_path, monkeypatch):
 
     def fake_run(law, variables, **kwargs):
         seen.update(kwargs)
-        return {"trials": [{"success": True}], "success_rate": 1.0, "best_success": True,
+        rows = [{"seed": t, "success": True, "mae": 0.0, "expression": "x1"}
+                for t in range(kwargs["first_trial"], kwargs["trials"])]
+        return {"trials": rows, "success_rate": 1.0, "best_success": True,
                 "wall_seconds": 1.0}
 
     monkeypatch.setattr(module, "run_gmeql", fake_run)

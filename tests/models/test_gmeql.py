@@ -212,6 +212,8 @@ def test_bad_input_is_a_value_error(small):
         model.search(bad, np.ones(len(x)))
     with pytest.raises(ValueError, match="targets"):
         model.search(x, np.ones(3))
+    with pytest.raises(ValueError, match="`first_trial`.*first_trial=2"):
+        run_gmeql("x1", "x1", trials=2, first_trial=2)
 
 
 def test_tiny_run_finds_a_b_like_law():
