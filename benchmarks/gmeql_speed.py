@@ -1,0 +1,134 @@
+"""Gumbel-max EQL: time per iteration of Algorithm 1, and the wall time of one b1 run.
+
+Everything is measured in one run, so that the rows share the machine's state.
+
+1. Iterations: for each number of runs held side by side in one graph (``--runs``,
+   default 1, 2, 4), a :class:`deepsymreg.models.gmeql.GMEQL` at the paper's settings
+   (p = 40 instances, 300 points of b1, default node layers) is compiled by a first
+   call of ``steps_per_call`` iterations, then ``--iterations`` stage-2 iterations are
+   timed (wall and this process's CPU time). The table gives milliseconds per
+   iteration, per run-iteration, and the training time of one 54 000-iteration run at
+   that rate.
+2. ``--full``: one run of b1 end to end as the command line does it
+   (:func:`deepsymreg.gmeql.run_gmeql`, the paper's 3 x 2000 + 48 000 iterations,
+   compilation, read-out and judging included), its wall time against the paper's
+   3-4 hours per run on one CPU core.
+
+Usage:
+    python benchmarks/gmeql_speed.py [--iterations 3000] [--runs 1,2,4] [--full]
+        [--json PATH]
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from deepsymreg import symbolic  # noqa: E402
+from deepsymreg.benchmark import make_data  # noqa: E402
+from deepsymreg.gmeql import BENCHMARKS, PAPER_SETTINGS, run_gmeql  # noqa: E402
+from deepsymreg.models.gmeql import GMEQL  # noqa: E402
+
+#: Iterations of one paper run (3 x 2000 + 48 000).
+FULL_RUN = PAPER_SETTINGS["rounds"] * PAPER_SETTINGS["round_iterations"] + PAPER_SETTINGS["iterations"]
+#: The paper's time per run on one CPU core, in seconds (3-4 hours).
+PAPER_SECONDS = (3 * 3600, 4 * 3600)
+
+
+def b1_data(n=300, seed=0):
+    law, names, domain = BENCHMARKS["b1"]
+    truth, symbols = symbolic.parse(law, names)
+    return make_data(truth, symbols, domain, n, 0.0, np.random.default_rng(seed))
+
+
+def time_iterations(runs, iterations, steps_per_call=500, x=None, y=None):
+    """Seconds per iteration of ``runs`` GMEQL runs in one graph (stage 2), after a
+    compiling first call; returns a dict of the measurements."""
+    if x is None:
+        x, y = b1_data()
+    x, y = np.asarray(x, "float32"), np.asarray(y, "float32")
+    model = GMEQL(runs=runs if runs > 1 else None, steps_per_call=steps_per_call)
+    start = time.perf_counter()
+    model.search(x, y, rounds=0, iterations=steps_per_call, stage1=False)
+    compile_seconds = time.perf_counter() - start
+    calls = max(1, -(-iterations // steps_per_call))
+    data = tf.data.Dataset.from_tensors((x, y)).repeat()
+    wall, cpu = time.perf_counter(), time.process_time()
+    model.fit(data, epochs=1, steps_per_epoch=calls, verbose=0)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    n = calls * steps_per_call
+    per_iteration = wall / n
+    return {
+        "runs": runs,
+        "iterations": n,
+        "first_call_seconds": compile_seconds,
+        "ms_per_iteration": 1e3 * per_iteration,
+        "ms_per_run_iteration": 1e3 * per_iteration / runs,
+        "cpu_ms_per_iteration": 1e3 * cpu / n,
+        "seconds_per_full_run": per_iteration * FULL_RUN / runs,
+        "best_mae_finite": bool(np.all(np.isfinite(model.best_mae.numpy()))),
+    }
+
+
+def time_full_run(seed=0):
+    """One b1 run of :func:`run_gmeql` at the paper's settings: wall seconds and result."""
+    law, names, domain = BENCHMARKS["b1"]
+    start = time.perf_counter()
+    result = run_gmeql(law, names, train_domain=domain, n_train=300, trials=1, seed=seed)
+    return {"wall_seconds": time.perf_counter() - start, "expression": result["best_expression"],
+            "success": result["best_success"], "steps": result["steps"]}
+
+
+def table(rows):
+    lines = ["| runs per graph | ms per iteration | ms per run-iteration | CPU ms per iteration "
+             "| s per 54 000-iteration run (training) |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['runs']} | {r['ms_per_iteration']:.2f} | {r['ms_per_run_iteration']:.2f} "
+                     f"| {r['cpu_ms_per_iteration']:.2f} | {r['seconds_per_full_run']:.0f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=3000,
+                        help="timed iterations per configuration (default 3000)")
+    parser.add_argument("--runs", default="1,2,4", help="runs per graph to time (default 1,2,4)")
+    parser.add_argument("--full", action="store_true", help="also time one full b1 run")
+    parser.add_argument("--json", dest="json_path")
+    args = parser.parse_args(argv)
+    try:
+        runs = [int(r) for r in args.runs.split(",") if r.strip()]
+    except ValueError:
+        parser.error(f"--runs: expected comma-separated integers, got {args.runs!r}")
+    if not runs or min(runs) < 1 or args.iterations < 1:
+        parser.error("--runs and --iterations must be positive")
+    x, y = b1_data()
+    rows = []
+    for r in runs:
+        rows.append(time_iterations(r, args.iterations, x=x, y=y))
+        print(f"runs per graph {r}: {rows[-1]['ms_per_iteration']:.2f} ms per iteration", flush=True)
+    print()
+    print(table(rows))
+    result = {"machine": platform.platform(), "cpus": os.cpu_count(), "iterations": rows}
+    if args.full:
+        full = time_full_run()
+        result["full_run"] = full
+        low, high = PAPER_SECONDS
+        print(f"\none b1 run ({full['steps']} iterations, p = 40, 300 points, read-out "
+              f"included): {full['wall_seconds']:.0f} s; the paper's 3-4 hours are "
+              f"{low / full['wall_seconds']:.0f}-{high / full['wall_seconds']:.0f}x that. "
+              f"Expression {full['expression']} ({'right' if full['success'] else 'wrong'})")
+    if args.json_path:
+        with open(args.json_path, "w") as f:
+            json.dump(result, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

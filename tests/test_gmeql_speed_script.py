@@ -1,0 +1,36 @@
+"""benchmarks/gmeql_speed.py: one tiny timed configuration and its table."""
+
+import importlib.util
+import pathlib
+
+import pytest
+
+SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "gmeql_speed.py"
+
+
+@pytest.fixture(scope="module")
+def script():
+    spec = importlib.util.spec_from_file_location("gmeql_speed", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_full_run_is_the_papers_iterations(script):
+    assert script.FULL_RUN == 3 * 2000 + 48000
+
+
+def test_one_tiny_configuration_and_its_table(script):
+    x, y = script.b1_data(n=40)
+    r = script.time_iterations(2, 20, steps_per_call=10, x=x, y=y)
+    assert r["iterations"] == 20 and r["runs"] == 2 and r["best_mae_finite"]
+    assert r["ms_per_run_iteration"] == pytest.approx(r["ms_per_iteration"] / 2)
+    assert r["seconds_per_full_run"] == pytest.approx(r["ms_per_run_iteration"] * 54000 / 1e3)
+    text = script.table([r])
+    assert text.splitlines()[2].startswith("| 2 | ")
+
+
+def test_bad_runs_is_a_usage_error(script, capsys):
+    with pytest.raises(SystemExit) as info:
+        script.main(["--runs", "0"])
+    assert info.value.code == 2 and "--runs" in capsys.readouterr().err
