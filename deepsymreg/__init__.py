@@ -2,9 +2,11 @@
 
 Layers (:class:`EqlLayer`, the network :class:`EqlNetwork`, :class:`MaskedDense`,
 :class:`HardConcreteDense`, :class:`MetaWeightDense`, the
-recurrent :class:`EqlCell`), sparsity regularizers (:class:`SmoothL05`, :class:`Lq`,
-:class:`L1`, :class:`ExpectedL0`) and the adjacent-step :class:`AdjacentSmoothness`, the :class:`EQL` model and the deep models built
-around it (:class:`DigitArithmetic`, :class:`DynamicsModel`), callbacks
+recurrent :class:`EqlCell`, the Gumbel-max EQL's :class:`GumbelConnection`), sparsity
+regularizers (:class:`SmoothL05`, :class:`Lq`, :class:`L1`, :class:`ExpectedL0`) and the
+adjacent-step :class:`AdjacentSmoothness`, the :class:`EQL` model and the deep models built
+around it (:class:`DigitArithmetic`, :class:`DynamicsModel`), the Gumbel-max equation
+learner :class:`GMEQL` (Chen 2021; its benchmark in :mod:`deepsymreg.gmeql`), callbacks
 (:mod:`deepsymreg.callbacks`), random restarts (:mod:`deepsymreg.restarts`) and the
 scikit-learn estimator :class:`SymbolicRegressor` for a table of data.
 """
@@ -27,8 +29,9 @@ with _startup.native_stderr_to_file(_startup.hide_native_log()):
     from deepsymreg.layers import EqlCell, EqlLayer, EqlNetwork, EqlRNN, HardConcreteDense, MaskedDense, MlpCell
     from deepsymreg.layers import MetaWeightDense
     from deepsymreg.layers import StackedDense, StackedEqlLayer
+    from deepsymreg.layers import GumbelConnection
     from deepsymreg.losses import HorizonMSE
-    from deepsymreg.models import EQL, DigitArithmetic, DynamicsModel, ParametricEQL
+    from deepsymreg.models import EQL, GMEQL, DigitArithmetic, DynamicsModel, ParametricEQL
     from deepsymreg.regularizers import L1, AdjacentSmoothness, ExpectedL0, Lq, SmoothL05
 
     from deepsymreg import data, recipes, reports  # noqa: E402  (after the models they use)
@@ -40,6 +43,8 @@ __all__ = [
     "SymbolicRegressor",
     "EQL",
     "ParametricEQL",
+    "GMEQL",
+    "GumbelConnection",
     "StackedDense",
     "StackedEqlLayer",
     "DigitArithmetic",

@@ -4,8 +4,8 @@ argument errors, for every public layer, model, regularizer, schedule, loss and 
 The per-module tests (tests/layers/, tests/models/, test_regularizers.py,
 test_schedules.py, test_callbacks.py, test_optimizers.py) already check most classes;
 this file adds only what they leave out (the settings with weight axes, gates and
-penalties, subclassed models, the recurrent and encoder classes, the errors of every
-constructor), and a guard that keeps every public class in these tables.
+penalties, subclassed models, the recurrent and encoder classes, the Gumbel-max EQL's
+layers and model, the errors of every constructor), and a guard that keeps every public class in these tables.
 """
 
 import copy
@@ -21,12 +21,13 @@ import deepsymreg as dsr
 from deepsymreg import callbacks, layers, losses, models, optimizers, regularizers, schedules
 from deepsymreg.callbacks import HorizonCurriculum, NaNRecovery, OneCycle, Phase, PhasedSchedule, WeightThreshold
 from deepsymreg.layers import (
-    EqlCell, EqlLayer, EqlNetwork, EqlRNN, HardConcreteDense, MaskedDense, MetaWeightDense, MlpCell,
-    StackedDense, StackedEqlLayer, register_linear_kind,
+    EqlCell, EqlLayer, EqlNetwork, EqlRNN, FunctionNodes, GumbelConnection, HardConcreteDense,
+    MaskedDense, MetaWeightDense, MlpCell, StackedDense, StackedEqlLayer, register_linear_kind,
 )
 from deepsymreg.layers import eql as eql_module
 from deepsymreg.losses import HorizonMSE
 from deepsymreg.models import EQL, DigitArithmetic, ParametricEQL, DigitEncoder, DynamicsEncoder, DynamicsModel, relu_mlp
+from deepsymreg.models import GMEQL, GMEQLStages
 from deepsymreg.optimizers import RMSprop
 from deepsymreg.regularizers import L1, AdjacentSmoothness, ExpectedL0, Lq, SmoothL05, StrengthRegularizer
 from deepsymreg.schedules import Constant, OneCycleRate, OneCycleStrength, Piecewise, SinSquaredRamp
@@ -40,8 +41,12 @@ SERIES = _rng.normal(size=(4, 12, 2)).astype("float32")  # input series of a dyn
 T_GRID = np.linspace(-1, 1, 5).astype("float32")[:, None]  # one t per point of X, on a 5-step grid
 XT = np.concatenate([X, T_GRID], 1)  # X with t as the last column (parametric models)
 IMAGES = _rng.random((2, 2, 28, 28)).astype("float32")  # 2 examples of 2 digit images
+X_RUNS = np.broadcast_to(X, (2, 5, 3))  # X for 2 runs side by side (Gumbel-max EQL layers)
+# The 4 input slots of 3 sampled instances of 2 runs, for FunctionNodes(["add", "sin", "square", ...]).
+SLOTS = np.random.default_rng(8).normal(size=(2, 3, 5, 4)).astype("float32")
 
 SMALL = {"depth": 1, "primitives": ["identity", "square", "product10"]}
+GM_SMALL = [["identity", "square"], ["add"]]  # a small Gumbel-max EQL (xla=False in tests: fast)
 
 
 def _numpy(t):
@@ -59,6 +64,8 @@ APPLY = {
     "digits": lambda o, training=False: o(IMAGES, training=training),
     "series": lambda o, training=False: o(SERIES, training=training),
     "dynamics": lambda o, training=False: o((SERIES, STATE), training=training),
+    "x_runs": lambda o, training=False: o(X_RUNS, training=training),
+    "slots_runs": lambda o, training=False: o(SLOTS, X_RUNS, training=training),
 }
 
 
@@ -124,6 +131,22 @@ CONFIG_CASES = [
     pytest.param(DigitEncoder, lambda: DigitEncoder(2), "images", id="DigitEncoder"),
     pytest.param(DynamicsEncoder, lambda: DynamicsEncoder(
         2, filters=4, kernel_size=3, trainable_scale=True), "series", id="DynamicsEncoder"),
+    pytest.param(GumbelConnection, lambda: GumbelConnection(
+        3, temperature=0.5, logits_initializer=keras.initializers.RandomUniform(-2.0, 2.0),
+        kernel_initializer="ones", seed=4), "x", id="GumbelConnection-temperature-initializers"),
+    pytest.param(GumbelConnection, lambda: GumbelConnection(2, runs=2, seed=1), "x_runs",
+                 id="GumbelConnection-runs"),
+    pytest.param(FunctionNodes, lambda: FunctionNodes(
+        ["add", "sin", "square", "sum", "sum"], runs=2, bound=10.0,
+        kernel_initializer=keras.initializers.RandomUniform(-1.0, 1.0)), "slots_runs",
+        id="FunctionNodes-runs-sums-bound"),
+    pytest.param(GMEQL, lambda: GMEQL(GM_SMALL, samples=4, seed=0, xla=False), "x", id="GMEQL"),
+    pytest.param(GMEQL, lambda: GMEQL(
+        [["identity", "sin", "product"], ["add", "sum"], ["sqrt_abs"]], runs=2, samples=3,
+        temperature=0.5, bound=100.0, repository_size=8, parent_exponent=2.0,
+        resample_fraction=0.5, offline_rule="eq11", offline_samples=4, elites=False,
+        learning_rates=(1e-2, 1e-3, 1e-4), gradient_bound=2.0, steps_per_call=7, seed=3,
+        rank_by="relaxed", parent_law="rank", xla=False), "x", id="GMEQL-runs-settings"),
 ]
 
 
@@ -182,6 +205,24 @@ def _thresholded(model):
     return model
 
 
+def _gumbel_nodes_functional():
+    """A connection feeding a layer of function nodes whose sum node reads the inputs."""
+    inputs = keras.Input((3,))
+    slots = GumbelConnection(3, seed=1)(inputs)
+    return keras.Model(inputs, FunctionNodes(["add", "sin", "sum"], bound=100.0)(slots, inputs))
+
+
+def _gmeql_selected():
+    """A GMEQL of 2 runs with a (hand-set) selected structure, which inference reads."""
+    model = GMEQL(GM_SMALL, runs=2, samples=4, seed=0, xla=False)
+    model(X)
+    rng = np.random.default_rng(0)
+    for conn, selected in zip(model.connections, model.selected):
+        selected.assign(rng.integers(0, conn.n_prev, (2, conn.slots)).astype("int32"))
+    model.has_selection.assign(1)
+    return model
+
+
 def _dynamics_l0():
     """With rollout_steps at 2, as a horizon curriculum leaves it (a weight, so
     save_and_load compares it; the outputs past step 2 are zeros)."""
@@ -222,6 +263,8 @@ SAVE_CASES = [
     pytest.param(lambda: DigitEncoder(1), IMAGES[:, 0], False, id="DigitEncoder"),
     pytest.param(lambda: DynamicsEncoder(2, filters=4, kernel_size=3), SERIES, False,
                  id="DynamicsEncoder"),
+    pytest.param(_gumbel_nodes_functional, X, False, id="GumbelConnection-FunctionNodes-functional"),
+    pytest.param(_gmeql_selected, X, False, id="GMEQL-runs-selected"),
 ]
 
 
@@ -380,6 +423,60 @@ def test_propagate_samples_gates_only_in_training():
                               _numpy(model.propagate(SERIES, STATE, 4, training=True)))
 
 
+def test_gumbel_connection_samples_only_in_training():
+    layer = GumbelConnection(3, seed=0)
+    inference = _numpy(layer(X))  # (p=1, batch, slots): every slot's argmax, times its weight
+    z, w = _numpy(layer.logits), _numpy(layer.kernel)
+    np.testing.assert_allclose(inference[0], X[:, np.argmax(z, -1)] * w, rtol=1e-6)
+    np.testing.assert_array_equal(_numpy(layer(X, training=False)), inference)
+    a, b = _numpy(layer(X, training=True, samples=4)), _numpy(layer(X, training=True, samples=4))
+    assert a.shape == (4, 5, 3) and not np.array_equal(a, b)
+    step = tf.function(lambda t, training: layer(t, training=training, samples=4))
+    assert not np.array_equal(_numpy(step(X, True)), _numpy(step(X, True)))
+    np.testing.assert_allclose(_numpy(step(X, False)), np.repeat(inference, 4, 0), rtol=1e-6)
+
+
+def test_function_nodes_are_the_same_in_training_and_inference():
+    nodes = FunctionNodes(["add", "sin", "square", "sum"], runs=2)
+    np.testing.assert_array_equal(_numpy(nodes(SLOTS, X_RUNS, training=True)),
+                                  _numpy(nodes(SLOTS, X_RUNS)))
+
+
+@pytest.mark.parametrize("runs", [None, 2])
+def test_gmeql_samples_instances_in_training_and_reads_one_structure_at_inference(runs):
+    model = GMEQL(GM_SMALL, runs=runs, samples=4, seed=0, xla=False)
+    lead = () if runs is None else (runs,)
+    inference = _numpy(model(X))  # before a selection: the argmax of every slot's logits
+    assert inference.shape == ((5,) if runs is None else (5, runs))
+    np.testing.assert_array_equal(_numpy(model(X, training=False)), inference)
+    argmax = [np.argmax(_numpy(c.logits), -1)[:, None] for c in model.connections]  # (R, 1, slots)
+    hard = _numpy(model(X, choices=argmax))  # (runs?, p=1, batch)
+    np.testing.assert_allclose(hard[..., 0, :], inference.T, rtol=1e-6)
+    a, b = _numpy(model(X, training=True)), _numpy(model(X, training=True))
+    assert a.shape == (*lead, 4, 5) and not np.array_equal(a, b)
+    # Once a structure is selected, inference reads it.
+    other = [(ch + 1) % c.n_prev for ch, c in zip(argmax, model.connections)]
+    for var, ch in zip(model.selected, other):
+        var.assign(ch[:, 0].astype("int32"))
+    model.has_selection.assign(1)
+    np.testing.assert_allclose(_numpy(model(X)).T, _numpy(model(X, choices=other))[..., 0, :],
+                               rtol=1e-6)
+
+
+def test_gmeql_stages_start_algorithm_1s_rounds_then_stage_2():
+    model = GMEQL(GM_SMALL, samples=2, seed=0, xla=False)
+    model(X)
+    stages = GMEQLStages(rounds=2, round_epochs=2)
+    stages.set_model(model)
+    seen = []
+    for epoch in range(6):
+        stages.on_epoch_begin(epoch)
+        logs = {}
+        stages.on_epoch_end(epoch, logs)
+        seen.append((logs["stage"], int(model.rounds_started.numpy())))
+    assert seen == [(1, 1), (1, 1), (1, 2), (1, 2), (2, 3), (2, 3)]
+
+
 # -- 5. bad arguments: a ValueError naming the argument and echoing the value -----------
 
 
@@ -446,6 +543,19 @@ BAD_ARGUMENTS = [
           "name", "name=5", "name"),
     _kw(register_linear_kind, "registered_name", "deepsymreg>Nothing", "x"),
     _kw(register_linear_kind, "registered_name", "deepsymreg>EqlLayer", "x"),
+    _kw(GumbelConnection, "slots", 0),
+    _kw(GumbelConnection, "runs", 0, 3),
+    _kw(GumbelConnection, "temperature", 0.0, 3),
+    _call(GumbelConnection, lambda: GumbelConnection(3)(X, samples=0), "samples", "samples=0",
+          "call-samples"),
+    _kw(FunctionNodes, "functions", "add"),
+    _kw(FunctionNodes, "functions", []),
+    _call(FunctionNodes, lambda: FunctionNodes(["add", "tan2"]), "functions",
+          "functions=['add', 'tan2']", "functions-unknown"),
+    _call(FunctionNodes, lambda: FunctionNodes(["constant"]), "functions",
+          "functions=['constant']", "functions-no-input"),
+    _kw(FunctionNodes, "runs", 1.5, ["add"]),
+    _kw(FunctionNodes, "bound", 0.0, ["add"]),
     # models
     _kw(DigitArithmetic, "n_digits", 1.5),
     _kw(DigitArithmetic, "scale", "big"),
@@ -465,6 +575,29 @@ BAD_ARGUMENTS = [
     _kw(DynamicsEncoder, "kernel_size", 0),
     _kw(relu_mlp, "widths", 5),
     _kw(relu_mlp, "n_outputs", 0, [2]),
+    _kw(GMEQL, "functions", ["identity", "add"]),
+    _call(GMEQL, lambda: GMEQL([["identity", "cosh2"], ["add"]]), "functions",
+          "functions=['identity', 'cosh2']", "functions-unknown"),
+    _kw(GMEQL, "runs", 0, GM_SMALL),
+    _kw(GMEQL, "samples", 0, GM_SMALL),
+    _kw(GMEQL, "temperature", -1.0, GM_SMALL),
+    _kw(GMEQL, "repository_size", 0, GM_SMALL),
+    _kw(GMEQL, "parent_exponent", _NAN, GM_SMALL),
+    _kw(GMEQL, "resample_fraction", 1.5, GM_SMALL),
+    _kw(GMEQL, "offline_rule", "eq8", GM_SMALL),
+    _kw(GMEQL, "offline_samples", 0, GM_SMALL),
+    _kw(GMEQL, "learning_rates", (1e-3, 1e-3), GM_SMALL),
+    _kw(GMEQL, "learning_rates", 1e-3, GM_SMALL),
+    _kw(GMEQL, "gradient_bound", 0.0, GM_SMALL),
+    _kw(GMEQL, "steps_per_call", 0, GM_SMALL),
+    _kw(GMEQL, "seed", -1, GM_SMALL),
+    _kw(GMEQL, "rank_by", "soft", GM_SMALL),
+    _kw(GMEQL, "parent_law", "uniform", GM_SMALL),
+    _call(GMEQL, lambda: GMEQL(GM_SMALL).select(X, X[:, 0], score="mse"), "score", "score='mse'",
+          "select-score"),
+    _call(GMEQL, lambda: GMEQL(GM_SMALL).start_stage(3), "stage", "stage=3", "start_stage-stage"),
+    _kw(GMEQLStages, "rounds", -1),
+    _kw(GMEQLStages, "round_epochs", 0),
     # regularizers
     _kw(StrengthRegularizer, "reg_lambda", -1.0),
     _kw(ExpectedL0, "reg_lambda", -1.0),

@@ -2,6 +2,8 @@
 
 from deepsymreg.layers.eql import EqlLayer, register_linear_kind
 from deepsymreg.layers.eql_cell import EqlCell, EqlRNN
+from deepsymreg.layers.function_nodes import FunctionNodes
+from deepsymreg.layers.gumbel import GumbelConnection
 from deepsymreg.layers.hard_concrete import HardConcreteDense
 from deepsymreg.layers.masked_dense import MaskedDense
 from deepsymreg.layers.meta_weight import MetaWeightDense
@@ -14,5 +16,5 @@ register_linear_kind("meta", "deepsymreg>MetaWeightDense")
 register_linear_kind("stacked", "deepsymreg>StackedDense")
 
 __all__ = ["EqlCell", "EqlRNN", "EqlLayer", "EqlNetwork", "HardConcreteDense", "MaskedDense", "MlpCell",
-           "MetaWeightDense", "StackedDense", "StackedEqlLayer",
+           "MetaWeightDense", "StackedDense", "StackedEqlLayer", "GumbelConnection", "FunctionNodes",
            "register_linear_kind"]
