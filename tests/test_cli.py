@@ -163,3 +163,21 @@ def test_python_log_records_after_the_hidden_import_reach_stderr():
     assert done.returncode == 0, done.stderr
     assert "Logging error" not in done.stderr
     assert "a retracing warning" in done.stderr and "an absl warning" in done.stderr
+
+
+@pytest.mark.parametrize("extra, noise, tolerance", [
+    ([], 0.0, 0.02), (["--noise", "0.01", "--tolerance", "0.05"], 0.01, 0.05)])
+def test_benchmark_gmeql_passes_noise_and_tolerance(monkeypatch, extra, noise, tolerance):
+    import deepsymreg.gmeql
+    from deepsymreg.cli import main
+
+    seen = {}
+
+    def fake(*args, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(deepsymreg.gmeql, "run_gmeql", fake)
+    code = main(["benchmark", "--method", "gmeql", "--expr", "x1**2", "--vars", "x1", "--quiet",
+                 *extra])
+    assert code == 2 and seen["noise"] == noise and seen["tolerance"] == tolerance
