@@ -793,12 +793,15 @@ class GMEQL(keras.Model):
         ``score`` ranks the candidates by their training MAE:
 
         - ``"refit"`` (default): of the read-out expression after a least-squares refit
-          of its additive terms (:func:`deepsymreg.symbolic.polish`). During the search
-          the regression weights are shared by every sampled instance, so an elite's
-          MAE with them says little about its structure: on b1, after 9000 iterations,
-          73 of the 400 elites were the true law once refitted, none of the first two.
-          Candidates within ``near`` (relative) of the lowest MAE are tied and the
-          simplest (fewest expression nodes) wins.
+          of its additive terms (:func:`deepsymreg.symbolic.polish`), which is what
+          :func:`deepsymreg.gmeql.run_gmeql` reports. During the search the regression
+          weights are shared by every sampled instance, so an elite's expression with
+          them is rarely the law even when its structure is: on b1 after 9000
+          iterations, none of T* and the 100 best elites was the law as read, against
+          10 and 101 of them once refitted (seeds 0 and 1,
+          ``benchmarks/gmeql_readout.py``; the first right one ranked 23rd for seed 0,
+          hence ``top=100``). Candidates within ``near`` (relative) of the lowest MAE
+          are tied and the simplest (fewest expression nodes) wins.
         - ``"expression"``: of the read-out expression as it is (a saturated division
           or exponential is clipped in the network but not in the expression);
         - ``"network"``: of the network.
