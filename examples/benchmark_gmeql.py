@@ -10,7 +10,9 @@ data and judges their equations the same way.
 
 The full table is 160 runs of 54 000 iterations (about two minutes each on two idle
 cores): results are written to ``--json`` after every run, and a second call with the
-same settings goes on where the first stopped (``--only b3,b4`` picks problems). The paper's ablations are ``--ablation no-stage1``,
+same settings goes on where the first stopped (``--only b3,b4`` picks problems;
+``--max-new-runs 4`` does at most 4 new runs per problem in one call, a first look at
+every problem before the full table). The paper's ablations are ``--ablation no-stage1``,
 ``no-elites`` and ``no-offline`` (run them on b2, as the paper), and its noise test
 ``--noise 0.01`` (relative Gaussian noise on the training targets). ``--quick`` is a short check (5 runs of 6000
 iterations per problem), not a reproduction. On a terminal, one progress bar counts the
@@ -18,7 +20,7 @@ runs still to do (``--quiet``: none).
 
     python examples/benchmark_gmeql.py [--quick] [--only b1,b2] [--trials 20] [--eql]
         [--ablation none|no-stage1|no-elites|no-offline] [--noise 0.01]
-        [--runs-per-graph 5] [--json docs/runs/gmeql_b1_b8.json] [--quiet]
+        [--runs-per-graph 1] [--max-new-runs 4] [--json docs/runs/gmeql_b1_b8.json] [--quiet]
 """
 
 import argparse
@@ -85,6 +87,10 @@ def main(argv=None):
     parser.add_argument("--noise", type=float, default=0.0,
                         help="relative Gaussian noise on the training targets (default 0)")
     parser.add_argument("--json", dest="json_path", help="results, written after every run")
+    parser.add_argument("--max-new-runs", type=int, default=None,
+                        help="at most this many new runs per problem in this call (the rest "
+                             "on a later call with the same --json): a first look at every "
+                             "problem before the full table")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(BENCHMARKS)
@@ -93,6 +99,8 @@ def main(argv=None):
         parser.error(f"--only: unknown problems {unknown}; choose from {sorted(BENCHMARKS)}")
     if args.trials < 1 or args.runs_per_graph < 1:
         parser.error("--trials and --runs-per-graph must be positive")
+    if args.max_new_runs is not None and args.max_new_runs < 1:
+        parser.error(f"--max-new-runs: expected a positive number, got {args.max_new_runs}")
     if not args.noise >= 0:
         parser.error(f"--noise: expected a non-negative number, got {args.noise}")
     settings = dict(QUICK) if args.quick else {
@@ -116,8 +124,11 @@ def main(argv=None):
         if args.json_path:
             write_json(args.json_path, {"runs": done})
 
-    todo = sum(settings["trials"] - (len(stored(key)[0]["trials"]) if stored(key) else 0)
-               for key in keys.values())
+    def remaining(key):
+        left = settings["trials"] - (len(stored(key)[0]["trials"]) if stored(key) else 0)
+        return left if args.max_new_runs is None else min(left, args.max_new_runs)
+
+    todo = sum(remaining(key) for key in keys.values())
     progress = progress_bar(todo, on_terminal(args.quiet))  # runs
     say = line_printer(progress)
     say("| problem | ours | paper | selected right | EQL | s per run |")
@@ -129,10 +140,11 @@ def main(argv=None):
         result = previous[0] if previous else None
         law, variables, domain = BENCHMARKS[name]
         first = len(result["trials"]) if result else 0
-        while first < settings["trials"]:
+        stop = first + remaining(key)
+        while first < stop:
             part = run_gmeql(law, variables, train_domain=domain, n_train=300, seed=args.seed,
                              noise=args.noise, **ABLATIONS[args.ablation],
-                             trials=min(first + per_graph, settings["trials"]), first_trial=first,
+                             trials=min(first + per_graph, stop), first_trial=first,
                              rounds=settings["rounds"],
                              round_iterations=settings["round_iterations"],
                              iterations=settings["iterations"], runs_per_graph=per_graph,
@@ -146,14 +158,18 @@ def main(argv=None):
                 result.update(summarize(result["trials"]))
             first = len(result["trials"])
             save()
-        if args.eql and "eql" not in result:
+        if result is None:
+            continue
+        if args.eql and "eql" not in result and len(result["trials"]) >= result["runs"]:
             rate, selected, wall = eql_rate(name, args.seed)
             result["eql"] = {"success_rate": rate, "best_success": selected, "wall_seconds": wall}
             save()
         eql = result.get("eql")
         eql_text = f"{eql['success_rate']:.2f}" if eql else "-"
         per_run = result["wall_seconds"] / max(len(result["trials"]), 1)
-        say(f"| {name} | {result['success_rate']:.2f} | {PAPER_RATES[name]:.2f} | "
+        n_done = len(result["trials"])
+        partial = f" ({n_done} of {result['runs']} runs)" if n_done < result["runs"] else ""
+        say(f"| {name} | {result['success_rate']:.2f}{partial} | {PAPER_RATES[name]:.2f} | "
             f"{'yes' if result['best_success'] else 'no'} | {eql_text} | {per_run:.0f} |")
     runs = [r for key in keys.values() for r in stored(key) if complete(r)]
     if runs:

@@ -81,3 +81,27 @@ def test_ablations_and_noise_reach_run_gmeql(tmp_path, monkeypatch):
                  "--json", str(tmp_path / "a.json")])
     assert seen["offline_rule"] is None and seen["noise"] == 0.01
     assert "stage1" not in seen and "elites" not in seen
+
+
+def test_max_new_runs_goes_breadth_first_and_resumes(tmp_path, monkeypatch, capsys):
+    module = _load()
+    calls = []
+
+    def fake_run(law, variables, **kwargs):
+        calls.append((law, kwargs["first_trial"], kwargs["trials"]))
+        rows = [{"seed": t, "success": t % 2 == 0, "mae": 1.0 / (t + 1), "expression": "x1"}
+                for t in range(kwargs["first_trial"], kwargs["trials"])]
+        return {"trials": rows, "success_rate": 0.0, "best_success": False, "wall_seconds": 1.0}
+
+    monkeypatch.setattr(module, "run_gmeql", fake_run)
+    out = str(tmp_path / "g.json")
+    module.main(["--only", "b1,b2", "--trials", "3", "--max-new-runs", "2", "--json", out])
+    assert [(c[1], c[2]) for c in calls] == [(0, 1), (1, 2), (0, 1), (1, 2)]
+    assert "(2 of 3 runs)" in capsys.readouterr().out
+    calls.clear()
+    module.main(["--only", "b1,b2", "--trials", "3", "--json", out])
+    assert [(c[1], c[2]) for c in calls] == [(2, 3), (2, 3)]
+    records = json.loads(open(out).read())["runs"]
+    assert [len(r["trials"]) for r in records] == [3, 3]
+    assert records[0]["success_rate"] == 2 / 3 and records[0]["best_seed"] == 2
+    assert "summed success rate 1.33" in capsys.readouterr().out
