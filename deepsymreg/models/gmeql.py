@@ -10,10 +10,11 @@ import tensorflow as tf
 from deepsymreg import symbolic
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.layers.function_nodes import DEFAULT_BOUND, SUM, FunctionNodes
+from deepsymreg.models.elites import PARENT_LAWS, merge_repository, pick_elites, resample_mask
 from deepsymreg.layers.gumbel import TEMPERATURE, GumbelConnection, counter_uniform
 from deepsymreg.primitives import elementary
 
-__all__ = ["GMEQL", "GMEQLStages", "DEFAULT_FUNCTIONS", "OFFLINE_RULES", "merge_repository"]
+__all__ = ["GMEQL", "GMEQLStages", "DEFAULT_FUNCTIONS", "OFFLINE_RULES"]
 
 #: The default stack: the authors' ``[id, ^2..^6, sin, cos] -> [+, *, /, sum] -> [+, *]``
 #: extended so that each of the paper's b1-b8 is one structure: three identities, two
@@ -54,40 +55,6 @@ def _sanitize(grads, bound):
         g = tf.convert_to_tensor(g)
         out.append(tf.where(tf.math.is_finite(g), tf.clip_by_value(g, -bound, bound), 0.0))
     return out
-
-
-def merge_repository(rep_mae, rep_key, rep_items, new_mae, new_key, new_items):
-    """Merge new instances into sorted elite repositories, keeping distinct keys only.
-
-    Each run's repository holds ``C`` entries sorted by MAE (empty ones have MAE inf);
-    of all entries with one key only the lowest MAE stays (among equal new ones, the
-    first), then the ``C`` best of old and new are kept, sorted.
-
-    Args:
-        rep_mae, rep_key: ``(runs, C)`` float and int64.
-        rep_items: list of tensors ``(runs, C, ...)`` carried along (e.g. log-weights).
-        new_mae, new_key: ``(runs, p)`` (non-finite MAE: use inf).
-        new_items: list of tensors ``(runs, p, ...)``.
-
-    Returns:
-        ``(mae, key, items)`` of the merged repositories.
-    """
-    C, p = rep_mae.shape[-1], new_mae.shape[-1]
-    filled = tf.math.is_finite(rep_mae)
-    same = (new_key[:, :, None] == rep_key[:, None, :]) & filled[:, None, :]  # (R, p, C)
-    drop_new = tf.reduce_any(same & (rep_mae[:, None, :] <= new_mae[:, :, None]), -1)
-    same_new = new_key[:, :, None] == new_key[:, None, :]  # (R, p_i, p_j)
-    order = tf.range(p)
-    better = (new_mae[:, None, :] < new_mae[:, :, None]) | (
-        (new_mae[:, None, :] == new_mae[:, :, None]) & (order[None, None, :] < order[None, :, None]))
-    drop_new = drop_new | tf.reduce_any(same_new & better, -1)
-    drop_rep = tf.reduce_any(same & (new_mae[:, :, None] < rep_mae[:, None, :]), 1)
-    merged = tf.concat([tf.where(drop_rep, _INF, rep_mae), tf.where(drop_new, _INF, new_mae)], -1)
-    neg, idx = tf.math.top_k(-merged, C)
-    keys = tf.gather(tf.concat([rep_key, new_key], -1), idx, batch_dims=1)
-    items = [tf.gather(tf.concat([old, new], 1), idx, batch_dims=1)
-             for old, new in zip(rep_items, new_items)]
-    return -neg, keys, items
 
 
 @keras.saving.register_keras_serializable(package="deepsymreg")
@@ -201,7 +168,7 @@ class GMEQL(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.parent_law = check_choice("parent_law", parent_law, ("power", "rank"))
+        self.parent_law = check_choice("parent_law", parent_law, PARENT_LAWS)
         self.rank_by = check_choice("rank_by", rank_by, ("hard", "relaxed"))
         self.xla = bool(xla)
         self.functions = _check_functions(functions)
@@ -385,32 +352,6 @@ class GMEQL(keras.Model):
         return tuple(int(v) for c in cols for v in np.asarray(c)[0])
 
     # -- training --------------------------------------------------------------------
-    def _power_law_pick(self, filled, u):
-        """Indices ``(runs, n)`` into the sorted repository from uniforms ``u``
-        ``(runs, n)``, over the filled entries: P(rank i) ~ (i+1)^-a (``parent_law=
-        "power"``) or ~ (n_filled - i)^a (``"rank"``)."""
-        C = self.repository_size
-        ranks = tf.range(1, C + 1, dtype=tf.float32)
-        if self.parent_law == "power":
-            weights = tf.where(filled, ranks ** (-self.parent_exponent), 0.0)
-        else:
-            n = tf.reduce_sum(tf.cast(filled, tf.float32), -1, keepdims=True)
-            weights = tf.where(filled, tf.maximum(n + 1.0 - ranks, 0.0) ** self.parent_exponent, 0.0)
-        total = tf.reduce_sum(weights, -1, keepdims=True)
-        cdf = tf.math.cumsum(weights, -1) / tf.maximum(total, 1e-30)
-        idx = tf.reduce_sum(tf.cast(cdf[:, None, :] < u[..., None], tf.int32), -1)
-        return tf.minimum(idx, C - 1)
-
-    def _resample_mask(self, u, any_filled):
-        """Which slots of each instance are re-sampled ``(runs, p, total_slots)``: the
-        ``resampled_slots`` smallest of the uniforms ``u`` (exactly that many), or all
-        while a run's repository is empty or with ``elites=False``."""
-        kth = -tf.math.top_k(-u, self.resampled_slots).values[..., -1:]
-        mask = u <= kth
-        if not self.elites:
-            return tf.ones_like(mask)
-        return mask | ~any_filled[:, None, None]
-
     def _offline_loss(self, log_weights):
         """Offline objective of the logits on elite log-weights ``(runs, r, slots, n)``:
         eq. 7 (minus the log-density of the concrete distribution, z-terms only) or
@@ -442,8 +383,8 @@ class GMEQL(keras.Model):
         rep_lw = [v.value for v in self.repository_log_weights]
         filled = tf.math.is_finite(rep_mae)
         any_filled = tf.reduce_any(filled, -1)  # (R,)
-        parent = self._power_law_pick(filled, u_parent)
-        mask = self._resample_mask(u_mask, any_filled)
+        parent = pick_elites(filled, u_parent, self.parent_law, self.parent_exponent)
+        mask = resample_mask(u_mask, self.resampled_slots, any_filled, self.elites)
         masks = tf.split(mask, [c.slots for c in self.connections], axis=-1) if n_conn > 1 else [mask]
         bases = [tf.gather(lw, parent, batch_dims=1) for lw in rep_lw]
 
@@ -464,7 +405,7 @@ class GMEQL(keras.Model):
         self.regression_optimizer.apply([g * stage2 for g in grads[len(structure):]], regression)
 
         if self.offline_rule is not None:
-            picks = self._power_law_pick(filled, u_offline)
+            picks = pick_elites(filled, u_offline, self.parent_law, self.parent_exponent)
             elite_lw = [tf.gather(lw, picks, batch_dims=1) for lw in rep_lw]
             weight = stage2 * tf.cast(any_filled, tf.float32)
             with tf.GradientTape() as tape:

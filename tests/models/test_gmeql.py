@@ -8,7 +8,8 @@ import tensorflow as tf
 
 from deepsymreg import symbolic
 from deepsymreg.gmeql import run_gmeql
-from deepsymreg.models.gmeql import GMEQL, merge_repository
+from deepsymreg.models.elites import merge_repository, pick_elites, resample_mask
+from deepsymreg.models.gmeql import GMEQL
 
 SMALL = [["identity", "identity", "square", "sin"], ["add", "product", "sum"]]
 
@@ -71,10 +72,9 @@ def test_merge_keeps_capacity_sorted_distinct():
 
 
 def test_power_law_parent_choice_frequencies():
-    model = GMEQL(SMALL, repository_size=6, seed=0)
     filled = tf.constant([[True] * 5 + [False]])
     u = tf.constant(np.random.default_rng(0).uniform(size=(1, 40000)), tf.float32)
-    picks = model._power_law_pick(filled, u).numpy()[0]
+    picks = pick_elites(filled, u, "power", 1.5).numpy()[0]
     freq = np.bincount(picks, minlength=6) / picks.size
     expected = np.arange(1, 6) ** -1.5
     np.testing.assert_allclose(freq[:5], expected / expected.sum(), atol=0.01)
@@ -82,10 +82,9 @@ def test_power_law_parent_choice_frequencies():
 
 
 def test_rank_parent_law_is_the_authors_flatter_weighting():
-    model = GMEQL(SMALL, repository_size=6, seed=0, parent_law="rank")
     filled = tf.constant([[True] * 5 + [False]])
     u = tf.constant(np.random.default_rng(0).uniform(size=(1, 40000)), tf.float32)
-    freq = np.bincount(model._power_law_pick(filled, u).numpy()[0], minlength=6) / 40000
+    freq = np.bincount(pick_elites(filled, u, "rank", 1.5).numpy()[0], minlength=6) / 40000
     expected = np.arange(5, 0, -1) ** 1.5
     np.testing.assert_allclose(freq[:5], expected / expected.sum(), atol=0.01)
 
@@ -128,10 +127,13 @@ def test_twenty_percent_of_slots_resampled(small):
     n = model.total_slots  # 4 + 4 + 1 = 9 -> round(1.8) = 2
     assert model.resampled_slots == max(1, round(0.2 * n)) == 2
     u = tf.constant(np.random.default_rng(1).uniform(size=(1, 50, n)), tf.float32)
-    mask = model._resample_mask(u, tf.constant([True])).numpy()
+    mask = resample_mask(u, model.resampled_slots, tf.constant([True])).numpy()
     np.testing.assert_array_equal(mask.sum(-1), 2)
     assert mask.mean(axis=(0, 1)).min() > 0.05  # every slot gets re-sampled sometimes
-    assert model._resample_mask(u, tf.constant([False])).numpy().all()  # empty repository
+    assert resample_mask(u, 2, tf.constant([False])).numpy().all()  # empty repository
+    assert resample_mask(u, 2, tf.constant([True]), elites=False).numpy().all()  # ablation
+    with pytest.raises(ValueError, match="`law`"):
+        pick_elites(tf.constant([[True]]), tf.constant([[0.5]]), "uniform")
 
 
 def test_search_fills_a_distinct_sorted_repository(small, tmp_path):
