@@ -79,7 +79,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--runs-per-graph", type=int, default=1,
                         help="runs trained side by side in one graph (default 1: on two "
-                             "cores, 4 runs in one graph took 2.3x longer per run than 1)")
+                             "cores more were never faster per run; docs/performance.md)")
     parser.add_argument("--quick", action="store_true", help="5 short runs per problem")
     parser.add_argument("--eql", action="store_true", help="also run EQL on the same data")
     parser.add_argument("--ablation", choices=sorted(ABLATIONS), default="none",
