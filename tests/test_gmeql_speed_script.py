@@ -20,6 +20,7 @@ def test_full_run_is_the_papers_iterations(script):
     assert script.FULL_RUN == 3 * 2000 + 48000
 
 
+@pytest.mark.slow  # a compiled GMEQL (about 20 s): outside the default suite's budget
 def test_one_tiny_configuration_and_its_table(script):
     x, y = script.b1_data(n=40)
     r = script.time_iterations(2, 20, steps_per_call=10, x=x, y=y)
