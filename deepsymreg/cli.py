@@ -144,6 +144,9 @@ def build_parser():
                      help="t values in each optimizer step's minibatch: a number, 'all', or "
                           "'auto' (the default: all, for both methods)")
     par.add_argument("--seed", type=int, default=0)
+    par.add_argument("--workers", type=_positive_int, default=1,
+                     help="processes to split the restarts over (default 1; 2 trains about "
+                          "twice as fast on 2 cores, see docs/performance.md)")
     par.add_argument("--report-t", default="-2.619,-1.095,0.381,1.905",
                      help="comma-separated t values to print the equation at")
     par.add_argument("--no-closed-form", action="store_true",
@@ -483,7 +486,7 @@ def _parametric(args):
             n_per_param=args.n_per_param, method=args.method, trials=args.trials, seed=args.seed,
             steps=args.steps, batch_per_step=args.batch_per_param,
             t_per_step=args.params_per_step, report_t=report_t,
-            closed_forms=not args.no_closed_form,
+            closed_forms=not args.no_closed_form, workers=args.workers,
             progress=_progress(args, args.trials * args.steps),
         )
     except ValueError as err:

@@ -286,7 +286,8 @@ def _term_keys(expr):
 def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_domain=(-5.0, 5.0),
                    param_domain=(-3.0, 3.0), n_param=128, n_per_param=512, method="stacked",
                    trials=16, seed=0, steps=10000, batch_per_step=16, t_per_step="auto",
-                   report_t=REPORT_T, closed_forms=True, n_test=256, progress=None, verbose=0):
+                   report_t=REPORT_T, closed_forms=True, n_test=256, workers=1, progress=None,
+                   verbose=0):
     """Train, select and judge a parametric EQL on data from the known law ``expr``.
 
     Selection: the restart with the lowest error on the test domain (every grid step),
@@ -295,66 +296,66 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
     on the test domain). For the stacked method a report ``t`` is read at the nearest
     grid step, and keyed by that step's ``t``.
 
+    ``workers``: processes to split the restarts over, each training a consecutive
+    share of them in one compiled graph (restart ``k`` keeps seed ``seed + k`` and its
+    initial weights). XLA keeps about one core busy, so 2 suits a 2-core machine: 80
+    restarts of f2 trained 1.7-2x faster as two graphs of 40 in two processes than as
+    one graph of 80 (docs/performance.md). The minibatch draws are shared within a
+    graph, so another split gives each restart other minibatches.
+
     Returns:
         A JSON-ready dict: ``expr``, ``method``, ``success_rate``, ``best_seed``,
         ``best_expressions`` ({t: equation}), ``best_closed_form`` (or None),
-        ``closed_form_report``, ``wall_seconds`` (and ``seconds``: data, training,
-        reading and closed form), ``steps``, ``trials`` (per restart:
-        ``seed``, ``extrapolation_mse``, ``success``, ``expressions``) and the settings.
+        ``closed_form_report``, ``wall_seconds`` (and ``seconds``: data, training
+        (with reading every restart's equations), selection and curves, closed form),
+        ``steps``, ``trials`` (per restart: ``seed``, ``extrapolation_mse``,
+        ``success``, ``expressions``) and the settings.
     """
+    from deepsymreg.restarts import _run_chunks
+
     start = time.time()
     names = _names(var_names)
-    truth, symbols_all = symbolic.parse(expr, [*names, param])
-    symbols, t_symbol = symbols_all[:-1], symbols_all[-1]
+    symbolic.parse(expr, [*names, param])  # a clear error before any training
     test_domain = parse_domain(test_domain, "test_domain")
     train_domain = parse_domain(train_domain, "train_domain")
     param_domain = parse_domain(param_domain, "param_domain")
     report_t = [check_number("report_t", v) for v in report_t]
+    trials = check_int("trials", trials)
+    workers = min(check_int("workers", workers), trials)
     inputs, targets, grid = make_parametric_data(
         expr, names, param, train_domain, param_domain, n_param, n_per_param, seed)
     test_inputs, test_targets, _ = make_parametric_data(
         expr, names, param, test_domain, param_domain, n_param, n_test, seed + 1)
     seconds = {"data": time.time() - start}
-    model = train_parametric(inputs, targets, method=method, trials=trials, seed=seed, steps=steps,
-                             batch_per_step=batch_per_step, t_per_step=t_per_step,
-                             progress=progress, verbose=verbose)
+    bounds = np.linspace(0, trials, workers + 1).round().astype(int)
+    jobs = [{"seeds": [seed + k for k in range(lo, hi)], "inputs": inputs, "targets": targets,
+             "test_inputs": test_inputs, "test_targets": test_targets, "expr": expr,
+             "names": names, "param": param, "test_domain": test_domain, "report_t": report_t,
+             "method": method, "steps": steps, "batch_per_step": batch_per_step,
+             "t_per_step": t_per_step, "verbose": verbose, "portable": workers > 1}
+            for lo, hi in zip(bounds[:-1], bounds[1:])]
+    parts = _run_chunks(jobs, None, workers, progress, steps, task=_train_and_read)
+    rows = [row for part in parts for row in part["rows"]]
     seconds["training"] = time.time() - start - sum(seconds.values())
-    flat = test_inputs.reshape(-1, test_inputs.shape[-1])
-    pred = model.predict(flat, batch_size=8192, verbose=0)[..., 0]
-    with np.errstate(all="ignore"):
-        mse = np.mean((pred - test_targets.reshape(-1)[None]) ** 2, axis=1)
-    mse = np.where(np.isfinite(mse), mse, np.inf)
-    read_t = [model.nearest_grid_t(v) for v in report_t]
-    rows = []
-    for k in range(trials):
-        expressions, success = {}, True
-        for tv in read_t:
-            try:
-                e = model.to_sympy(names, trial=k, t=tv)
-            except ValueError:  # diverged weights
-                expressions, success = {}, False
-                break
-            expressions[_key(tv)] = str(symbolic.rounded(e, 4))
-            success &= judge_at(e, truth, symbols, t_symbol, tv, test_domain)[0]
-        complexity = sum(len(e) for e in expressions.values())
-        rows.append({"seed": seed + k, "extrapolation_mse": float(mse[k]), "success": bool(success),
-                     "expressions": expressions, "complexity": complexity})
     finite = [r for r in rows if np.isfinite(r["extrapolation_mse"])]
     best = None
     if finite:
         low = min(r["extrapolation_mse"] for r in finite)
         tied = [r for r in finite if r["extrapolation_mse"] <= 1.5 * low + 1e-12]
         best = min(tied, key=lambda r: (r["complexity"], r["extrapolation_mse"]))
-    curves = learned = None
+    truth, symbols_all = symbolic.parse(expr, [*names, param])
+    curves = law = None
+    curve_report = {}
     if best is not None:
-        t_values, learned = model.coefficient_curves(names, trial=rows.index(best))
+        part = next(p for p in parts if best in p["rows"])
+        model, trial = _chunk_model(part, inputs.shape), part["rows"].index(best)
+        t_values, learned = model.coefficient_curves(names, trial=trial)
         curves = {"t": t_values.tolist(), "learned": _jsonable(learned),
-                  "true": _jsonable(true_curves(truth, names, t_symbol, t_values))}
+                  "true": _jsonable(true_curves(truth, names, symbols_all[-1], t_values))}
     seconds["reading"] = time.time() - start - sum(seconds.values())
-    law, curve_report = None, {}
     if closed_forms and best is not None:
-        polished = polished_curves(model, names, inputs, targets, trial=rows.index(best))
-        law, curve_report = closed_form(model, names, param, trial=rows.index(best), seed=seed,
+        polished = polished_curves(model, names, inputs, targets, trial=trial)
+        law, curve_report = closed_form(model, names, param, trial=trial, seed=seed,
                                         curves=polished)
     closed_ok = None
     if law is not None:
@@ -382,8 +383,67 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         "settings": {"train_domain": list(train_domain), "test_domain": list(test_domain),
                      "param_domain": list(param_domain), "n_param": n_param,
                      "n_per_param": n_per_param, "batch_per_step": batch_per_step,
-                     "t_per_step": t_per_step, "seed": seed},
+                     "t_per_step": t_per_step, "seed": seed, "workers": workers},
     }
+
+
+def _train_and_read(job, progress=None):
+    """Train the restarts ``job["seeds"]`` (consecutive seeds, one graph) and read each.
+
+    Returns ``{"rows": [...], "model": ...}``, one row per restart (``seed``,
+    ``extrapolation_mse``, ``success``, ``expressions``, ``complexity``); with
+    ``job["portable"]`` (a worker process) the model comes back as ``"config"`` and
+    ``"weights"`` instead (see :func:`_chunk_model`).
+    """
+    seeds = job["seeds"]
+    names, param = job["names"], job["param"]
+    truth, symbols_all = symbolic.parse(job["expr"], [*names, param])
+    symbols, t_symbol = symbols_all[:-1], symbols_all[-1]
+    model = train_parametric(job["inputs"], job["targets"], method=job["method"],
+                             trials=len(seeds), seed=seeds[0], steps=job["steps"],
+                             batch_per_step=job["batch_per_step"], t_per_step=job["t_per_step"],
+                             progress=progress, verbose=job["verbose"])
+    test_inputs, test_targets = job["test_inputs"], job["test_targets"]
+    flat = test_inputs.reshape(-1, test_inputs.shape[-1])
+    pred = model.predict(flat, batch_size=8192, verbose=0)[..., 0]
+    with np.errstate(all="ignore"):
+        mse = np.mean((pred - test_targets.reshape(-1)[None]) ** 2, axis=1)
+    mse = np.where(np.isfinite(mse), mse, np.inf)
+    read_t = [model.nearest_grid_t(v) for v in job["report_t"]]
+    rows = []
+    for k, seed in enumerate(seeds):
+        expressions, success = {}, True
+        for tv in read_t:
+            try:
+                e = model.to_sympy(names, trial=k, t=tv)
+            except ValueError:  # diverged weights
+                expressions, success = {}, False
+                break
+            expressions[_key(tv)] = str(symbolic.rounded(e, 4))
+            success &= judge_at(e, truth, symbols, t_symbol, tv, job["test_domain"])[0]
+        complexity = sum(len(e) for e in expressions.values())
+        rows.append({"seed": seed, "extrapolation_mse": float(mse[k]), "success": bool(success),
+                     "expressions": expressions, "complexity": complexity})
+    if job["portable"]:
+        import keras
+
+        return {"rows": rows, "config": keras.saving.serialize_keras_object(model),
+                "weights": model.get_weights()}
+    return {"rows": rows, "model": model}
+
+
+def _chunk_model(part, input_shape):
+    """The trained model of a chunk: as returned, or rebuilt from its config and weights."""
+    if part.get("model") is not None:
+        return part["model"]
+    import keras
+
+    import deepsymreg.models.parametric  # noqa: F401  (registers ParametricEQL)
+
+    model = keras.saving.deserialize_keras_object(part["config"])
+    model.build(input_shape)
+    model.set_weights(part["weights"])
+    return model
 
 
 def true_curves(truth, var_names, t_symbol, t_values):

@@ -336,18 +336,22 @@ def fit_restarts(
     return [by_index[k] for k in range(trials)]
 
 
-def _run_chunks(jobs, executor, workers, progress=None, steps=0):
-    """``_train_chunk`` of every job: here, in a pool of ``workers`` processes, or on
-    ``executor``; results in job order. ``progress`` hears of the steps done."""
+def _run_chunks(jobs, executor, workers, progress=None, steps=0, task=None):
+    """``task(job)`` (default :func:`_train_chunk`) of every job: here, in a pool of
+    ``workers`` processes, or on ``executor``; results in job order. ``task`` must be a
+    module-level function (it is pickled), taking ``(job, progress=None)``; every job
+    holds its restarts' ``"seeds"``. ``progress`` hears of the steps done: after every
+    compiled call here, when a chunk ends elsewhere."""
+    task = _train_chunk if task is None else task
     if executor is not None:
         if not isinstance(executor, concurrent.futures.Executor):
             raise ValueError(
                 "Invalid value for argument `executor`: expected a "
                 f"concurrent.futures.Executor. Received: executor={executor!r}"
             )
-        return _gather([executor.submit(_train_chunk, job) for job in jobs], jobs, progress, steps)
+        return _gather([executor.submit(task, job) for job in jobs], jobs, progress, steps)
     if len(jobs) == 1 or workers == 1:
-        return [_train_chunk(job, progress) for job in jobs]
+        return [task(job, progress) for job in jobs]
     env_before = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
@@ -355,7 +359,8 @@ def _run_chunks(jobs, executor, workers, progress=None, steps=0):
         # as jobs arrive: 48.9 s against 33.9 s for two chunks of 10 restarts, measured).
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
             parts = [None] * len(jobs)
-            for i, part in pool.imap_unordered(_indexed_chunk, list(enumerate(jobs))):
+            items = [(i, task, job) for i, job in enumerate(jobs)]
+            for i, part in pool.imap_unordered(_indexed_chunk, items):
                 parts[i] = part
                 if progress is not None:
                     progress(len(jobs[i]["seeds"]) * steps)
@@ -366,8 +371,8 @@ def _run_chunks(jobs, executor, workers, progress=None, steps=0):
 
 
 def _indexed_chunk(item):
-    index, job = item
-    return index, _train_chunk(job)
+    index, task, job = item
+    return index, task(job)
 
 
 def _gather(futures, jobs, progress, steps):

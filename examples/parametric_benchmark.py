@@ -1,8 +1,9 @@
 """Reproduce Tables II and VI of Zhang et al. (2022): parametric laws f1-f4, SEQL and PEQL.
 
 For every law and method: 512 points x in [-3, 3] at each of 128 values of t in [-3, 3],
-``--trials`` restarts trained in one graph (the paper runs 80), the restart with the
-lowest error on x in [-5, 5] selected. Prints the selected equation at the paper's t
+``--trials`` restarts (the paper runs 80) trained in ``--workers`` processes, one graph
+each (default 2: XLA keeps about one core busy), the restart with the lowest error on x
+in [-5, 5] selected. Prints the selected equation at the paper's t
 values beside the paper's, the closed form of the whole law (our addition), the rate of
 restarts that found the law, and the time; plots the learned coefficient curves against
 the true ones (the paper's Figs. 3b/4b). Results are appended to ``--json`` one run at a
@@ -11,7 +12,7 @@ terminal, one progress bar over the runs still to do stays below the printed res
 (``--quiet``: none).
 
     python examples/parametric_benchmark.py [--quick] [--only f2,f3] [--methods stacked,meta]
-        [--trials 80] [--json docs/runs/parametric.json] [--figures docs/figures] [--quiet]
+        [--trials 80] [--workers 2] [--json docs/runs/parametric.json] [--figures docs/figures] [--quiet]
 """
 
 import argparse
@@ -51,6 +52,8 @@ def main(argv=None):
     parser.add_argument("--trials", type=int, default=80)
     parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="processes to split the restarts over (default 2, for 2 cores)")
     parser.add_argument("--quick", action="store_true",
                         help="16 restarts of 3000 steps on 32 t values (a smoke test, not a reproduction)")
     parser.add_argument("--json", dest="json_path", help="results, appended run by run (resumable)")
@@ -89,7 +92,8 @@ def main(argv=None):
             result = run_parametric(BENCHMARKS[name], "x", method=method, seed=args.seed,
                                     trials=settings["trials"], steps=settings["steps"],
                                     n_param=settings["n_param"], report_t=REPORT_T,
-                                    closed_forms=not args.no_closed_form, progress=progress)
+                                    closed_forms=not args.no_closed_form,
+                                    workers=args.workers, progress=progress)
             result.update(key)
             say(f"\n{name} = {BENCHMARKS[name]}  ({method}, {settings['trials']} restarts, "
                 f"{result['wall_seconds']:.0f} s)")

@@ -238,3 +238,50 @@ def test_polished_curves_keep_one_structure_for_every_t():
     assert set(curves) == {"sin({0}*x)", "sin({0}*x)[0]"}
     np.testing.assert_allclose(curves["sin({0}*x)"][2:], 1.0, atol=1e-3)  # amplitude refitted
     np.testing.assert_allclose(curves["sin({0}*x)[0]"], (5 + np.float32(grid)) / 2, rtol=1e-5)
+
+
+def _chunk_job(**changes):
+    inputs, targets, _ = make_parametric_data("t*x", "x", domain=(-1, 1), param_domain=(-2, 2),
+                                              n_param=8, n_per_param=16)
+    test_inputs, test_targets, _ = make_parametric_data("t*x", "x", domain=(-2, 2),
+                                                        param_domain=(-2, 2), n_param=8,
+                                                        n_per_param=16, seed=1)
+    job = {"seeds": [3, 4], "inputs": inputs, "targets": targets, "test_inputs": test_inputs,
+           "test_targets": test_targets, "expr": "t*x", "names": ["x"], "param": "t",
+           "test_domain": (-2.0, 2.0), "report_t": [0.0, 1.0], "method": "stacked", "steps": 100,
+           "batch_per_step": 8, "t_per_step": None, "verbose": 0, "portable": True}
+    return {**job, **changes}
+
+
+def test_a_chunk_from_a_worker_is_rebuilt_with_its_weights():
+    # A worker process sends its chunk back as config + weights (a model cannot be
+    # pickled); the rebuilt model must read exactly the equations the worker read.
+    from deepsymreg.parametric import _chunk_model, _train_and_read
+
+    job = _chunk_job()
+    part = _train_and_read(job)
+    assert "model" not in part and [r["seed"] for r in part["rows"]] == [3, 4]
+    model = _chunk_model(part, job["inputs"].shape)
+    assert model.trials == 2 and model.method == "stacked"
+    for k, row in enumerate(part["rows"]):
+        for key, text in row["expressions"].items():
+            read = model.to_sympy(["x"], trial=k, t=model.nearest_grid_t(float(key)))
+            assert str(symbolic.rounded(read, 4)) == text
+    flat = job["test_inputs"].reshape(-1, 2)
+    mse = np.mean((model.predict(flat, verbose=0)[..., 0] - job["test_targets"].reshape(-1)) ** 2, 1)
+    np.testing.assert_allclose(mse, [r["extrapolation_mse"] for r in part["rows"]], rtol=1e-5)
+
+
+def test_restarts_split_over_worker_processes_keep_their_seeds():
+    from deepsymreg import parametric
+
+    heard = []
+    result = parametric.run_parametric(
+        "t*x", "x", train_domain="-1,1", test_domain="-2,2", param_domain="-2,2", n_param=8,
+        n_per_param=16, trials=3, seed=5, steps=100, report_t=[1.0], closed_forms=False,
+        workers=2, progress=heard.append)
+    assert [t["seed"] for t in result["trials"]] == [5, 6, 7]
+    assert result["settings"]["workers"] == 2 and sum(heard) == 3 * 100
+    best = next(t for t in result["trials"] if t["seed"] == result["best_seed"])
+    assert result["best_expressions"] == best["expressions"]
+    assert len(result["coefficient_curves"]["t"]) == 8  # read off the rebuilt chunk model
