@@ -438,9 +438,10 @@ def _chunk_model(part, input_shape):
         return part["model"]
     import keras
 
-    import deepsymreg.models.parametric  # noqa: F401  (registers ParametricEQL)
+    from deepsymreg.models.parametric import ParametricEQL
 
-    model = keras.saving.deserialize_keras_object(part["config"])
+    model = keras.saving.deserialize_keras_object(
+        part["config"], custom_objects={"ParametricEQL": ParametricEQL})
     model.build(input_shape)
     model.set_weights(part["weights"])
     return model

@@ -1,19 +1,14 @@
 """benchmarks/gmeql_readout.py: a tiny search read out with every score, and its table."""
 
-import importlib.util
-import pathlib
 
 import pytest
+from tests.scripts import load_script
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "gmeql_readout.py"
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("gmeql_readout", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/gmeql_readout.py")
 
 
 def test_tiny_readout_counts_and_table(script):

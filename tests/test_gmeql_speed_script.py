@@ -1,19 +1,14 @@
 """benchmarks/gmeql_speed.py: one tiny timed configuration and its table."""
 
-import importlib.util
-import pathlib
 
 import pytest
+from tests.scripts import load_script
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "gmeql_speed.py"
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("gmeql_speed", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/gmeql_speed.py")
 
 
 def test_full_run_is_the_papers_iterations(script):

@@ -1,19 +1,14 @@
 """benchmarks/parametric_speed.py: one tiny timed configuration, weight counts, the tables."""
 
-import importlib.util
-import pathlib
 
 import pytest
+from tests.scripts import load_script
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "parametric_speed.py"
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("parametric_speed", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/parametric_speed.py")
 
 
 def test_weight_counts_follow_the_grid(script):

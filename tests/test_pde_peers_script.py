@@ -1,22 +1,17 @@
 """benchmarks/pde_peers.py: PySINDy's PDE-FIND routes on tiny clean Burgers data."""
 
-import importlib.util
 import json
-import pathlib
 
 import pytest
+from tests.scripts import load_script
 
 pytest.importorskip("pysindy")
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "pde_peers.py"
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("pde_peers", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/pde_peers.py")
 
 
 def test_tiny_clean_burgers(script, tmp_path, capsys):

@@ -3,21 +3,15 @@
 Excluded from the default run; each takes minutes on 2 CPU cores.
 """
 
-import importlib.util
-import pathlib
 
 import pytest
 
 from deepsymreg.benchmark import run_benchmark
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+from tests.scripts import load_script
 
 
 def _table():
-    spec = importlib.util.spec_from_file_location("t5", EXAMPLES / "benchmark_table5.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.TABLE_V
+    return load_script("examples/benchmark_table5.py").TABLE_V
 
 
 @pytest.mark.slow

@@ -51,11 +51,17 @@ def test_nan_recovery_draws_fresh_seeds_per_restart():
     assert got == want
 
 
-def test_the_same_chunks_give_identical_results_on_any_executor():
-    local = run(chunk_size=2)
+def test_the_same_chunks_give_identical_results_on_any_executor_and_progress():
+    steps = sum(p.steps for p in SCHEDULE)
+    here, there = [], []
+    local = run(chunk_size=2, progress=here.append)
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        elsewhere = run(chunk_size=2, executor=pool)
+        elsewhere = run(chunk_size=2, executor=pool, progress=there.append)
     assert elsewhere == local
+    # Here: one report per compiled call of 50 steps (chunks of 2 and 1 restarts, 4
+    # calls each); on an executor: one per chunk, when it ends.
+    assert sum(here) == 3 * steps and sorted(here) == [50] * 4 + [100] * 4
+    assert sum(there) == 3 * steps and sorted(there) == [1 * steps, 2 * steps]
 
 
 def test_other_chunkings_differ_by_rounding_only():
@@ -70,17 +76,6 @@ def test_other_chunkings_differ_by_rounding_only():
 def test_rejects_a_non_executor():
     with pytest.raises(ValueError, match="argument `executor`"):
         run(executor="localhost:8786")
-
-
-def test_progress_hears_every_step_here_and_on_an_executor():
-    total = 3 * sum(p.steps for p in SCHEDULE)
-    here, there = [], []
-    run(chunk_size=3, progress=here.append)
-    assert sum(here) == total and len(here) == 4  # one report per compiled call of 50 steps
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        run(chunk_size=2, executor=pool, progress=there.append)
-    steps = sum(p.steps for p in SCHEDULE)
-    assert sum(there) == total and sorted(there) == [1 * steps, 2 * steps]
 
 
 def test_a_process_pool_gives_the_same_results_and_progress():

@@ -1,23 +1,21 @@
 """examples/benchmark_gmeql.py: one tiny problem end to end, then resumed from its JSON."""
 
-import importlib.util
+import functools
 import json
-import pathlib
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+from tests.scripts import load_script
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("benchmark_gmeql", EXAMPLES / "benchmark_gmeql.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("examples/benchmark_gmeql.py")
 
 
 def test_tiny_run_is_written_and_resumed(tmp_path, capsys, monkeypatch):
     module = _load()
     monkeypatch.setattr(module, "QUICK", {"trials": 2, "rounds": 1, "round_iterations": 100,
                                           "iterations": 200})
+    # A short read-out (3 elites, 50 polishing steps): what is tested is the record.
+    cheap = functools.partial(module.run_gmeql, top=3, polish_steps=50)
+    monkeypatch.setattr(module, "run_gmeql", cheap)
     out = tmp_path / "gmeql.json"
     module.main(["--quick", "--only", "b6", "--runs-per-graph", "2", "--json", str(out)])
     runs = json.loads(out.read_text())["runs"]
@@ -41,7 +39,7 @@ def test_tiny_run_is_written_and_resumed(tmp_path, capsys, monkeypatch):
     record["runs"][0]["trials"] = kept
     out.write_text(json.dumps(record))
     calls = []
-    real = _load().run_gmeql
+    real = cheap
 
     def spy(*args, **kwargs):
         calls.append((kwargs["first_trial"], kwargs["trials"]))

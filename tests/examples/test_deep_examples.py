@@ -5,26 +5,15 @@ paper, figure); the science is checked by the full and quick runs recorded in
 docs/results.md.
 """
 
-import importlib.util
 import json
 import math
-import pathlib
-import sys
 
 import pytest
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+from tests.scripts import load_script
 
 
 def _load(name):
-    sys.path.insert(0, str(EXAMPLES))
-    try:
-        spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(EXAMPLES))
-    return module
+    return load_script(f"examples/{name}.py")
 
 
 def _finite(x):

@@ -1,19 +1,13 @@
 """Every example runs end to end in its fast mode."""
 
-import importlib.util
 import json
-import pathlib
 
 import pytest
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+from tests.scripts import load_script
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f"examples/{name}.py")
 
 
 def test_quickstart_discovers_the_default_law(tmp_path, capsys):

@@ -5,22 +5,15 @@ that the selected equation on clean Burgers data has exactly the true terms. The
 runs are recorded in docs/pde.md.
 """
 
-import importlib.util
 import json
 import math
-import pathlib
 
 import pytest
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+from tests.scripts import load_script
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location(
-        "parametric_pde", EXAMPLES / "parametric_pde.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("examples/parametric_pde.py")
 
 
 def test_burgers_stacked_tiny_finds_the_true_terms(tmp_path, capsys):

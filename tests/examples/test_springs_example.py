@@ -6,24 +6,18 @@ latent fit and its substitution, the training-region filter, the k(t) read-out, 
 independence of the restarts held in one graph. Measured runs are in docs/pde.md.
 """
 
-import importlib.util
 import json
 import math
-import pathlib
 
 import numpy as np
 import pytest
 import sympy
-
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+from tests.scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def springs():
-    spec = importlib.util.spec_from_file_location("springs", EXAMPLES / "springs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("examples/springs.py")
 
 
 def test_tiny_quick_run_reports_everything(springs, tmp_path, capsys):
