@@ -298,10 +298,10 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
 
     ``workers``: processes to split the restarts over, each training a consecutive
     share of them in one compiled graph (restart ``k`` keeps seed ``seed + k`` and its
-    initial weights). XLA keeps about one core busy, so 2 suits a 2-core machine: 80
-    restarts of f2 trained 1.7-2x faster as two graphs of 40 in two processes than as
-    one graph of 80 (docs/performance.md). The minibatch draws are shared within a
-    graph, so another split gives each restart other minibatches.
+    initial weights). On 2 cores, 80 restarts of f2 trained 1.29x (meta) and 1.54x
+    (stacked) faster as two graphs of 40 in two processes than as one graph of 80
+    (``benchmarks/parametric_workers.py``, docs/performance.md). The minibatch draws are
+    shared within a graph, so another split gives each restart other minibatches.
 
     Returns:
         A JSON-ready dict: ``expr``, ``method``, ``success_rate``, ``best_seed``,
