@@ -101,7 +101,8 @@ def parametric_schedule(steps=10000):
 
 def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps=10000,
                      batch_per_step=16, primitives=None, depth=2, t_range=None,
-                     steps_per_call=250, t_per_step="auto", progress=None, verbose=0):
+                     steps_per_call=250, t_per_step="auto", meta_hidden=None, progress=None,
+                     verbose=0):
     """Train ``trials`` restarts of a :class:`~deepsymreg.ParametricEQL` in one graph.
 
     Args:
@@ -113,6 +114,8 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
             ``"auto"``: :data:`AUTO_T_PER_STEP` of the method). The meta method's cost
             grows with the number of distinct t per step.
         t_range: the parameter range (default: the data's first and last ``t``).
+        meta_hidden: hidden widths of the meta-weight networks (``"meta"`` only; None:
+            the paper's ``(64, 64, 256)``). Their multiply-adds are most of a meta step.
         progress: a callable hearing of the optimizer steps done (summed over restarts).
 
     Returns:
@@ -141,6 +144,14 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
     schedule = parametric_schedule(steps)
     per_call = math.gcd(*[p.steps for p in schedule], check_int("steps_per_call", steps_per_call))
     grid = {"t_steps": inputs.shape[0]} if method == "stacked" else {}
+    if meta_hidden is not None:
+        if method != "meta":
+            raise ValueError(
+                "Invalid value for argument `meta_hidden`: the hidden widths of the "
+                f"meta-weight networks belong to method='meta'. Received: meta_hidden="
+                f"{meta_hidden!r} with method={method!r}"
+            )
+        grid["meta_hidden"] = tuple(meta_hidden)
     if t_per_step == "auto":
         t_per_step = AUTO_T_PER_STEP[method]
     if t_per_step is not None:
@@ -286,8 +297,8 @@ def _term_keys(expr):
 def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_domain=(-5.0, 5.0),
                    param_domain=(-3.0, 3.0), n_param=128, n_per_param=512, method="stacked",
                    trials=16, seed=0, steps=10000, batch_per_step=16, t_per_step="auto",
-                   report_t=REPORT_T, closed_forms=True, n_test=256, workers=1, progress=None,
-                   verbose=0):
+                   report_t=REPORT_T, closed_forms=True, n_test=256, workers=1, meta_hidden=None,
+                   progress=None, verbose=0):
     """Train, select and judge a parametric EQL on data from the known law ``expr``.
 
     Selection: the restart with the lowest error on the test domain (every grid step),
@@ -302,6 +313,7 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
     (stacked) faster as two graphs of 40 in two processes than as one graph of 80
     (``benchmarks/parametric_workers.py``, docs/performance.md). The minibatch draws are
     shared within a graph, so another split gives each restart other minibatches.
+    ``meta_hidden``: as :func:`train_parametric`.
 
     Returns:
         A JSON-ready dict: ``expr``, ``method``, ``success_rate``, ``best_seed``,
@@ -332,7 +344,8 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
              "test_inputs": test_inputs, "test_targets": test_targets, "expr": expr,
              "names": names, "param": param, "test_domain": test_domain, "report_t": report_t,
              "method": method, "steps": steps, "batch_per_step": batch_per_step,
-             "t_per_step": t_per_step, "verbose": verbose, "portable": workers > 1}
+             "t_per_step": t_per_step, "meta_hidden": meta_hidden, "verbose": verbose,
+             "portable": workers > 1}
             for lo, hi in zip(bounds[:-1], bounds[1:])]
     parts = _run_chunks(jobs, None, workers, progress, steps, task=_train_and_read)
     rows = [row for part in parts for row in part["rows"]]
@@ -383,7 +396,8 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         "settings": {"train_domain": list(train_domain), "test_domain": list(test_domain),
                      "param_domain": list(param_domain), "n_param": n_param,
                      "n_per_param": n_per_param, "batch_per_step": batch_per_step,
-                     "t_per_step": t_per_step, "seed": seed, "workers": workers},
+                     "t_per_step": t_per_step, "seed": seed, "workers": workers,
+                     "meta_hidden": None if meta_hidden is None else list(meta_hidden)},
     }
 
 
@@ -402,7 +416,8 @@ def _train_and_read(job, progress=None):
     model = train_parametric(job["inputs"], job["targets"], method=job["method"],
                              trials=len(seeds), seed=seeds[0], steps=job["steps"],
                              batch_per_step=job["batch_per_step"], t_per_step=job["t_per_step"],
-                             progress=progress, verbose=job["verbose"])
+                             meta_hidden=job.get("meta_hidden"), progress=progress,
+                             verbose=job["verbose"])
     test_inputs, test_targets = job["test_inputs"], job["test_targets"]
     flat = test_inputs.reshape(-1, test_inputs.shape[-1])
     pred = model.predict(flat, batch_size=8192, verbose=0)[..., 0]

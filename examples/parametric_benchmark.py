@@ -52,6 +52,8 @@ def main(argv=None):
     parser.add_argument("--trials", type=int, default=80)
     parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--meta-hidden", help="hidden widths of the meta-weight networks, "
+                        "e.g. 64,64,64 (default: the paper's 64,64,256)")
     parser.add_argument("--workers", type=int, default=2,
                         help="processes to split the restarts over (default 2, for 2 cores)")
     parser.add_argument("--quick", action="store_true",
@@ -74,7 +76,14 @@ def main(argv=None):
         with open(args.json_path) as f:
             done = json.load(f)["runs"]
     methods = args.methods.split(",")
-    keys = {(name, method): {"law": name, "method": method, **settings, "seed": args.seed}
+    hidden = None
+    if args.meta_hidden:
+        try:
+            hidden = [int(w) for w in args.meta_hidden.split(",")]
+        except ValueError:
+            parser.error(f"--meta-hidden: expected comma-separated widths, got {args.meta_hidden!r}")
+    keys = {(name, method): {"law": name, "method": method, **settings, "seed": args.seed,
+                             "meta_hidden": hidden if method == "meta" else None}
             for name in names for method in methods}
 
     def stored(key):
@@ -86,6 +95,7 @@ def main(argv=None):
     for name in names:
         for method in methods:
             key = keys[name, method]
+            tag = "_h" + "-".join(map(str, key["meta_hidden"])) if key["meta_hidden"] else ""
             if stored(key):
                 say(f"{name} {method}: already in {args.json_path}, skipped")
                 continue
@@ -93,7 +103,9 @@ def main(argv=None):
                                     trials=settings["trials"], steps=settings["steps"],
                                     n_param=settings["n_param"], report_t=REPORT_T,
                                     closed_forms=not args.no_closed_form,
-                                    workers=args.workers, progress=progress)
+                                    workers=args.workers,
+                                    meta_hidden=hidden if method == "meta" else None,
+                                    progress=progress)
             result.update(key)
             say(f"\n{name} = {BENCHMARKS[name]}  ({method}, {settings['trials']} restarts, "
                 f"{result['wall_seconds']:.0f} s)")
@@ -107,7 +119,7 @@ def main(argv=None):
             if args.figures and result["coefficient_curves"]:
                 os.makedirs(args.figures, exist_ok=True)
                 curves = result["coefficient_curves"]
-                plot_coefficient_curves(os.path.join(args.figures, f"parametric_{name}_{method}.png"),
+                plot_coefficient_curves(os.path.join(args.figures, f"parametric_{name}_{method}{tag}.png"),
                                         curves["t"], curves["learned"], curves["true"],
                                         title=f"{name} = {BENCHMARKS[name]} ({method})")
             done.append(result)

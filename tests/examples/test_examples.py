@@ -32,3 +32,9 @@ def test_benchmark_table5_quick_writes_rows(tmp_path, capsys):
 def test_benchmark_table5_rejects_unknown_law():
     with pytest.raises(SystemExit):
         _load("benchmark_table5").main(["--only", "x**7"])
+
+
+def test_parametric_benchmark_rejects_bad_meta_widths(capsys):
+    with pytest.raises(SystemExit):
+        _load("parametric_benchmark").main(["--only", "f1", "--meta-hidden", "64,x"])
+    assert "--meta-hidden" in capsys.readouterr().err

@@ -285,3 +285,16 @@ def test_restarts_split_over_worker_processes_keep_their_seeds():
     best = next(t for t in result["trials"] if t["seed"] == result["best_seed"])
     assert result["best_expressions"] == best["expressions"]
     assert len(result["coefficient_curves"]["t"]) == 8  # read off the rebuilt chunk model
+
+
+def test_train_parametric_passes_the_meta_widths_and_rejects_them_for_stacked():
+    from deepsymreg.parametric import train_parametric
+
+    inputs, targets, _ = make_parametric_data("t*x", "x", n_param=4, n_per_param=8)
+    with pytest.raises(ValueError, match="argument `meta_hidden`"):
+        train_parametric(inputs, targets, method="stacked", meta_hidden=(8,), trials=1, steps=10)
+    model = train_parametric(inputs, targets, method="meta", meta_hidden=(4, 4), trials=1,
+                             steps=10)
+    assert model.meta_hidden == (4, 4)
+    widths = {tuple(w.shape) for w in model.trainable_weights if "mwu_hidden_1_kernel" in w.path}
+    assert widths == {(1, 4, 4)}  # (restarts, in, out)
