@@ -17,7 +17,6 @@ all). ``--quick`` (a smoke test): 4 restarts, 20 steps, 8 t steps, one repeat.
 """
 
 import argparse
-import json
 import multiprocessing
 import os
 import platform
@@ -97,8 +96,9 @@ def main(argv=None):
                   machine={"cpus": os.cpu_count(), "python": platform.python_version()})
     print(table(result))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+        from deepsymreg.reports import write_json  # atomic: no half-written file
+
+        write_json(args.json, result)
     return 0
 
 
