@@ -327,7 +327,7 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
 
     start = time.time()
     names = _names(var_names)
-    symbolic.parse(expr, [*names, param])  # a clear error before any training
+    truth, symbols_all = symbolic.parse(expr, [*names, param])  # errors before any training
     test_domain = parse_domain(test_domain, "test_domain")
     train_domain = parse_domain(train_domain, "train_domain")
     param_domain = parse_domain(param_domain, "param_domain")
@@ -356,7 +356,6 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         low = min(r["extrapolation_mse"] for r in finite)
         tied = [r for r in finite if r["extrapolation_mse"] <= 1.5 * low + 1e-12]
         best = min(tied, key=lambda r: (r["complexity"], r["extrapolation_mse"]))
-    truth, symbols_all = symbolic.parse(expr, [*names, param])
     curves = law = None
     curve_report = {}
     if best is not None:
@@ -416,7 +415,7 @@ def _train_and_read(job, progress=None):
     model = train_parametric(job["inputs"], job["targets"], method=job["method"],
                              trials=len(seeds), seed=seeds[0], steps=job["steps"],
                              batch_per_step=job["batch_per_step"], t_per_step=job["t_per_step"],
-                             meta_hidden=job.get("meta_hidden"), progress=progress,
+                             meta_hidden=job["meta_hidden"], progress=progress,
                              verbose=job["verbose"])
     test_inputs, test_targets = job["test_inputs"], job["test_targets"]
     flat = test_inputs.reshape(-1, test_inputs.shape[-1])
