@@ -143,6 +143,8 @@ def build_parser():
     par.add_argument("--params-per-step", type=_params_per_step, default="auto",
                      help="t values in each optimizer step's minibatch: a number, 'all', or "
                           "'auto' (the default: all, for both methods)")
+    par.add_argument("--meta-hidden", help="hidden widths of the meta-weight networks, e.g. "
+                     "64,64,64 (--method meta only; default: the paper's 64,64,256)")
     par.add_argument("--seed", type=int, default=0)
     par.add_argument("--workers", type=_positive_int, default=1,
                      help="processes to split the restarts over (default 1; 2 trained 80 "
@@ -479,6 +481,13 @@ def _parametric(args):
         report_t = [float(v) for v in args.report_t.split(",") if v.strip()]
     except ValueError:
         raise _UsageError(f"argument --report-t: expected comma-separated numbers, got {args.report_t!r}") from None
+    meta_hidden = None
+    if args.meta_hidden is not None:
+        try:
+            meta_hidden = [int(w) for w in args.meta_hidden.split(",")]
+        except ValueError:
+            raise _UsageError("argument --meta-hidden: expected comma-separated widths, "
+                              f"got {args.meta_hidden!r}") from None
     try:
         result = run_parametric(
             args.expr, args.vars, param=args.param, train_domain=args.train_domain,
@@ -486,7 +495,7 @@ def _parametric(args):
             n_per_param=args.n_per_param, method=args.method, trials=args.trials, seed=args.seed,
             steps=args.steps, batch_per_step=args.batch_per_param,
             t_per_step=args.params_per_step, report_t=report_t,
-            closed_forms=not args.no_closed_form, workers=args.workers,
+            closed_forms=not args.no_closed_form, workers=args.workers, meta_hidden=meta_hidden,
             progress=_progress(args, args.trials * args.steps),
         )
     except ValueError as err:

@@ -149,6 +149,17 @@ def test_command_line_rejects_bad_report_t(capsys):
     assert "report-t" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv, named", [
+    (["--method", "meta", "--meta-hidden", "64,a"], "--meta-hidden"),
+    (["--meta-hidden", "16,16"], "meta_hidden"),  # widths belong to the meta method
+])
+def test_command_line_rejects_bad_meta_hidden(argv, named, capsys):
+    from deepsymreg.cli import main
+
+    assert main(["parametric", "--expr", "t*x", "--vars", "x", *argv]) == 2
+    assert named in capsys.readouterr().err
+
+
 class _Curves:
     """A stand-in model with known coefficient curves (closed_form reads only these)."""
 
