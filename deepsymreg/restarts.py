@@ -14,6 +14,8 @@ import dataclasses
 import math
 import multiprocessing
 import os
+import threading
+import time
 
 import numpy as np
 
@@ -357,7 +359,8 @@ def _run_chunks(jobs, executor, workers, progress=None, steps=0, task=None):
     try:
         # A multiprocessing pool starts all its workers at once (an executor starts them
         # as jobs arrive: 48.9 s against 33.9 s for two chunks of 10 restarts, measured).
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        with multiprocessing.get_context("spawn").Pool(
+                workers, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
             parts = [None] * len(jobs)
             items = [(i, task, job) for i, job in enumerate(jobs)]
             for i, part in pool.imap_unordered(_indexed_chunk, items):
@@ -368,6 +371,20 @@ def _run_chunks(jobs, executor, workers, progress=None, steps=0, task=None):
     finally:
         if env_before is None:
             os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+
+
+def _exit_with_parent(parent_pid, interval=1.0):
+    """Pool initializer: end this worker within ``interval`` seconds of its parent's death.
+
+    A pool's workers stop with its context manager (Ctrl-C included), but a parent killed
+    by a signal leaves them training as orphans; a daemon thread watches for that.
+    """
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _indexed_chunk(item):

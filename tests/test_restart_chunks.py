@@ -1,6 +1,11 @@
 """A restart's result depends on its seed, not on the restarts it trains beside."""
 
 import concurrent.futures
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -84,3 +89,56 @@ def test_a_process_pool_gives_the_same_results_and_progress():
     assert pooled == run(chunk_size=2)
     steps = sum(p.steps for p in SCHEDULE)
     assert sorted(heard) == [1 * steps, 2 * steps]
+
+
+_ORPHAN_PARENT = """
+import sys, time
+from deepsymreg.restarts import _run_chunks
+_run_chunks([600, 600], None, 2, task=time.sleep)  # two workers, each sleeping 10 minutes
+"""
+
+
+def _children(pid):
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:  # fields: state, ppid, ...
+                kids.append(int(entry))
+    return kids
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table from /proc")
+def test_pool_workers_exit_when_their_parent_is_killed():
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN_PARENT])
+    try:
+        deadline = time.monotonic() + 120
+        workers = []
+        while len(workers) < 2 and time.monotonic() < deadline:  # the resource tracker is a child too
+            time.sleep(0.5)
+            workers = [p for p in _children(parent.pid)
+                       if "spawn_main" in open(f"/proc/{p}/cmdline").read()]
+        assert len(workers) == 2
+        time.sleep(3)  # the workers are past their initializer
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 15
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(map(_alive, workers))
+    finally:
+        parent.kill()
+        for p in filter(_alive, workers):
+            os.kill(p, signal.SIGKILL)
