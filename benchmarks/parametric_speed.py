@@ -43,7 +43,7 @@ import tensorflow as tf  # noqa: E402
 
 import deepsymreg  # noqa: E402
 from deepsymreg.optimizers import RMSprop  # noqa: E402
-from deepsymreg.parametric import PRIMITIVES, make_parametric_data  # noqa: E402
+from deepsymreg.parametric import PAPER_PRIMITIVES, make_parametric_data  # noqa: E402
 
 F2 = "t*x**2 + 3*sin(t)*x"
 T_RANGE = (-3.0, 3.0)
@@ -56,7 +56,7 @@ def build_model(method, n_steps, trials=1, steps_per_call=50, batch_per_step=32,
     """A compiled :class:`deepsymreg.ParametricEQL` as ``train_parametric`` sets it up."""
     grid = {"t_steps": n_steps, "smoothness": 1e-3} if method == "stacked" else {}
     model = deepsymreg.ParametricEQL(
-        depth=2, primitives=PRIMITIVES, method=method, t_range=T_RANGE, trials=trials,
+        depth=2, primitives=PAPER_PRIMITIVES, method=method, t_range=T_RANGE, trials=trials,
         steps_per_call=steps_per_call, batch_per_step=batch_per_step, seed=seed,
         init_stddev=(1.0, 0.5, 0.5), reg_lambda=3e-3, **grid,
     )

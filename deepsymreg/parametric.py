@@ -22,7 +22,7 @@ from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.benchmark import parse_domain
 
 __all__ = [
-    "BENCHMARKS", "REPORT_T", "PRIMITIVES", "make_parametric_data", "parametric_schedule",
+    "BENCHMARKS", "REPORT_T", "PRIMITIVES", "PAPER_PRIMITIVES", "make_parametric_data", "parametric_schedule",
     "train_parametric", "run_parametric", "closed_form", "judge_at", "true_curves",
     "polished_curves",
 ]
@@ -36,8 +36,14 @@ BENCHMARKS = {
 }
 #: The t values of the paper's tables.
 REPORT_T = (-2.619, -1.095, 0.381, 1.905)
-#: Hidden-layer primitives of the parametric networks.
-PRIMITIVES = ["identity"] * 2 + ["square"] * 2 + ["sin"] * 2 + ["product"] * 2
+#: Hidden-layer primitives of the paper's parametric networks (2 identity, 2 square,
+#: 2 sin, 2 products; no bias anywhere), kept for the reproductions of f1-f4.
+PAPER_PRIMITIVES = ["identity"] * 2 + ["square"] * 2 + ["sin"] * 2 + ["product"] * 2
+#: Default hidden-layer primitives: the paper's and one constant unit. Without it the
+#: network has no offset: ``cos(t)*x**2 + t`` was found by 0 of 16 meta restarts
+#: (constant-free look-alikes only; 2026-12-01, docs/results.md), and ``cos(x)`` (a
+#: sine needs a phase) is out of reach as well.
+PRIMITIVES = ["constant"] + PAPER_PRIMITIVES
 METHODS = ("stacked", "meta")
 #: Grid steps of t in each optimizer step, by method, for ``t_per_step="auto"`` (None:
 #: all). Drawing 32 of 128 made the meta method 1.7x faster on f2 but 5 of its 16
@@ -113,6 +119,8 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
         t_per_step: grid steps of t drawn for each optimizer step (None: all;
             ``"auto"``: :data:`AUTO_T_PER_STEP` of the method). The meta method's cost
             grows with the number of distinct t per step.
+        primitives: hidden-layer primitives (None: :data:`PRIMITIVES`, the paper's and
+            one constant unit; :data:`PAPER_PRIMITIVES` for the paper's network).
         t_range: the parameter range (default: the data's first and last ``t``).
         meta_hidden: hidden widths of the meta-weight networks (``"meta"`` only; None:
             the paper's ``(64, 64, 256)``). Their multiply-adds are most of a meta step.
@@ -298,7 +306,7 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
                    param_domain=(-3.0, 3.0), n_param=128, n_per_param=512, method="stacked",
                    trials=16, seed=0, steps=10000, batch_per_step=16, t_per_step="auto",
                    report_t=REPORT_T, closed_forms=True, n_test=256, workers=1, meta_hidden=None,
-                   progress=None, verbose=0):
+                   primitives=None, progress=None, verbose=0):
     """Train, select and judge a parametric EQL on data from the known law ``expr``.
 
     Selection: the restart with the lowest error on the test domain (every grid step),
@@ -313,7 +321,7 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
     (stacked) faster as two graphs of 40 in two processes than as one graph of 80
     (``benchmarks/parametric_workers.py``, docs/performance.md). The minibatch draws are
     shared within a graph, so another split gives each restart other minibatches.
-    ``meta_hidden``: as :func:`train_parametric`.
+    ``meta_hidden``, ``primitives``: as :func:`train_parametric`.
 
     Returns:
         A JSON-ready dict: ``expr``, ``method``, ``success_rate``, ``best_seed``,
@@ -345,6 +353,7 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
              "names": names, "param": param, "test_domain": test_domain, "report_t": report_t,
              "method": method, "steps": steps, "batch_per_step": batch_per_step,
              "t_per_step": t_per_step, "meta_hidden": meta_hidden, "verbose": verbose,
+             "primitives": None if primitives is None else list(primitives),
              "portable": workers > 1}
             for lo, hi in zip(bounds[:-1], bounds[1:])]
     parts = _run_chunks(jobs, None, workers, progress, steps, task=_train_and_read)
@@ -396,7 +405,8 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
                      "param_domain": list(param_domain), "n_param": n_param,
                      "n_per_param": n_per_param, "batch_per_step": batch_per_step,
                      "t_per_step": t_per_step, "seed": seed, "workers": workers,
-                     "meta_hidden": None if meta_hidden is None else list(meta_hidden)},
+                     "meta_hidden": None if meta_hidden is None else list(meta_hidden),
+                     "primitives": list(primitives or PRIMITIVES)},
     }
 
 
@@ -415,7 +425,8 @@ def _train_and_read(job, progress=None):
     model = train_parametric(job["inputs"], job["targets"], method=job["method"],
                              trials=len(seeds), seed=seeds[0], steps=job["steps"],
                              batch_per_step=job["batch_per_step"], t_per_step=job["t_per_step"],
-                             meta_hidden=job["meta_hidden"], progress=progress,
+                             meta_hidden=job["meta_hidden"], primitives=job.get("primitives"),
+                             progress=progress,
                              verbose=job["verbose"])
     test_inputs, test_targets = job["test_inputs"], job["test_targets"]
     flat = test_inputs.reshape(-1, test_inputs.shape[-1])

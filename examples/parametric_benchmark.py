@@ -3,7 +3,8 @@
 For every law and method: 512 points x in [-3, 3] at each of 128 values of t in [-3, 3],
 ``--trials`` restarts (the paper runs 80) trained in ``--workers`` processes, one graph
 each (default 2: XLA keeps about one core busy), the restart with the lowest error on x
-in [-5, 5] selected. Prints the selected equation at the paper's t
+in [-5, 5] selected; the paper's network (``PAPER_PRIMITIVES``: no constant unit, unlike
+the package's default). Prints the selected equation at the paper's t
 values beside the paper's, the closed form of the whole law (our addition), the rate of
 restarts that found the law, and the time; plots the learned coefficient curves against
 the true ones (the paper's Figs. 3b/4b). Results are appended to ``--json`` one run at a
@@ -23,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.run_script)
     os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
-from deepsymreg.parametric import BENCHMARKS, REPORT_T, run_parametric  # noqa: E402
+from deepsymreg.parametric import BENCHMARKS, PAPER_PRIMITIVES, REPORT_T, run_parametric  # noqa: E402
 from deepsymreg.reports import (  # noqa: E402
     line_printer, on_terminal, plot_coefficient_curves, progress_bar, run_script, write_json,
 )
@@ -105,7 +106,7 @@ def main(argv=None):
                                     closed_forms=not args.no_closed_form,
                                     workers=args.workers,
                                     meta_hidden=hidden if method == "meta" else None,
-                                    progress=progress)
+                                    primitives=PAPER_PRIMITIVES, progress=progress)
             result.update(key)
             say(f"\n{name} = {BENCHMARKS[name]}  ({method}, {settings['trials']} restarts, "
                 f"{result['wall_seconds']:.0f} s)")

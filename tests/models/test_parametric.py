@@ -24,6 +24,26 @@ def _model(method="stacked", **kw):
 
 
 @pytest.mark.parametrize("method", ["stacked", "meta"])
+@pytest.mark.parametrize("default", [True, False])
+def test_only_the_default_primitives_give_an_offset(method, default):
+    """The paper's units (identity, square, sin, product) are all 0 at x = 0, and no layer
+    has a bias: its output there is 0 for any weights, so ``x + t`` is out of reach. The
+    default's constant unit gives an offset ``c(t)``."""
+    from deepsymreg.parametric import PAPER_PRIMITIVES, PRIMITIVES
+
+    grid = {"t_steps": 8} if method == "stacked" else {"meta_hidden": (8, 8)}
+    model = ParametricEQL(depth=2, primitives=PRIMITIVES if default else PAPER_PRIMITIVES,
+                          method=method, t_range=(-2, 2), trials=2, seed=0, **grid)
+    at_zero = np.zeros((8, 4, 2), "float32")
+    at_zero[..., 1] = GRID[:, None]
+    out = np.abs(model(at_zero).numpy())
+    assert (out.max() > 1e-3) if default else (out.max() == 0.0)
+    if default:  # and the read-out holds the offset
+        law = model.to_sympy(["x"], trial=0, t=GRID[0])
+        assert abs(float(law.subs(sympy.Symbol("x"), 0))) > 1e-3
+
+
+@pytest.mark.parametrize("method", ["stacked", "meta"])
 def test_per_sample_and_per_step_layouts_agree(method):
     model = _model(method, trials=2)
     x, _, _ = make_parametric_data("t*x", "x", domain=(-1, 1), param_domain=(-2, 2), n_param=8,
