@@ -1,0 +1,112 @@
+"""Would a least-squares polish of every restart raise our rate on the unseen laws?
+
+Reads a JSON of ``benchmarks/unseen_laws.py`` (each restart's equation is stored), rebuilds
+each law's training and selection data exactly as ``run_benchmark`` drew them (its
+``run_seed``), and polishes every restart's equation with ``deepsymreg.symbolic.polish``:
+its additive terms' coefficients refitted by least squares on the training points, the
+terms the fit does not need dropped (inner numbers stay). Each polished equation is judged
+strictly (``laws.strict_judge``) and the restart is selected again among the polished
+equations, by the same rule (``restarts.select_best``: lowest error on the [-2, 2]
+selection points, the simplest among near ties). No training: a change of the read-out
+only, measured on restarts already trained.
+
+Per law: strict success rate and selected-right, before and after the polish.
+
+    python benchmarks/polish_lever.py unseen_seed0.json [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from deepsymreg import laws as laws_lib  # noqa: E402
+from deepsymreg import symbolic  # noqa: E402
+from deepsymreg.benchmark import make_data  # noqa: E402
+from deepsymreg.reports import finite_or_none, run_script, write_json  # noqa: E402
+from deepsymreg.restarts import select_best  # noqa: E402
+
+
+#: What ``select_best`` reads of a restart.
+_Candidate = collections.namedtuple("_Candidate", ["expression", "extrapolation_mse", "complexity"])
+
+
+def law_data(row, n_train=256, n_test=1024):
+    """The training and selection points of ``run_benchmark`` at its defaults for ``row``."""
+    truth, symbols = symbolic.parse(row["expr"], row["vars"])
+    rng = np.random.default_rng(row["run_seed"])
+    x, y = make_data(truth, symbols, (-1.0, 1.0), n_train, 0.0, rng)
+    x_test, y_test = make_data(truth, symbols, (-2.0, 2.0), n_test, 0.0, rng)
+    return symbols, (x, y), (x_test, y_test)
+
+
+def candidate(expression, symbols, test):
+    """A selectable candidate: the equation's MSE on the selection points and its size."""
+    expr = symbolic.parse(expression, [s.name for s in symbols])[0]
+    with np.errstate(all="ignore"):
+        pred = np.broadcast_to(symbolic.to_numpy_function(expr, symbols)(test[0]), test[1].shape)
+        mse = float(np.mean((pred - test[1]) ** 2))
+    return _Candidate(expression, mse if np.isfinite(mse) else float("inf"), symbolic.complexity(expr))
+
+
+def polish_row(row):
+    """Before/after figures of one law's restarts."""
+    symbols, (x, y), test = law_data(row)
+    before, after = [], []
+    for r in row["restarts"]:
+        raw = candidate(r["expression"], symbols, test)
+        expr = symbolic.parse(r["expression"], [s.name for s in symbols])[0]
+        polished = str(symbolic.rounded(symbolic.polish(expr, symbols, x, y), 4))
+        before.append(raw)
+        after.append(candidate(polished, symbols, test))
+    judge = lambda e: laws_lib.strict_judge(e, row["expr"], row["vars"])[0]  # noqa: E731
+    right_before = [judge(c.expression) for c in before]
+    right_after = [judge(c.expression) for c in after]
+    best_before, best_after = select_best(before), select_best(after)
+    return {
+        "index": row["index"], "expr": row["expr"], "vars": row["vars"],
+        "success_rate": float(np.mean(right_before)),
+        "polished_success_rate": float(np.mean(right_after)),
+        "selected_right": judge(best_before.expression),
+        "polished_selected_right": judge(best_after.expression),
+        "polished_selected_expression": best_after.expression,
+        "polished_selected_mse": finite_or_none(best_after.extrapolation_mse),
+        "polished": [c.expression for c in after],
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", help="a JSON written by benchmarks/unseen_laws.py")
+    parser.add_argument("--json", dest="json_path", help="write the figures here")
+    args = parser.parse_args(argv)
+    import json
+
+    with open(args.results) as f:
+        rows = json.load(f)["laws"]
+    start = time.time()
+    out = [polish_row(row) for row in rows]
+    print("| # | law | success rate | polished | selected right | polished | polished selected equation |")
+    print("|---|---|---|---|---|---|---|")
+    for r in out:
+        print(f"| {r['index']} | `{r['expr']}` | {r['success_rate']:.2f} | {r['polished_success_rate']:.2f} | "
+              f"{'yes' if r['selected_right'] else 'no'} | {'yes' if r['polished_selected_right'] else 'no'} | "
+              f"`{r['polished_selected_expression']}` |")
+    print(f"\n{len(out)} laws: mean success rate {np.mean([r['success_rate'] for r in out]):.3f} -> "
+          f"{np.mean([r['polished_success_rate'] for r in out]):.3f}; selected right "
+          f"{sum(r['selected_right'] for r in out)} -> {sum(r['polished_selected_right'] for r in out)}; "
+          f"polish took {time.time() - start:.1f} s")
+    if args.json_path:
+        write_json(args.json_path, {"command": " ".join(sys.argv), "source": args.results, "laws": out})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_script(main))
