@@ -144,7 +144,8 @@ def build_parser():
                      help="t values in each optimizer step's minibatch: a number, 'all', or "
                           "'auto' (the default: all, for both methods)")
     par.add_argument("--meta-hidden", help="hidden widths of the meta-weight networks, e.g. "
-                     "64,64,64 (--method meta only; default: the paper's 64,64,256)")
+                     "64,64,256, the paper's (--method meta only; default: 64,64,64, "
+                     "deepsymreg.parametric.META_HIDDEN)")
     par.add_argument("--seed", type=int, default=0)
     par.add_argument("--workers", type=_positive_int, default=1,
                      help="processes to split the restarts over (default 1; 2 trained 80 "

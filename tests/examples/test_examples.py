@@ -38,3 +38,15 @@ def test_parametric_benchmark_rejects_bad_meta_widths(capsys):
     with pytest.raises(SystemExit):
         _load("parametric_benchmark").main(["--only", "f1", "--meta-hidden", "64,x"])
     assert "--meta-hidden" in capsys.readouterr().err
+
+
+def test_parametric_benchmark_resumes_runs_stored_without_widths(tmp_path, capsys):
+    """A meta run stored before the widths were recorded used the paper's widths."""
+    runs = tmp_path / "runs.json"
+    old = {"law": "f1", "method": "meta", "trials": 2, "steps": 10, "n_param": 128, "seed": 0,
+           "meta_hidden": None}
+    runs.write_text(json.dumps({"runs": [old]}))
+    script = _load("parametric_benchmark")
+    assert script.main(["--only", "f1", "--methods", "meta", "--trials", "2", "--steps", "10",
+                        "--meta-hidden", "64,64,256", "--json", str(runs), "--quiet"]) in (0, None)
+    assert "already in" in capsys.readouterr().out
