@@ -87,12 +87,14 @@ def measure(law, trials, run_seed, progress=None):
     for t in result["trials"]:
         right, error = laws_lib.strict_judge(t["expression"], law["expr"], law["vars"])
         restarts.append({"seed": t["seed"], "expression": t["expression"], "right": right,
-                         "relative_rms": finite_or_none(error)})
+                         "relative_rms": finite_or_none(error),
+                         "raw_expression": t["raw_expression"]})
     right, error = laws_lib.strict_judge(result["best_expression"], law["expr"], law["vars"])
     return {
         **law,
         "n_restarts": trials,
         "run_seed": run_seed,
+        "polish": result["polish"],
         "success_rate": float(np.mean([r["right"] for r in restarts])),
         "selected_right": right,
         "selected_expression": result["best_expression"],
@@ -103,12 +105,14 @@ def measure(law, trials, run_seed, progress=None):
     }
 
 
-def stored(rows, law, trials=None, run_seed=0):
-    """The row of ``rows`` for ``law`` (same law and run seed, and restarts unless
-    ``trials`` is None), or None."""
+def stored(rows, law, trials=None, run_seed=0, polish=True):
+    """The row of ``rows`` for ``law`` (same law and run seed, the same polish setting
+    unless ``polish`` is None, and restarts unless ``trials`` is None), or None. Rows
+    written before the polish existed (no ``"polish"`` key) were not polished."""
     for row in rows:
         if (row["expr"], row["vars"], row["run_seed"]) == (law["expr"], law["vars"], run_seed) and (
-                trials is None or row["n_restarts"] == trials):
+                trials is None or row["n_restarts"] == trials) and (
+                polish is None or row.get("polish", False) == polish):
             return row
     return None
 

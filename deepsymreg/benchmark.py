@@ -16,7 +16,7 @@ from deepsymreg.restarts import fit_restarts, select_best
 
 __all__ = [
     "REGULARIZATIONS", "make_data", "parse_domain", "run_benchmark", "model_settings", "l0_schedule",
-    "L0_INIT_STDDEV",
+    "L0_INIT_STDDEV", "polish_trial",
 ]
 
 
@@ -79,6 +79,7 @@ def run_benchmark(
     verbose=0,
     executor=None,
     progress=None,
+    polish=True,
     **model_kwargs,
 ):
     """Run ``trials`` restarts on data from ``expr`` and judge them against it.
@@ -101,6 +102,12 @@ def run_benchmark(
         executor: a ``concurrent.futures.Executor`` to run the chunks of restarts on
             (e.g. a Dask cluster's ``Client.get_executor()``; ``workers`` chunks).
         progress: a callable hearing of optimizer steps done (see ``fit_restarts``).
+        polish: replace every restart's equation by its polish (:func:`polish_trial`)
+            before judging and selecting; the equation as read off the network stays
+            in ``raw_expression``. On the unseen laws of set seed 0 this raised the
+            strict success rate from 0.120 to 0.133 and the selected-right count from
+            11 to 13 of 35, for about 3 s per law (``benchmarks/polish_lever.py``,
+            docs/results.md).
 
     Returns:
         A JSON-ready dict: ``expr``, ``vars``, ``success_rate``,
@@ -146,6 +153,10 @@ def run_benchmark(
         progress=progress,
         **settings,
     )
+    raw = [r.expression for r in results]
+    if polish:
+        for r in results:
+            polish_trial(r, symbols, (x, y), (x_test, y_test))
     wall = time.perf_counter() - start
     for r in results:
         candidate, _ = symbolic.parse(r.expression, [s.name for s in symbols])
@@ -177,10 +188,12 @@ def run_benchmark(
         "wall_seconds": wall,
         "steps": int(sum(p.steps for p in schedule)),
         "workers": workers,
+        "polish": bool(polish),
         "trials": [
             {
                 "seed": r.seed,
                 "expression": r.expression,
+                "raw_expression": raw_expression,
                 "success": r.success,
                 "extrapolation_mse": finite_or_none(r.extrapolation_mse),
                 "train_mse": finite_or_none(r.train_mse),
@@ -189,6 +202,35 @@ def run_benchmark(
                 "complexity": r.complexity,
                 "nan_reruns": r.nan_reruns,
             }
-            for r in results
+            for r, raw_expression in zip(results, raw)
         ],
     }
+
+
+def polish_trial(result, symbols, train, test, digits=6):
+    """Replace a restart's equation by its polish, in place.
+
+    :func:`deepsymreg.symbolic.polish` refits the equation's additive terms by least
+    squares on the training points ``train = (x, y)`` and drops the terms the fit does
+    not need (inner numbers stay); ``result.expression``, ``extrapolation_mse`` (on
+    ``test = (x, y)``), ``train_mse`` and ``complexity`` then describe the polished
+    equation. An equation that does not parse (a diverged restart) is left alone.
+    """
+    names = [s.name for s in symbols]
+    try:
+        expr, _ = symbolic.parse(result.expression, names)
+    except ValueError:
+        return
+    better = symbolic.rounded(symbolic.polish(expr, symbols, *train), digits)
+    if better == expr:
+        return
+
+    def mse(points):
+        with np.errstate(all="ignore"):
+            pred = symbolic.to_numpy_function(better, symbols)(points[0])
+            err = float(np.mean((np.broadcast_to(pred, np.shape(points[1])) - points[1]) ** 2))
+        return err if np.isfinite(err) else float("inf")
+
+    result.expression = str(better)
+    result.extrapolation_mse, result.train_mse = mse(test), mse(train)
+    result.complexity = symbolic.complexity(better)

@@ -81,6 +81,10 @@ def build_parser():
                        "docs/performance.md)")
     bench.add_argument("--scheduler", help="address of a Dask scheduler to run the restarts "
                        "on (in --workers chunks)")
+    bench.add_argument("--no-polish", action="store_true",
+                       help="judge the equations as read off the networks (default: each "
+                            "restart's equation refitted by least squares, terms not needed "
+                            "dropped; eql only)")
     bench.add_argument("--tolerance", type=float, default=None,
                        help="error on the test domain that counts as success: normalized "
                             "RMSE for eql (default 0.05), RMS error relative to the truth's "
@@ -426,6 +430,7 @@ def _run(args):
             seed=args.seed,
             workers=args.workers,
             tolerance=0.05 if args.tolerance is None else args.tolerance,
+            polish=not args.no_polish,
             executor=_executor(args.scheduler),
             progress=_progress(args, args.trials * _planned_steps(args.regularization)),
         )

@@ -55,3 +55,31 @@ def test_l0_settings_train_on_raw_targets_with_wide_first_layer():
     assert phases[1].threshold is not None and phases[-1].reg_lambda == 0.0
     l05, _ = benchmark.model_settings("l05")
     assert "standardize" not in l05  # fit_restarts' default (standardized) for L0.5
+
+
+def _trial(expression):
+    from deepsymreg.restarts import TrialResult
+
+    return TrialResult(seed=0, expression=expression, extrapolation_mse=1.0, train_mse=1.0,
+                       complexity=99)
+
+
+def test_polish_trial_refits_and_drops_a_small_look_alike_term():
+    truth, symbols = symbolic.parse("x**2 + 0.5*x", "x")
+    rng = np.random.default_rng(0)
+    train = benchmark.make_data(truth, symbols, (-1, 1), 256, rng=rng)
+    test = benchmark.make_data(truth, symbols, (-2, 2), 512, rng=rng)
+    trial = _trial("0.9*x**2 + 0.5*x + 0.1*sin(x)")
+    benchmark.polish_trial(trial, symbols, train, test)
+    polished = symbolic.parse(trial.expression, "x")[0]
+    assert not polished.has(symbolic.sympy.sin)
+    assert trial.extrapolation_mse < 1e-8 and trial.train_mse < 1e-8
+    assert trial.complexity == symbolic.complexity(polished) < 99
+
+
+def test_polish_trial_leaves_an_unreadable_equation_alone():
+    truth, symbols = symbolic.parse("x", "x")
+    data = benchmark.make_data(truth, symbols, (-1, 1), 32, rng=0)
+    trial = _trial("nan ** (")
+    benchmark.polish_trial(trial, symbols, data, data)
+    assert (trial.expression, trial.extrapolation_mse, trial.complexity) == ("nan ** (", 1.0, 99)

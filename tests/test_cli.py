@@ -104,6 +104,18 @@ def test_tiny_real_run_writes_valid_json(tmp_path, monkeypatch, capsys):
         assert isinstance(t["success"], bool)
         assert t["extrapolation_mse"] is None or t["extrapolation_mse"] >= 0
     assert result["best_expression"] in [t["expression"] for t in trials]
+    assert result["polish"] is True
+    for t in trials:  # the polish keeps the terms' functions: no new symbol appears
+        raw = sympy.sympify(t["raw_expression"], locals=symbols)
+        assert sympy.sympify(t["expression"], locals=symbols).free_symbols <= raw.free_symbols
+
+
+def test_no_polish_judges_the_equations_read_off_the_networks(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(benchmark, "run_benchmark", lambda *a, **kw: seen.update(kw) or 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        cli.main([*BASE, "--no-polish", "--quiet"])
+    assert seen["polish"] is False
 
 
 _AS_COMMAND = """

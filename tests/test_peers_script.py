@@ -106,3 +106,11 @@ def test_peers_table_from_our_json(peers, unseen, tmp_path, capsys):
 def test_bad_arguments(peers, argv):
     with pytest.raises(SystemExit):
         peers.main(["--n-laws", "1"] + argv)
+
+
+def test_rows_before_the_polish_count_as_unpolished(unseen):
+    law = {"expr": "x*y", "vars": ["x", "y"]}
+    old = {**law, "run_seed": 0, "n_restarts": 20}  # written before the "polish" key
+    assert unseen.stored([old], law, 20) is None  # runs are polished by default now
+    assert unseen.stored([old], law, 20, polish=False) is old
+    assert unseen.stored([old], law, polish=None) is old  # peers.py reads either
