@@ -176,7 +176,8 @@ def main(argv=None):
     print("|---|---|---|---|---|---|---|---|---|")
     results = []
     for law in picked:
-        ours = unseen_laws.stored(ours_rows, law, run_seed=args.run_seed, polish=None)
+        ours = unseen_laws.stored(ours_rows, law, run_seed=args.run_seed, polish=None,
+                                   regularization=None)
         source = "--ours"
         if ours is None:
             ours, source = unseen_laws.measure(law, args.trials, args.run_seed), "measured"

@@ -21,10 +21,10 @@ is run once the change is settled, and its figures are the ones to report. Do no
 or read seed 1's laws while tuning.
 
 ``--json`` is resumable: rows are written law by law, and a law already there (same
-law, restarts and ``--run-seed``) is not run again.
+law, restarts, ``--run-seed``, ``--regularization`` and polish setting) is not run again.
 
     python benchmarks/unseen_laws.py [--seed 0] [--n-laws 30] [--trials 20] [--unlisted]
-        [--only 0,3,7] [--run-seed 0] [--json PATH] [--quiet]
+        [--only 0,3,7] [--run-seed 0] [--regularization l05] [--json PATH] [--quiet]
 """
 
 from __future__ import annotations
@@ -71,18 +71,19 @@ def parse_only(text, count):
     return sorted(set(picked))
 
 
-def steps_per_restart():
+def steps_per_restart(regularization="l05"):
     """Optimizer steps of one restart at the command line's defaults (L0.5)."""
     from deepsymreg.benchmark import model_settings
 
-    return sum(p.steps for p in model_settings("l05")[1])
+    return sum(p.steps for p in model_settings(regularization)[1])
 
 
-def measure(law, trials, run_seed, progress=None):
+def measure(law, trials, run_seed, progress=None, regularization="l05"):
     """Our restarts on one law, judged strictly; a JSON-ready row."""
     from deepsymreg.benchmark import run_benchmark
 
-    result = run_benchmark(law["expr"], law["vars"], trials=trials, seed=run_seed, progress=progress)
+    result = run_benchmark(law["expr"], law["vars"], trials=trials, seed=run_seed,
+                           regularization=regularization, progress=progress)
     restarts = []
     for t in result["trials"]:
         right, error = laws_lib.strict_judge(t["expression"], law["expr"], law["vars"])
@@ -95,6 +96,7 @@ def measure(law, trials, run_seed, progress=None):
         "n_restarts": trials,
         "run_seed": run_seed,
         "polish": result["polish"],
+        "regularization": regularization,
         "success_rate": float(np.mean([r["right"] for r in restarts])),
         "selected_right": right,
         "selected_expression": result["best_expression"],
@@ -105,14 +107,15 @@ def measure(law, trials, run_seed, progress=None):
     }
 
 
-def stored(rows, law, trials=None, run_seed=0, polish=True):
-    """The row of ``rows`` for ``law`` (same law and run seed, the same polish setting
-    unless ``polish`` is None, and restarts unless ``trials`` is None), or None. Rows
-    written before the polish existed (no ``"polish"`` key) were not polished."""
+def stored(rows, law, trials=None, run_seed=0, polish=True, regularization="l05"):
+    """The row of ``rows`` for ``law`` (same law and run seed; the same polish setting,
+    regularization and restarts, each unless given as None), or None. Rows written
+    before those keys existed were not polished and used L0.5."""
     for row in rows:
         if (row["expr"], row["vars"], row["run_seed"]) == (law["expr"], law["vars"], run_seed) and (
                 trials is None or row["n_restarts"] == trials) and (
-                polish is None or row.get("polish", False) == polish):
+                polish is None or row.get("polish", False) == polish) and (
+                regularization is None or row.get("regularization", "l05") == regularization):
             return row
     return None
 
@@ -133,6 +136,8 @@ def main(argv=None):
     parser.add_argument("--unlisted", action="store_true", help="add the laws docs/results.md reports")
     parser.add_argument("--only", help="comma-separated indexes of the laws to run")
     parser.add_argument("--run-seed", type=int, default=0, help="seed of the data and restarts (default 0)")
+    parser.add_argument("--regularization", choices=["l05", "l0"], default="l05",
+                        help="sparsity method of the restarts (default l05, the command line's)")
     parser.add_argument("--json", dest="json_path", help="results, written law by law (resumable)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
@@ -146,17 +151,18 @@ def main(argv=None):
     except ValueError as err:
         parser.error(str(err))
     rows = read_rows(args.json_path)
-    todo = sum(stored(rows, law, args.trials, args.run_seed) is None for law in picked)
-    progress = progress_bar(todo * args.trials * steps_per_restart(), on_terminal(args.quiet))
+    key = {"trials": args.trials, "run_seed": args.run_seed, "regularization": args.regularization}
+    todo = sum(stored(rows, law, **key) is None for law in picked)
+    progress = progress_bar(todo * args.trials * steps_per_restart(args.regularization), on_terminal(args.quiet))
     say = line_printer(progress)
     say(f"| # | law | terms | success rate ({args.trials} restarts) | selected right | "
         "package judge's rate | selected equation | wall s |")
     say("|---|---|---|---|---|---|---|---|")
     done = []
     for law in picked:
-        row = stored(rows, law, args.trials, args.run_seed)
+        row = stored(rows, law, **key)
         if row is None:
-            row = measure(law, args.trials, args.run_seed, progress)
+            row = measure(law, args.trials, args.run_seed, progress, args.regularization)
             rows.append(row)
             if args.json_path:
                 write_json(args.json_path, {"command": " ".join(sys.argv), "laws": rows})

@@ -108,9 +108,11 @@ def test_bad_arguments(peers, argv):
         peers.main(["--n-laws", "1"] + argv)
 
 
-def test_rows_before_the_polish_count_as_unpolished(unseen):
+def test_rows_before_the_polish_count_as_unpolished_l05(unseen):
     law = {"expr": "x*y", "vars": ["x", "y"]}
     old = {**law, "run_seed": 0, "n_restarts": 20}  # written before the "polish" key
     assert unseen.stored([old], law, 20) is None  # runs are polished by default now
     assert unseen.stored([old], law, 20, polish=False) is old
     assert unseen.stored([old], law, polish=None) is old  # peers.py reads either
+    assert unseen.stored([old], law, polish=False, regularization="l0") is None  # old rows: L0.5
+    assert unseen.stored([old], law, polish=None, regularization=None) is old
