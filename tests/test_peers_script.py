@@ -31,11 +31,12 @@ def peers(scripts):
     return scripts("peers")
 
 
-def fake_benchmark(expr, var_names, trials, seed, progress=None):
+def fake_benchmark(expr, var_names, trials, seed, regularization="l05", progress=None):
     """run_benchmark's result with restart 0 right and the others a look-alike."""
-    restarts = [{"seed": seed + i, "expression": expr if i == 0 else "0.5*x"} for i in range(trials)]
+    restarts = [{"seed": seed + i, "expression": expr if i == 0 else "0.5*x",
+                 "raw_expression": expr if i == 0 else "0.5*x + 0.01"} for i in range(trials)]
     return {"trials": restarts, "best_expression": expr, "success_rate": 1 / trials,
-            "wall_seconds": 2.0}
+            "wall_seconds": 2.0, "polish": True}
 
 
 def test_law_list_and_only(unseen):
@@ -68,6 +69,8 @@ def test_unseen_laws_judges_and_resumes(unseen, tmp_path, monkeypatch, capsys):
                         "selected_right", "selected_expression", "judge_rate", "wall_seconds", "restarts"}
     assert row["success_rate"] == 0.25 and row["selected_right"] is True
     assert [r["right"] for r in row["restarts"]] == [True, False, False, False]
+    assert row["polish"] is True and row["regularization"] == "l05"
+    assert row["restarts"][1]["raw_expression"] == "0.5*x + 0.01"
     assert "| 1 | `" in capsys.readouterr().out
 
 
