@@ -47,11 +47,14 @@ def test_a_lost_worker_costs_time_not_results(cluster, local):
     out = {}
     thread = threading.Thread(target=lambda: out.setdefault("r", run(executor=client.get_executor())))
     thread.start()
-    victim = next(iter(cluster.workers.values()))
+    nannies = {nanny.worker_address: nanny for nanny in cluster.workers.values()}
     deadline = time.time() + 120
-    while time.time() < deadline and not client.processing().get(victim.worker_address):
+    busy = []
+    while time.time() < deadline and not busy:  # whichever worker got a chunk first
+        busy = [address for address, tasks in client.processing().items() if tasks]
         time.sleep(0.1)
-    assert client.processing().get(victim.worker_address), "no chunk reached the worker"
+    assert busy, "no chunk reached any worker"
+    victim = nannies[busy[0]]
     time.sleep(1.0)  # into the chunk's training
     victim.process.process.kill()  # a chunk is lost; the nanny starts a new worker
     thread.join(600)
