@@ -12,7 +12,11 @@ only, measured on restarts already trained.
 
 Per law: strict success rate and selected-right, before and after the polish.
 
-    python benchmarks/polish_lever.py unseen_seed0.json [--json OUT]
+With ``--refine``, every number of the equation (inner ones too: rates, frequencies) is
+first refitted by nonlinear least squares (``deepsymreg.symbolic.refine``), and again
+after the terms are dropped.
+
+    python benchmarks/polish_lever.py unseen_seed0.json [--refine] [--json OUT]
 """
 
 from __future__ import annotations
@@ -56,14 +60,25 @@ def candidate(expression, symbols, test):
     return _Candidate(expression, mse if np.isfinite(mse) else float("inf"), symbolic.complexity(expr))
 
 
-def polish_row(row):
+def polish_expression(expr, symbols, x, y, refine=False):
+    """The polish of one equation; with ``refine``, every number refitted first
+    (``symbolic.refine``) and again after the terms are dropped."""
+    if refine:
+        expr = symbolic.refine(expr, symbols, x, y)
+    polished = symbolic.polish(expr, symbols, x, y)
+    if refine and polished != expr:
+        polished = symbolic.refine(polished, symbols, x, y)
+    return polished
+
+
+def polish_row(row, refine=False):
     """Before/after figures of one law's restarts."""
     symbols, (x, y), test = law_data(row)
     before, after = [], []
     for r in row["restarts"]:
         raw = candidate(r["expression"], symbols, test)
         expr = symbolic.parse(r["expression"], [s.name for s in symbols])[0]
-        polished = str(symbolic.rounded(symbolic.polish(expr, symbols, x, y), 4))
+        polished = str(symbolic.rounded(polish_expression(expr, symbols, x, y, refine), 4))
         before.append(raw)
         after.append(candidate(polished, symbols, test))
     judge = lambda e: laws_lib.strict_judge(e, row["expr"], row["vars"])[0]  # noqa: E731
@@ -86,13 +101,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", help="a JSON written by benchmarks/unseen_laws.py")
     parser.add_argument("--json", dest="json_path", help="write the figures here")
+    parser.add_argument("--refine", action="store_true",
+                        help="refit every number (symbolic.refine) before and after the polish")
     args = parser.parse_args(argv)
     import json
 
     with open(args.results) as f:
         rows = json.load(f)["laws"]
     start = time.time()
-    out = [polish_row(row) for row in rows]
+    out = [polish_row(row, args.refine) for row in rows]
     print("| # | law | success rate | polished | selected right | polished | polished selected equation |")
     print("|---|---|---|---|---|---|---|")
     for r in out:

@@ -23,8 +23,8 @@ from deepsymreg.benchmark import parse_domain
 
 __all__ = [
     "BENCHMARKS", "REPORT_T", "PRIMITIVES", "PAPER_PRIMITIVES", "META_HIDDEN",
-    "make_parametric_data", "parametric_schedule", "train_parametric", "run_parametric", "closed_form", "judge_at", "true_curves",
-    "polished_curves",
+    "make_parametric_data", "parametric_schedule", "train_parametric", "run_parametric",
+    "closed_form", "judge_at", "true_curves", "polished_curves",
 ]
 
 #: The parametric benchmarks of Zhang et al. (2022), Tables II and VI.
@@ -433,7 +433,7 @@ def _train_and_read(job, progress=None):
     model = train_parametric(job["inputs"], job["targets"], method=job["method"],
                              trials=len(seeds), seed=seeds[0], steps=job["steps"],
                              batch_per_step=job["batch_per_step"], t_per_step=job["t_per_step"],
-                             meta_hidden=job["meta_hidden"], primitives=job.get("primitives"),
+                             meta_hidden=job["meta_hidden"], primitives=job["primitives"],
                              progress=progress,
                              verbose=job["verbose"])
     test_inputs, test_targets = job["test_inputs"], job["test_targets"]

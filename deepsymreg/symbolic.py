@@ -22,6 +22,7 @@ __all__ = [
     "term_coefficients",
     "coefficient_curves",
     "polish",
+    "refine",
 ]
 
 
@@ -345,3 +346,65 @@ def _polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=(), sample_weight=N
         keep, coef, loss = rest, c, l
     coef = coef / norms[keep]
     return sympy.Add(*[sympy.Float(float(c)) * bases[k] for c, k in zip(coef, keep)])
+
+
+def _free_numbers(expr):
+    """The floats of ``expr`` a refit may move: all but the exponents of powers (an
+    exponent such as 2.0 moved to 1.97 makes a negative base NaN)."""
+    exponents = {p.exp for p in expr.atoms(sympy.Pow) if isinstance(p.exp, sympy.Float)}
+    return sorted(expr.atoms(sympy.Float) - exponents, key=lambda f: (abs(float(f)), float(f)))
+
+
+def refine(expr, symbols, x, y, max_evaluations=None):
+    """Refit every number of ``expr`` by nonlinear least squares on ``(x, y)``.
+
+    The outer coefficients and the inner numbers alike (the rate of an ``exp``, the
+    frequency and phase of a ``sin``; the exponents of powers stay), started from their
+    values in ``expr`` (Levenberg-Marquardt, :func:`scipy.optimize.least_squares`).
+    A network's equation often has the law's form with slightly wrong inner numbers,
+    which a linear refit of the outer coefficients (:func:`polish`) cannot mend.
+
+    Args:
+        expr: a SymPy expression in ``symbols``.
+        symbols: its variables, in the column order of ``x``.
+        x: ``(n, len(symbols))`` points; y: ``(n,)`` targets.
+        max_evaluations: cap on evaluations of ``expr``, those of the finite-difference
+            Jacobian included (default ``50 * (numbers + 1)``: about 50 iterations).
+
+    Returns:
+        The refitted expression when it lowers the mean squared error on ``(x, y)``,
+        else ``expr`` unchanged (also when it cannot be evaluated there).
+    """
+    from scipy.optimize import least_squares
+    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+
+    numbers = _free_numbers(expr)
+    y = np.asarray(y, float).ravel()
+    x = np.asarray(x, float)
+    if not numbers or len(numbers) > len(y):
+        return expr
+    params = sympy.symbols(f"_refine0:{len(numbers)}")
+    template = elementary(expr.xreplace(dict(zip(numbers, params))))
+    fn = sympy.lambdify([*symbols, *params], template, "numpy")
+    columns = [x[:, i] for i in range(x.shape[1])]
+
+    def residual(c):
+        with np.errstate(all="ignore"):
+            r = np.broadcast_to(np.asarray(fn(*columns, *c), float), y.shape) - y
+        return np.where(np.isfinite(r), r, 1e6)
+
+    start = np.array([float(n) for n in numbers])
+    before = float(np.mean(residual(start) ** 2))
+    if not np.isfinite(before):
+        return expr
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fit = least_squares(residual, start, method="lm",
+                                max_nfev=max_evaluations or 50 * (len(numbers) + 1))
+        except (ValueError, FloatingPointError):
+            return expr
+    after = float(np.mean(residual(fit.x) ** 2))
+    if not after < before:
+        return expr
+    return expr.xreplace({n: sympy.Float(float(v)) for n, v in zip(numbers, fit.x)})

@@ -281,7 +281,7 @@ def _chunk_job(**changes):
            "test_targets": test_targets, "expr": "t*x", "names": ["x"], "param": "t",
            "test_domain": (-2.0, 2.0), "report_t": [0.0, 1.0], "method": "stacked", "steps": 100,
            "batch_per_step": 8, "t_per_step": None, "meta_hidden": None, "verbose": 0,
-           "portable": True}
+           "primitives": None, "portable": True}
     return {**job, **changes}
 
 
