@@ -12,9 +12,9 @@ only, measured on restarts already trained.
 
 Per law: strict success rate and selected-right, before and after the polish.
 
-With ``--refine``, every number of the equation (inner ones too: rates, frequencies) is
-first refitted by nonlinear least squares (``deepsymreg.symbolic.refine``), and again
-after the terms are dropped.
+With ``--refine``, every number of the polished equation (inner ones too: rates,
+frequencies) is then refitted by nonlinear least squares (``deepsymreg.symbolic.refine``)
+and the terms polished again.
 
     python benchmarks/polish_lever.py unseen_seed0.json [--refine] [--json OUT]
 """
@@ -61,13 +61,13 @@ def candidate(expression, symbols, test):
 
 
 def polish_expression(expr, symbols, x, y, refine=False):
-    """The polish of one equation; with ``refine``, every number refitted first
-    (``symbolic.refine``) and again after the terms are dropped."""
-    if refine:
-        expr = symbolic.refine(expr, symbols, x, y)
+    """The polish of one equation; with ``refine``, every number of the polished
+    equation refitted (``symbolic.refine``) and the terms polished again."""
     polished = symbolic.polish(expr, symbols, x, y)
-    if refine and polished != expr:
-        polished = symbolic.refine(polished, symbols, x, y)
+    if refine:
+        refined = symbolic.refine(polished, symbols, x, y)
+        if refined != polished:
+            polished = symbolic.polish(refined, symbols, x, y)
     return polished
 
 
@@ -109,7 +109,11 @@ def main(argv=None):
     with open(args.results) as f:
         rows = json.load(f)["laws"]
     start = time.time()
-    out = [polish_row(row, args.refine) for row in rows]
+    out = []
+    for row in rows:
+        out.append(polish_row(row, args.refine))
+        print(f"law {row['index']}: {out[-1]['success_rate']:.2f} -> "
+              f"{out[-1]['polished_success_rate']:.2f} ({time.time() - start:.0f} s)", flush=True)
     print("| # | law | success rate | polished | selected right | polished | polished selected equation |")
     print("|---|---|---|---|---|---|---|")
     for r in out:
