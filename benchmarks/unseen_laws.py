@@ -2,7 +2,8 @@
 
 Per law, ``deepsymreg.benchmark.run_benchmark`` at the defaults ``deepsymreg benchmark``
 uses: 256 training points uniform on [-1, 1]^d, 1024 points on [-2, 2]^d to select the
-restart, L0.5 with the paper's schedule, primitives ``default10``; ``--trials`` restarts
+restart, relaxed L0 with its schedule (``--regularization l05``: smoothed L0.5 with the
+paper's), primitives ``default10``; ``--trials`` restarts
 (default 20), the data and the first restart seeded by ``--run-seed`` (default 0).
 Every restart's equation, and the selected one, is judged strictly by
 ``deepsymreg.laws.strict_judge``: RMS error under 2% of the truth's RMS on [-2, 2]^d,
@@ -24,7 +25,7 @@ or read seed 1's laws while tuning.
 law, restarts, ``--run-seed``, ``--regularization`` and polish setting) is not run again.
 
     python benchmarks/unseen_laws.py [--seed 0] [--n-laws 30] [--trials 20] [--unlisted]
-        [--only 0,3,7] [--run-seed 0] [--regularization l05] [--json PATH] [--quiet]
+        [--only 0,3,7] [--run-seed 0] [--regularization l0] [--json PATH] [--quiet]
 """
 
 from __future__ import annotations
@@ -71,14 +72,14 @@ def parse_only(text, count):
     return sorted(set(picked))
 
 
-def steps_per_restart(regularization="l05"):
-    """Optimizer steps of one restart at the command line's defaults (L0.5)."""
+def steps_per_restart(regularization="l0"):
+    """Optimizer steps of one restart at the command line's defaults."""
     from deepsymreg.benchmark import model_settings
 
     return sum(p.steps for p in model_settings(regularization)[1])
 
 
-def measure(law, trials, run_seed, progress=None, regularization="l05"):
+def measure(law, trials, run_seed, progress=None, regularization="l0"):
     """Our restarts on one law, judged strictly; a JSON-ready row."""
     from deepsymreg.benchmark import run_benchmark
 
@@ -107,7 +108,7 @@ def measure(law, trials, run_seed, progress=None, regularization="l05"):
     }
 
 
-def stored(rows, law, trials=None, run_seed=0, polish=True, regularization="l05"):
+def stored(rows, law, trials=None, run_seed=0, polish=True, regularization="l0"):
     """The row of ``rows`` for ``law`` (same law and run seed; the same polish setting,
     regularization and restarts, each unless given as None), or None. Rows written
     before those keys existed were not polished and used L0.5."""
@@ -136,8 +137,8 @@ def main(argv=None):
     parser.add_argument("--unlisted", action="store_true", help="add the laws docs/results.md reports")
     parser.add_argument("--only", help="comma-separated indexes of the laws to run")
     parser.add_argument("--run-seed", type=int, default=0, help="seed of the data and restarts (default 0)")
-    parser.add_argument("--regularization", choices=["l05", "l0"], default="l05",
-                        help="sparsity method of the restarts (default l05, the command line's)")
+    parser.add_argument("--regularization", choices=["l05", "l0"], default="l0",
+                        help="sparsity method of the restarts (default l0, the command line's)")
     parser.add_argument("--json", dest="json_path", help="results, written law by law (resumable)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)

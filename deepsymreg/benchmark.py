@@ -69,7 +69,7 @@ def run_benchmark(
     n_test=1024,
     noise=0.0,
     trials=20,
-    regularization="l05",
+    regularization="l0",
     primitives="default10",
     seed=0,
     workers=1,
@@ -92,7 +92,10 @@ def run_benchmark(
         n_train, n_test: numbers of points.
         noise: relative Gaussian noise on the training targets (see :func:`make_data`).
         trials: number of restarts.
-        regularization: sparsity method, one of :data:`REGULARIZATIONS`.
+        regularization: sparsity method, one of :data:`REGULARIZATIONS` (default
+            ``"l0"``, relaxed L0: on the unseen laws of set seed 0 it raised the strict
+            success rate from 0.133 to 0.247 and the selected-right count from 13 to 16
+            of 35 against ``"l05"``, at about twice the time per law; docs/results.md).
         primitives: hidden-layer primitives: a name in
             :data:`deepsymreg.primitives.SETS` (default ``"default10"``) or a list.
         seed: seed of the data and of the first restart.

@@ -72,7 +72,8 @@ def build_parser():
                        help="eql (default) or gmeql: Gumbel-Max EQL (Chen et al.), 300 points by "
                        "default and selection by the lowest training MAE")
     bench.add_argument("--trials", type=_positive_int, default=20)
-    bench.add_argument("--regularization", choices=REGULARIZATIONS, default="l05")
+    bench.add_argument("--regularization", choices=REGULARIZATIONS, default="l0",
+                       help="sparsity method: l0 (default, relaxed L0) or l05 (smoothed L0.5)")
     bench.add_argument("--primitives", default="default10",
                        help="hidden-layer primitive set: default10 (default), default or sho")
     bench.add_argument("--seed", type=int, default=0)

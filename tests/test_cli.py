@@ -1,5 +1,6 @@
 """The `deepsymreg benchmark` command line: argument errors and a tiny real run."""
 
+import inspect
 import json
 
 import pytest
@@ -116,6 +117,17 @@ def test_no_polish_judges_the_equations_read_off_the_networks(monkeypatch):
     with pytest.raises(ZeroDivisionError):
         cli.main([*BASE, "--no-polish", "--quiet"])
     assert seen["polish"] is False
+
+
+def test_relaxed_l0_is_the_default_and_l05_can_be_asked_for(monkeypatch):
+    signature = inspect.signature(benchmark.run_benchmark)
+    assert signature.parameters["regularization"].default == "l0"  # the Python API's too
+    seen = []
+    monkeypatch.setattr(benchmark, "run_benchmark", lambda *a, **kw: seen.append(kw) or 1 / 0)
+    for extra in ([], ["--regularization", "l05"]):
+        with pytest.raises(ZeroDivisionError):
+            cli.main([*BASE, "--quiet", *extra])
+    assert [kw["regularization"] for kw in seen] == ["l0", "l05"]
 
 
 _AS_COMMAND = """

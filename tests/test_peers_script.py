@@ -69,7 +69,7 @@ def test_unseen_laws_judges_and_resumes(unseen, tmp_path, monkeypatch, capsys):
                         "selected_right", "selected_expression", "judge_rate", "wall_seconds", "restarts"}
     assert row["success_rate"] == 0.25 and row["selected_right"] is True
     assert [r["right"] for r in row["restarts"]] == [True, False, False, False]
-    assert row["polish"] is True and row["regularization"] == "l05"
+    assert row["polish"] is True and row["regularization"] == "l0"  # the command line's default
     assert row["restarts"][1]["raw_expression"] == "0.5*x + 0.01"
     assert "| 1 | `" in capsys.readouterr().out
 
@@ -115,7 +115,8 @@ def test_rows_before_the_polish_count_as_unpolished_l05(unseen):
     law = {"expr": "x*y", "vars": ["x", "y"]}
     old = {**law, "run_seed": 0, "n_restarts": 20}  # written before the "polish" key
     assert unseen.stored([old], law, 20) is None  # runs are polished by default now
-    assert unseen.stored([old], law, 20, polish=False) is old
-    assert unseen.stored([old], law, polish=None) is old  # peers.py reads either
+    assert unseen.stored([old], law, 20, polish=False) is None  # the default is L0 now
+    assert unseen.stored([old], law, 20, polish=False, regularization="l05") is old
+    assert unseen.stored([old], law, polish=None, regularization=None) is old  # peers.py reads any
     assert unseen.stored([old], law, polish=False, regularization="l0") is None  # old rows: L0.5
     assert unseen.stored([old], law, polish=None, regularization=None) is old
