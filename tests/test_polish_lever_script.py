@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from deepsymreg import symbolic
 from deepsymreg.benchmark import make_data
@@ -36,3 +37,33 @@ def test_polish_mends_a_near_miss_but_not_a_structure_miss(tmp_path, capsys):
     assert lever.main([str(source), "--json", str(tmp_path / "out.json")]) == 0
     assert "0.000 -> 0.500; selected right 0 -> 1" in capsys.readouterr().out
     assert json.loads((tmp_path / "out.json").read_text())["laws"][0]["polished_selected_right"]
+
+
+def test_refine_mends_an_inner_number_the_polish_cannot():
+    lever = load_script("benchmarks/polish_lever.py")
+    row = {"index": 0, "expr": "exp(1.3*x)", "vars": ["x"], "run_seed": 0,
+           "restarts": [{"seed": 0, "expression": "1.02*exp(1.26*x)"}]}
+    assert lever.polish_row(row)["polished_success_rate"] == 0.0  # outer coefficient only
+    out = lever.polish_row(row, refine=True)
+    assert out["polished_success_rate"] == 1.0 and out["polished_selected_right"]
+
+
+def test_portfolio_takes_the_first_restarts_of_each_run(tmp_path, capsys):
+    portfolio = load_script("benchmarks/portfolio_lever.py")
+    law = {"index": 0, "expr": "x**2", "vars": ["x"], "run_seed": 0, "polish": True}
+    right, wrong = {"expression": "x**2"}, {"expression": "0.5*x**2"}
+    first = {**law, "restarts": [wrong, wrong, right, right]}  # right only past `each`
+    second = {**law, "restarts": [right, wrong, wrong, wrong]}
+    paths = []
+    for name, row in (("a.json", first), ("b.json", second)):
+        (tmp_path / name).write_text(json.dumps({"laws": [row]}))
+        paths.append(str(tmp_path / name))
+    assert portfolio.main([*paths, "--each", "1", "--json", str(tmp_path / "out.json")]) == 0
+    out = json.loads((tmp_path / "out.json").read_text())["laws"][0]
+    assert out["first"] == [0.0, False] and out["second"] == [0.5, True]
+    assert out["portfolio"] == [0.5, True]  # wrong (first's 1st) + right (second's 1st)
+    assert "portfolio: mean rate 0.500, selected right 1/1" in capsys.readouterr().out
+    unpolished = {**law, "polish": False, "restarts": [right]}
+    (tmp_path / "c.json").write_text(json.dumps({"laws": [unpolished]}))
+    with pytest.raises(ValueError, match="not polished"):
+        portfolio.main([paths[0], str(tmp_path / "c.json")])
