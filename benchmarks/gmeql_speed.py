@@ -9,14 +9,17 @@ Everything is measured in one run, so that the rows share the machine's state.
    timed (wall and this process's CPU time). The table gives milliseconds per
    iteration, per run-iteration, and the training time of one 54 000-iteration run at
    that rate.
-2. ``--full``: one run of b1 end to end as the command line does it
+2. ``--ablate``: where an iteration's time goes, one run per graph: the iteration timed
+   again with one of its parts switched off (:data:`ABLATIONS`: the hard-structure
+   forward pass that ranks instances, the offline step, the elite repository's parents).
+3. ``--full``: one run of b1 end to end as the command line does it
    (:func:`deepsymreg.gmeql.run_gmeql`, the paper's 3 x 2000 + 48 000 iterations,
    compilation, read-out and judging included), its wall time against the paper's
    3-4 hours per run on one CPU core.
 
 Usage:
     python benchmarks/gmeql_speed.py [--iterations 3000] [--runs 1,2,4] [--full]
-        [--json PATH]
+        [--ablate] [--json PATH]
 """
 
 import argparse
@@ -41,19 +44,29 @@ FULL_RUN = PAPER_SETTINGS["rounds"] * PAPER_SETTINGS["round_iterations"] + PAPER
 PAPER_SECONDS = (3 * 3600, 4 * 3600)
 
 
+#: ``--ablate``: a name and the GMEQL arguments that switch one part of an iteration off.
+ABLATIONS = (
+    ("all parts (the defaults)", {}),
+    ("ranked by the relaxed MAE (no hard forward pass)", {"rank_by": "relaxed"}),
+    ("no offline step", {"offline_rule": None}),
+    ("no elite parents (every slot re-sampled)", {"elites": False}),
+)
+
+
 def b1_data(n=300, seed=0):
     law, names, domain = BENCHMARKS["b1"]
     truth, symbols = symbolic.parse(law, names)
     return make_data(truth, symbols, domain, n, 0.0, np.random.default_rng(seed))
 
 
-def time_iterations(runs, iterations, steps_per_call=500, x=None, y=None):
+def time_iterations(runs, iterations, steps_per_call=500, x=None, y=None, **model_kwargs):
     """Seconds per iteration of ``runs`` GMEQL runs in one graph (stage 2), after a
-    compiling first call; returns a dict of the measurements."""
+    compiling first call; ``model_kwargs`` go to :class:`GMEQL`. Returns a dict of the
+    measurements."""
     if x is None:
         x, y = b1_data()
     x, y = np.asarray(x, "float32"), np.asarray(y, "float32")
-    model = GMEQL(runs=runs if runs > 1 else None, steps_per_call=steps_per_call)
+    model = GMEQL(runs=runs if runs > 1 else None, steps_per_call=steps_per_call, **model_kwargs)
     start = time.perf_counter()
     model.search(x, y, rounds=0, iterations=steps_per_call, stage1=False)
     compile_seconds = time.perf_counter() - start
@@ -100,6 +113,8 @@ def main(argv=None):
                         help="timed iterations per configuration (default 3000)")
     parser.add_argument("--runs", default="1,2,4", help="runs per graph to time (default 1,2,4)")
     parser.add_argument("--full", action="store_true", help="also time one full b1 run")
+    parser.add_argument("--ablate", action="store_true",
+                        help="also time the iteration with each of its parts switched off")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
     try:
@@ -116,6 +131,14 @@ def main(argv=None):
     print()
     print(table(rows))
     result = {"machine": platform.platform(), "cpus": os.cpu_count(), "iterations": rows}
+    if args.ablate:
+        ablations = []
+        print("\n| one run per graph | ms per iteration |\n|---|---|")
+        for name, kwargs in ABLATIONS:
+            r = time_iterations(1, args.iterations, x=x, y=y, **kwargs)
+            ablations.append({"name": name, "settings": kwargs, **r})
+            print(f"| {name} | {r['ms_per_iteration']:.2f} |", flush=True)
+        result["ablations"] = ablations
     if args.full:
         full = time_full_run()
         result["full_run"] = full

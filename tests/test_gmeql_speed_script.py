@@ -30,3 +30,15 @@ def test_bad_runs_is_a_usage_error(script, capsys):
     with pytest.raises(SystemExit) as info:
         script.main(["--runs", "0"])
     assert info.value.code == 2 and "--runs" in capsys.readouterr().err
+
+
+def test_each_ablation_switches_one_part_off(script):
+    from deepsymreg.models.gmeql import GMEQL
+
+    names = [name for name, _ in script.ABLATIONS]
+    assert len(set(names)) == len(names) and script.ABLATIONS[0][1] == {}
+    default = GMEQL(samples=2).get_config()
+    for _, kwargs in script.ABLATIONS[1:]:
+        config = GMEQL(samples=2, **kwargs).get_config()
+        changed = {k for k, v in config.items() if k != "name" and default[k] != v}
+        assert changed == set(kwargs)
