@@ -388,14 +388,17 @@ def refine(expr, symbols, x, y, max_evaluations=None):
     fn = sympy.lambdify([*symbols, *params], template, "numpy")
     columns = [x[:, i] for i in range(x.shape[1])]
 
-    def residual(c):
+    def raw_residual(c):
         with np.errstate(all="ignore"):
-            r = np.broadcast_to(np.asarray(fn(*columns, *c), float), y.shape) - y
+            return np.broadcast_to(np.asarray(fn(*columns, *c), float), y.shape) - y
+
+    def residual(c):  # what the solver sees: a non-finite point is a large miss
+        r = raw_residual(c)
         return np.where(np.isfinite(r), r, 1e6)
 
     start = np.array([float(n) for n in numbers])
-    before = float(np.mean(residual(start) ** 2))
-    if not np.isfinite(before):
+    first = raw_residual(start)
+    if not np.all(np.isfinite(first)):
         return expr
     with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -404,7 +407,7 @@ def refine(expr, symbols, x, y, max_evaluations=None):
                                 max_nfev=max_evaluations or 50 * (len(numbers) + 1))
         except (ValueError, FloatingPointError):
             return expr
-    after = float(np.mean(residual(fit.x) ** 2))
-    if not after < before:
+    last = raw_residual(fit.x)
+    if not (np.all(np.isfinite(last)) and np.mean(last**2) < np.mean(first**2)):
         return expr
     return expr.xreplace({n: sympy.Float(float(v)) for n, v in zip(numbers, fit.x)})
