@@ -71,6 +71,16 @@ def polish_expression(expr, symbols, x, y, refine=False):
     return polished
 
 
+def judged(row, candidates):
+    """Strict success rate of a law's candidates, whether the one ``select_best`` picks is
+    right, and that candidate."""
+    def right(c):
+        return bool(laws_lib.strict_judge(c.expression, row["expr"], row["vars"])[0])
+
+    best = select_best(candidates)
+    return float(np.mean([right(c) for c in candidates])), right(best), best
+
+
 def polish_row(row, refine=False):
     """Before/after figures of one law's restarts."""
     symbols, (x, y), test = law_data(row)
@@ -81,16 +91,14 @@ def polish_row(row, refine=False):
         polished = str(symbolic.rounded(polish_expression(expr, symbols, x, y, refine), 4))
         before.append(raw)
         after.append(candidate(polished, symbols, test))
-    judge = lambda e: laws_lib.strict_judge(e, row["expr"], row["vars"])[0]  # noqa: E731
-    right_before = [judge(c.expression) for c in before]
-    right_after = [judge(c.expression) for c in after]
-    best_before, best_after = select_best(before), select_best(after)
+    rate_before, right_before, _ = judged(row, before)
+    rate_after, right_after, best_after = judged(row, after)
     return {
         "index": row["index"], "expr": row["expr"], "vars": row["vars"],
-        "success_rate": float(np.mean(right_before)),
-        "polished_success_rate": float(np.mean(right_after)),
-        "selected_right": judge(best_before.expression),
-        "polished_selected_right": judge(best_after.expression),
+        "success_rate": rate_before,
+        "polished_success_rate": rate_after,
+        "selected_right": right_before,
+        "polished_selected_right": right_after,
         "polished_selected_expression": best_after.expression,
         "polished_selected_mse": finite_or_none(best_after.extrapolation_mse),
         "polished": [c.expression for c in after],

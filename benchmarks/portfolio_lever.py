@@ -26,21 +26,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from deepsymreg import laws as laws_lib  # noqa: E402
 from deepsymreg.reports import run_script, write_json  # noqa: E402
-from deepsymreg.restarts import select_best  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from polish_lever import candidate, law_data  # noqa: E402
+from polish_lever import candidate, judged, law_data  # noqa: E402
 
 
 def figures(row, expressions):
     """Strict rate and selected-right of a list of equations of one law."""
     symbols, _, test = law_data(row)
-    cands = [candidate(e, symbols, test) for e in expressions]
-    right = [laws_lib.strict_judge(c.expression, row["expr"], row["vars"])[0] for c in cands]
-    best = select_best(cands)
-    return float(np.mean(right)), bool(laws_lib.strict_judge(best.expression, row["expr"], row["vars"])[0])
+    rate, selected_right, _ = judged(row, [candidate(e, symbols, test) for e in expressions])
+    return rate, selected_right
 
 
 def polished_equations(row):
