@@ -110,7 +110,8 @@ def main(argv=None):
     parser.add_argument("results", help="a JSON written by benchmarks/unseen_laws.py")
     parser.add_argument("--json", dest="json_path", help="write the figures here")
     parser.add_argument("--refine", action="store_true",
-                        help="refit every number (symbolic.refine) before and after the polish")
+                        help="refit every number of the polished equation (symbolic.refine), then "
+                        "polish again")
     args = parser.parse_args(argv)
     import json
 

@@ -51,8 +51,8 @@ def polished_equations(row):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("first", help="unseen_laws.py JSON of one method")
-    parser.add_argument("second", help="unseen_laws.py JSON of the other, same laws")
+    parser.add_argument("first", help="unseen_laws.py (polished) or polish_lever.py JSON of one method")
+    parser.add_argument("second", help="the same for the other method, same laws")
     parser.add_argument("--each", type=int, default=10, help="restarts taken from each (default 10)")
     parser.add_argument("--json", dest="json_path", help="write the figures here")
     args = parser.parse_args(argv)
