@@ -72,13 +72,6 @@ def parse_only(text, count):
     return sorted(set(picked))
 
 
-def steps_per_restart(regularization="l0"):
-    """Optimizer steps of one restart at the command line's defaults."""
-    from deepsymreg.benchmark import model_settings
-
-    return sum(p.steps for p in model_settings(regularization)[1])
-
-
 def measure(law, trials, run_seed, progress=None, regularization="l0"):
     """Our restarts on one law, judged strictly; a JSON-ready row."""
     from deepsymreg.benchmark import run_benchmark
@@ -154,7 +147,9 @@ def main(argv=None):
     rows = read_rows(args.json_path)
     key = {"trials": args.trials, "run_seed": args.run_seed, "regularization": args.regularization}
     todo = sum(stored(rows, law, **key) is None for law in picked)
-    progress = progress_bar(todo * args.trials * steps_per_restart(args.regularization), on_terminal(args.quiet))
+    from deepsymreg.recipes import restart_steps  # TensorFlow: after parsing, as run_benchmark
+
+    progress = progress_bar(todo * args.trials * restart_steps(args.regularization), on_terminal(args.quiet))
     say = line_printer(progress)
     say(f"| # | law | terms | success rate ({args.trials} restarts) | selected right | "
         "package judge's rate | selected equation | wall s |")

@@ -328,12 +328,6 @@ def _progress(args, total_steps):
     return progress_bar(total_steps, not args.quiet and sys.stdout.isatty())
 
 
-def _planned_steps(regularization):
-    from deepsymreg.benchmark import model_settings
-
-    return sum(p.steps for p in model_settings(regularization)[1])
-
-
 def _print_table(est):
     print(f"{'complexity':>10}  {'loss':>10}  {'val. loss':>10}  {'score':>7}  {'restarts':>8}  equation")
     for i, r in enumerate(est.rows_):
@@ -411,6 +405,7 @@ def _predict(args):
 
 
 def _run(args):
+    from deepsymreg import recipes
     from deepsymreg.benchmark import run_benchmark
 
     _check_json_folder(args.json_path)
@@ -433,7 +428,7 @@ def _run(args):
             tolerance=0.05 if args.tolerance is None else args.tolerance,
             polish=not args.no_polish,
             executor=_executor(args.scheduler),
-            progress=_progress(args, args.trials * _planned_steps(args.regularization)),
+            progress=_progress(args, args.trials * recipes.restart_steps(args.regularization)),
         )
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -28,7 +28,7 @@ from deepsymreg.losses import HorizonMSE
 from deepsymreg.reports import StepProgress
 
 __all__ = [
-    "REGULARIZATIONS", "L0_INIT_STDDEV", "paper_schedule", "l0_schedule", "model_settings",
+    "REGULARIZATIONS", "L0_INIT_STDDEV", "paper_schedule", "l0_schedule", "model_settings", "restart_steps",
     "Recipe", "arithmetic_recipe", "fit_arithmetic", "kinematics_recipe", "sho_recipe", "fit_dynamics",
 ]
 
@@ -92,6 +92,11 @@ def model_settings(regularization):
         settings = {"regularizer": "l0", "init_stddev": L0_INIT_STDDEV, "standardize": False}
         return settings, l0_schedule()
     return {"regularizer": "l05"}, paper_schedule()
+
+
+def restart_steps(regularization):
+    """Optimizer steps of one restart under :func:`model_settings`' schedule."""
+    return sum(p.steps for p in model_settings(regularization)[1])
 
 
 # -- the deep-learning experiments -----------------------------------------------

@@ -57,6 +57,16 @@ def test_l0_settings_train_on_raw_targets_with_wide_first_layer():
     assert "standardize" not in l05  # fit_restarts' default (standardized) for L0.5
 
 
+def test_restart_steps_sum_each_method_s_phases():
+    from deepsymreg.recipes import restart_steps
+
+    for method in ("l05", "l0"):
+        assert restart_steps(method) == sum(p.steps for p in benchmark.model_settings(method)[1])
+    assert restart_steps("l05") != restart_steps("l0")
+    with pytest.raises(ValueError, match="argument `regularization`"):
+        restart_steps("l1")
+
+
 def _trial(expression):
     from deepsymreg.restarts import TrialResult
 

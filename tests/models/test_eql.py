@@ -287,7 +287,8 @@ def test_fit_with_sample_weights_follows_the_weighted_rows(x30):
     w = (np.arange(30) < 20).astype("float32")
     model = EQL(depth=1, primitives=["identity"], seed=0)
     model.compile(optimizer=keras.optimizers.Adam(0.05), jit_compile=False)
-    model.fit(x30, y, sample_weight=w, batch_size=30, epochs=300, verbose=0)
+    weighted = tf.data.Dataset.from_tensors((x30, y, w)).repeat()  # 300 full-batch steps
+    model.fit(weighted, epochs=1, steps_per_epoch=300, shuffle=False, verbose=0)
     pred = model.predict(x30[:20], verbose=0)
     np.testing.assert_allclose(pred, 2 * x30[:20, :1], atol=0.05)
 
