@@ -74,11 +74,11 @@ def polish_expression(expr, symbols, x, y, refine=False):
 def judged(row, candidates):
     """Strict success rate of a law's candidates, whether the one ``select_best`` picks is
     right, and that candidate."""
-    def right(c):
-        return bool(laws_lib.strict_judge(c.expression, row["expr"], row["vars"])[0])
-
-    best = select_best(candidates)
-    return float(np.mean([right(c) for c in candidates])), right(best), best
+    rights = [bool(laws_lib.strict_judge(c.expression, row["expr"], row["vars"])[0])
+              for c in candidates]
+    best = select_best(candidates)  # one of the candidates: its verdict is in the list
+    best_right = next(r for c, r in zip(candidates, rights) if c is best)
+    return float(np.mean(rights)), best_right, best
 
 
 def polish_row(row, refine=False):
