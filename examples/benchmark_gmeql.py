@@ -14,12 +14,14 @@ same settings goes on where the first stopped (``--only b3,b4`` picks problems;
 ``--max-new-runs 4`` does at most 4 new runs per problem in one call, a first look at
 every problem before the full table). The paper's ablations are ``--ablation no-stage1``,
 ``no-elites`` and ``no-offline`` (run them on b2, as the paper), and its noise test
-``--noise 0.01`` (relative Gaussian noise on the training targets). ``--quick`` is a short check (5 runs of 6000
+``--noise-std 0.1`` (Gaussian noise of that standard deviation on the training targets,
+the paper's unit; it tried 0.1, 0.2 and 0.5 on b2) or ``--noise 0.01`` (relative to the
+targets' standard deviation). ``--quick`` is a short check (5 runs of 6000
 iterations per problem), not a reproduction. On a terminal, one progress bar counts the
 runs still to do (``--quiet``: none).
 
     python examples/benchmark_gmeql.py [--quick] [--only b1,b2] [--trials 20] [--eql]
-        [--ablation none|no-stage1|no-elites|no-offline] [--noise 0.01]
+        [--ablation none|no-stage1|no-elites|no-offline] [--noise 0.01 | --noise-std 0.1]
         [--runs-per-graph 1] [--max-new-runs 4] [--json docs/runs/gmeql_b1_b8.json] [--quiet]
 """
 
@@ -72,6 +74,20 @@ def eql_rate(name, seed, trials=20):
     return sum(right) / len(right), bool(best and right[best[0]]), result["wall_seconds"]
 
 
+def relative_noise(name, seed, std):
+    """The relative noise (``run_gmeql``'s ``noise``) that puts Gaussian noise of
+    standard deviation ``std`` on problem ``name``'s training targets drawn with ``seed``."""
+    import numpy as np
+
+    from deepsymreg import symbolic
+    from deepsymreg.benchmark import make_data
+
+    law, names, domain = BENCHMARKS[name]
+    truth, symbols = symbolic.parse(law, names)
+    _, y = make_data(truth, symbols, domain, 300, 0.0, np.random.default_rng(seed))
+    return float(std) / float(np.std(y.astype("float64")))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated subset of b1..b8")
@@ -86,6 +102,9 @@ def main(argv=None):
                         help="turn off one part of Algorithm 1 (default none)")
     parser.add_argument("--noise", type=float, default=0.0,
                         help="relative Gaussian noise on the training targets (default 0)")
+    parser.add_argument("--noise-std", type=float, default=None,
+                        help="Gaussian noise of this standard deviation on the training "
+                             "targets (the paper's unit; instead of --noise)")
     parser.add_argument("--json", dest="json_path", help="results, written after every run")
     parser.add_argument("--max-new-runs", type=int, default=None,
                         help="at most this many new runs per problem in this call (the rest "
@@ -103,6 +122,12 @@ def main(argv=None):
         parser.error(f"--max-new-runs: expected a positive number, got {args.max_new_runs}")
     if not args.noise >= 0:
         parser.error(f"--noise: expected a non-negative number, got {args.noise}")
+    if args.noise_std is not None and not args.noise_std >= 0:
+        parser.error(f"--noise-std: expected a non-negative number, got {args.noise_std}")
+    if args.noise_std is not None and args.noise:
+        parser.error("--noise and --noise-std: give one of them")
+    noise = ({name: relative_noise(name, args.seed, args.noise_std) for name in names}
+             if args.noise_std is not None else dict.fromkeys(names, args.noise))
     settings = dict(QUICK) if args.quick else {
         "trials": args.trials, **{k: PAPER_SETTINGS[k] for k in ("rounds", "round_iterations", "iterations")}}
     done = []
@@ -110,7 +135,8 @@ def main(argv=None):
         with open(args.json_path) as f:
             done = json.load(f)["runs"]
     keys = {name: {"problem": name, "runs": settings["trials"], "seed": args.seed,
-                   "ablation": args.ablation, "noise": args.noise,
+                   "ablation": args.ablation, "noise": noise[name],
+                   **({"noise_std": args.noise_std} if args.noise_std is not None else {}),
                    **{k: settings[k] for k in ("rounds", "round_iterations", "iterations")}}
             for name in names}
 
@@ -143,7 +169,7 @@ def main(argv=None):
         stop = first + remaining(key)
         while first < stop:
             part = run_gmeql(law, variables, train_domain=domain, n_train=300, seed=args.seed,
-                             noise=args.noise, **ABLATIONS[args.ablation],
+                             noise=noise[name], **ABLATIONS[args.ablation],
                              trials=min(first + per_graph, stop), first_trial=first,
                              rounds=settings["rounds"],
                              round_iterations=settings["round_iterations"],

@@ -104,3 +104,38 @@ def test_max_new_runs_goes_breadth_first_and_resumes(tmp_path, monkeypatch, caps
     assert [len(r["trials"]) for r in records] == [3, 3]
     assert records[0]["success_rate"] == 2 / 3 and records[0]["best_seed"] == 2
     assert "summed success rate 1.33" in capsys.readouterr().out
+
+
+def test_noise_std_is_the_papers_absolute_noise(tmp_path, monkeypatch, capsys):
+    import numpy as np
+    import pytest
+
+    from deepsymreg import symbolic
+    from deepsymreg.benchmark import make_data
+
+    module = _load()
+    seen = {}
+
+    def fake_run(law, variables, **kwargs):
+        seen.update(kwargs)
+        rows = [{"seed": t, "success": True, "mae": 0.0, "expression": "x1"}
+                for t in range(kwargs["first_trial"], kwargs["trials"])]
+        return {"trials": rows, "success_rate": 1.0, "best_success": True, "wall_seconds": 1.0}
+
+    monkeypatch.setattr(module, "run_gmeql", fake_run)
+    path = tmp_path / "n.json"
+    module.main(["--quick", "--only", "b2", "--noise-std", "0.5", "--json", str(path)])
+    law, names, domain = module.BENCHMARKS["b2"]
+    truth, symbols = symbolic.parse(law, names)
+    _, clean = make_data(truth, symbols, domain, 300, 0.0, np.random.default_rng(0))
+    _, noisy = make_data(truth, symbols, domain, 300, seen["noise"], np.random.default_rng(0))
+    assert np.std(noisy - clean) == pytest.approx(0.5, rel=0.15)  # 300 draws of N(0, 0.5**2)
+    assert seen["noise"] * np.std(clean) == pytest.approx(0.5, rel=1e-5)
+    import json
+    record = json.loads(path.read_text())["runs"][0]
+    assert record["noise_std"] == 0.5 and record["noise"] == seen["noise"]
+    for bad, text in ((["--noise-std", "-1"], "--noise-std"),
+                      (["--noise-std", "0.1", "--noise", "0.01"], "give one")):
+        with pytest.raises(SystemExit) as exit_info:
+            module.main(["--quick", "--only", "b2", *bad])
+        assert exit_info.value.code == 2 and text in capsys.readouterr().err
