@@ -8,6 +8,9 @@ them. This script measures what that costs. For each seed: one search on a b-pro
 - "as read": the expression with the search's weights is the law;
 - "refitted": the same after a least-squares refit of its additive terms
   (:func:`deepsymreg.symbolic.polish`) is the law;
+- "refined": the refitted expression with every number (frequencies and rates inside
+  functions too) refitted by nonlinear least squares (:func:`deepsymreg.symbolic.refine`)
+  is the law: a right structure read with wrong inner numbers counts here;
 
 and which candidate :meth:`GMEQL.select` picks with ``score="network"``,
 ``"expression"`` and ``"refit"`` (each from the same state, 1000 polish steps), judged
@@ -19,7 +22,6 @@ the range widened 1.5x, after the refit).
 """
 
 import argparse
-import json
 import os
 import time
 
@@ -31,6 +33,7 @@ from deepsymreg import symbolic  # noqa: E402
 from deepsymreg.benchmark import make_data  # noqa: E402
 from deepsymreg.gmeql import BENCHMARKS, relative_rms, widened  # noqa: E402
 from deepsymreg.models.gmeql import GMEQL  # noqa: E402
+from deepsymreg.reports import write_json  # noqa: E402
 
 SCORES = ("network", "expression", "refit")
 
@@ -47,17 +50,20 @@ def readout(problem="b1", seed=0, rounds=3, round_iterations=1000, iterations=60
     model.search(x, y, rounds=rounds, round_iterations=round_iterations, iterations=iterations)
     search_seconds = time.perf_counter() - start
 
-    def right(expr, refit):
+    def right(expr, refit, refine=False):
         if refit:
             expr = symbolic.polish(expr, symbols, x, y)
+        if refine:
+            expr = symbolic.refine(expr, symbols, x, y)
         return relative_rms(expr, truth, symbols, test) < 0.02
 
     candidates = model.candidate_choices(top)[0]
-    as_read, refitted = [], []
+    as_read, refitted, refined = [], [], []
     for choices in candidates:
         expr = model.to_sympy(names, choices)
         as_read.append(right(expr, False))
         refitted.append(right(expr, True))
+        refined.append(refitted[-1] or right(expr, True, refine=True))
     state = [v.numpy() for v in model.weights]
     selected = {}
     for score in SCORES:
@@ -72,20 +78,27 @@ def readout(problem="b1", seed=0, rounds=3, round_iterations=1000, iterations=60
         "problem": problem, "seed": seed, "iterations": rounds * round_iterations + iterations,
         "search_seconds": search_seconds, "candidates": len(candidates),
         "right_as_read": int(np.sum(as_read)), "right_refitted": int(np.sum(refitted)),
+        "right_refined": int(np.sum(refined)),
         "first_right_rank": next((i for i, r in enumerate(refitted) if r), None),
+        "first_refined_rank": next((i for i, r in enumerate(refined) if r), None),
         "selected": selected,
     }
 
 
 def table(rows):
-    head = ("| seed | candidates | right as read | right refitted | first right (rank) | "
+    head = ("| seed | candidates | right as read | right refitted | right refined | "
+            "first right (rank) | first right refined (rank) | "
             + " | ".join(f"selected right: {s}" for s in SCORES) + " |")
-    lines = [head, "|" + "---|" * (5 + len(SCORES))]
+    lines = [head, "|" + "---|" * (7 + len(SCORES))]
+
+    def rank(value):
+        return "-" if value is None else value
+
     for r in rows:
-        first = "-" if r["first_right_rank"] is None else r["first_right_rank"]
         sel = " | ".join("yes" if r["selected"][s]["right"] else "no" for s in SCORES)
         lines.append(f"| {r['seed']} | {r['candidates']} | {r['right_as_read']} | "
-                     f"{r['right_refitted']} | {first} | {sel} |")
+                     f"{r['right_refitted']} | {r.get('right_refined', '-')} | "
+                     f"{rank(r['first_right_rank'])} | {rank(r.get('first_refined_rank'))} | {sel} |")
     return "\n".join(lines)
 
 
@@ -111,12 +124,12 @@ def main(argv=None):
                             args.iterations, args.top))
         r = rows[-1]
         print(f"seed {seed}: {r['right_refitted']} of {r['candidates']} right once refitted, "
-              f"{r['right_as_read']} as read ({r['search_seconds']:.0f} s search)", flush=True)
+              f"{r['right_refined']} once refined, {r['right_as_read']} as read "
+              f"({r['search_seconds']:.0f} s search)", flush=True)
     print()
     print(table(rows))
     if args.json_path:
-        with open(args.json_path, "w") as f:
-            json.dump({"problem": args.problem, "rows": rows}, f, indent=1)
+        write_json(args.json_path, {"problem": args.problem, "rows": rows})
     return 0
 
 

@@ -17,6 +17,7 @@ def test_tiny_readout_counts_and_table(script):
                        repository_size=10, xla=False)
     assert r["iterations"] == 60 and 1 <= r["candidates"] <= 6
     assert 0 <= r["right_as_read"] <= r["candidates"] and 0 <= r["right_refitted"] <= r["candidates"]
+    assert r["right_refitted"] <= r["right_refined"] <= r["candidates"]  # refining adds, never drops
     assert set(r["selected"]) == set(script.SCORES)
     lines = script.table([r]).splitlines()
     assert len(lines) == 3 and lines[2].startswith("| 0 | ")
