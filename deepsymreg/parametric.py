@@ -24,7 +24,7 @@ from deepsymreg.benchmark import parse_domain
 __all__ = [
     "BENCHMARKS", "REPORT_T", "PRIMITIVES", "PAPER_PRIMITIVES", "META_HIDDEN",
     "make_parametric_data", "parametric_schedule", "train_parametric", "run_parametric",
-    "closed_form", "judge_at", "true_curves", "polished_curves",
+    "closed_form", "judge_at", "true_curves", "polished_curves", "select_restart",
 ]
 
 #: The parametric benchmarks of Zhang et al. (2022), Tables II and VI.
@@ -309,6 +309,25 @@ def _term_keys(expr):
     return out
 
 
+def select_restart(rows, near=1.5):
+    """The selected restart among ``rows`` (dicts with ``extrapolation_mse``, the mean
+    test error over the t values; ``worst_t_mse``, the error at the worst t; and
+    ``complexity``), or None when no error is finite.
+
+    The restarts within ``near`` times the lowest mean error are tied; among them the
+    simplest wins, then the one whose worst t is best: a restart that is right on average
+    but wrong at a few t values (a wiggle of a meta-weight curve between grid steps) loses
+    to one that is right at every t. On f1 (meta, 16 restarts) the lowest mean error
+    belonged to a restart 7% off at t = 0.381, against 0.4% for the pick by worst t.
+    """
+    finite = [r for r in rows if np.isfinite(r["extrapolation_mse"])]
+    if not finite:
+        return None
+    low = min(r["extrapolation_mse"] for r in finite)
+    tied = [r for r in finite if r["extrapolation_mse"] <= near * low + 1e-12]
+    return min(tied, key=lambda r: (r["complexity"], r["worst_t_mse"], r["extrapolation_mse"]))
+
+
 def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_domain=(-5.0, 5.0),
                    param_domain=(-3.0, 3.0), n_param=128, n_per_param=512, method="stacked",
                    trials=16, seed=0, steps=10000, batch_per_step=16, t_per_step="auto",
@@ -316,8 +335,10 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
                    primitives=None, progress=None, verbose=0):
     """Train, select and judge a parametric EQL on data from the known law ``expr``.
 
-    Selection: the restart with the lowest error on the test domain (every grid step),
-    the simplest among near ties (within 1.5x). A restart succeeds when its equation at
+    Selection (:func:`select_restart`): the restart with the lowest mean error on the
+    test domain (every grid step; for the meta method also halfway between them), the
+    simplest among near ties (within 1.5x), then the one with the lowest error at its
+    worst t. A restart succeeds when its equation at
     every report ``t`` is the law at that ``t`` (RMS error under 2% of the truth's RMS
     on the test domain). For the stacked method a report ``t`` is read at the nearest
     grid step, and keyed by that step's ``t``.
@@ -336,7 +357,7 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         ``closed_form_report``, ``wall_seconds`` (and ``seconds``: data, training
         (with reading every restart's equations), selection and curves, closed form),
         ``steps``, ``trials`` (per restart: ``seed``, ``extrapolation_mse``,
-        ``success``, ``expressions``) and the settings.
+        ``worst_t_mse``, ``success``, ``expressions``) and the settings.
     """
     from deepsymreg.restarts import _run_chunks
 
@@ -351,8 +372,10 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
     workers = min(check_int("workers", workers), trials)
     inputs, targets, grid = make_parametric_data(
         expr, names, param, train_domain, param_domain, n_param, n_per_param, seed)
+    # A meta-weight network takes any t: it is also tested halfway between grid steps.
+    n_test_t = 2 * n_param - 1 if method == "meta" else n_param
     test_inputs, test_targets, _ = make_parametric_data(
-        expr, names, param, test_domain, param_domain, n_param, n_test, seed + 1)
+        expr, names, param, test_domain, param_domain, n_test_t, n_test, seed + 1)
     seconds = {"data": time.time() - start}
     bounds = np.linspace(0, trials, workers + 1).round().astype(int)
     jobs = [{"seeds": [seed + k for k in range(lo, hi)], "inputs": inputs, "targets": targets,
@@ -366,12 +389,7 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
     parts = _run_chunks(jobs, None, workers, progress, steps, task=_train_and_read)
     rows = [row for part in parts for row in part["rows"]]
     seconds["training"] = time.time() - start - sum(seconds.values())
-    finite = [r for r in rows if np.isfinite(r["extrapolation_mse"])]
-    best = None
-    if finite:
-        low = min(r["extrapolation_mse"] for r in finite)
-        tied = [r for r in finite if r["extrapolation_mse"] <= 1.5 * low + 1e-12]
-        best = min(tied, key=lambda r: (r["complexity"], r["extrapolation_mse"]))
+    best = select_restart(rows)
     curves = law = None
     curve_report = {}
     if best is not None:
@@ -390,7 +408,8 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         closed_ok = _judge_closed_form(law, truth, symbols_all, test_domain, param_domain)
     seconds["closed_form"] = time.time() - start - sum(seconds.values())
     for r in rows:
-        r["extrapolation_mse"] = r["extrapolation_mse"] if np.isfinite(r["extrapolation_mse"]) else None
+        for k in ("extrapolation_mse", "worst_t_mse"):
+            r[k] = r[k] if np.isfinite(r[k]) else None
     return {
         "expr": expr,
         "vars": names,
@@ -440,12 +459,15 @@ def _train_and_read(job, progress=None):
     flat = test_inputs.reshape(-1, test_inputs.shape[-1])
     pred = model.predict(flat, batch_size=8192, verbose=0)[..., 0]
     with np.errstate(all="ignore"):
-        mse = np.mean((pred - test_targets.reshape(-1)[None]) ** 2, axis=1)
+        per_t = np.mean((pred.reshape(len(pred), *test_targets.shape[:2])
+                         - test_targets[None, ..., 0]) ** 2, axis=2)  # (trials, t values)
+        mse, worst = per_t.mean(1), per_t.max(1)
     mse = np.where(np.isfinite(mse), mse, np.inf)
+    worst = np.where(np.isfinite(worst), worst, np.inf)
     read_t = [model.nearest_grid_t(v) for v in job["report_t"]]
     rows = []
     for k, seed in enumerate(seeds):
-        expressions, success = {}, True
+        expressions, success, complexity = {}, True, 0
         for tv in read_t:
             try:
                 e = model.to_sympy(names, trial=k, t=tv)
@@ -453,9 +475,10 @@ def _train_and_read(job, progress=None):
                 expressions, success = {}, False
                 break
             expressions[_key(tv)] = str(symbolic.rounded(e, 4))
+            complexity += symbolic.complexity(e)  # tree size: the digits of a number do not count
             success &= judge_at(e, truth, symbols, t_symbol, tv, job["test_domain"])[0]
-        complexity = sum(len(e) for e in expressions.values())
-        rows.append({"seed": seed, "extrapolation_mse": float(mse[k]), "success": bool(success),
+        rows.append({"seed": seed, "extrapolation_mse": float(mse[k]),
+                     "worst_t_mse": float(worst[k]), "success": bool(success),
                      "expressions": expressions, "complexity": complexity})
     if job["portable"]:
         import keras

@@ -330,3 +330,18 @@ def test_train_parametric_passes_the_meta_widths_and_rejects_them_for_stacked():
     assert model.meta_hidden == (4, 4)
     widths = {tuple(w.shape) for w in model.trainable_weights if "mwu_hidden_1_kernel" in w.path}
     assert widths == {(1, 4, 4)}  # (restarts, in, out)
+
+
+def test_selection_breaks_ties_by_simplicity_then_by_the_worst_t():
+    from deepsymreg import parametric
+
+    def row(seed, mean, worst, size=3):
+        return {"seed": seed, "extrapolation_mse": mean, "worst_t_mse": worst, "complexity": size}
+
+    wiggly, even = row(0, 1.0e-3, 9e-3), row(1, 1.2e-3, 2e-3)
+    assert parametric.select_restart([wiggly, even])["seed"] == 1  # tied on the mean
+    assert parametric.select_restart([wiggly, row(1, 1.6e-3, 2e-3)])["seed"] == 0  # not tied
+    simpler = row(2, 1.4e-3, 5e-3, size=2)
+    assert parametric.select_restart([wiggly, even, simpler])["seed"] == 2
+    assert parametric.select_restart([row(0, float("inf"), float("inf"))]) is None
+    assert parametric.select_restart([row(0, float("nan"), 1.0), even])["seed"] == 1
