@@ -116,6 +116,10 @@ class GMEQL(keras.Model):
             ``"hard"`` (default: of the hard structure, argmax of each sample, with the
             same weights; one more forward pass) or ``"relaxed"`` (of the relaxed
             sample, as the paper's eq. 1 with V in place of S).
+        loss_quantile: the share of each iteration's ``p`` instances whose MAE trains
+            the parameters: 1.0 (default, the paper: the mean over all of them) or less
+            (the mean over the best ones; an instance far off, e.g. a sixth power on
+            [0, 10], then does not steer the regression weights shared by all).
         parent_law: how elites are drawn (parents, and offline samples): ``"power"``
             (default, the paper's text: P(rank i) ~ (i + 1) ** -parent_exponent, the
             best drawn most, 40% of the time with 400 elites) or ``"rank"`` (the
@@ -165,10 +169,15 @@ class GMEQL(keras.Model):
         rank_by="hard",
         xla=True,
         parent_law="power",
+        loss_quantile=1.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.parent_law = check_choice("parent_law", parent_law, PARENT_LAWS)
+        self.loss_quantile = check_number("loss_quantile", loss_quantile, 0.0, 1.0)
+        if self.loss_quantile == 0.0:
+            raise ValueError("Invalid value for argument `loss_quantile`: expected 0 < "
+                             f"loss_quantile <= 1. Received: loss_quantile={loss_quantile!r}")
         self.rank_by = check_choice("rank_by", rank_by, ("hard", "relaxed"))
         self.xla = bool(xla)
         self.functions = _check_functions(functions)
@@ -397,8 +406,13 @@ class GMEQL(keras.Model):
             pred = self._forward(x, [tf.exp(lw) for lw in log_w])
             mae = tf.reduce_mean(tf.abs(pred - y[None, None, :]), -1)  # (R, p)
             finite = tf.math.is_finite(mae)
-            n_finite = tf.reduce_sum(tf.cast(finite, tf.float32), -1)
-            per_run = tf.reduce_sum(tf.where(finite, mae, 0.0), -1) / tf.maximum(n_finite, 1.0)
+            kept = finite
+            if self.loss_quantile < 1.0:  # only the best instances train the weights
+                k = max(1, int(np.ceil(self.loss_quantile * p)))
+                ranked = tf.sort(tf.where(finite, tf.stop_gradient(mae), _INF), axis=-1)
+                kept = finite & (mae <= ranked[:, k - 1:k])
+            n_kept = tf.reduce_sum(tf.cast(kept, tf.float32), -1)
+            per_run = tf.reduce_sum(tf.where(kept, mae, 0.0), -1) / tf.maximum(n_kept, 1.0)
             loss = tf.reduce_sum(per_run)
         grads = _sanitize(tape.gradient(loss, structure + regression), self.gradient_bound)
         self.structure_optimizer.apply(grads[:len(structure)], structure)
@@ -820,6 +834,7 @@ class GMEQL(keras.Model):
             "rank_by": self.rank_by,
             "xla": self.xla,
             "parent_law": self.parent_law,
+            "loss_quantile": self.loss_quantile,
         }
 
 
