@@ -59,9 +59,10 @@ def readout(problem="b1", seed=0, rounds=3, round_iterations=1000, iterations=60
         return relative_rms(expr, truth, symbols, test) < 0.02
 
     candidates = model.candidate_choices(top)[0]
-    as_read, refitted, refined = [], [], []
+    as_read, refitted, refined, texts = [], [], [], []
     for choices in candidates:
         expr = model.to_sympy(names, choices)
+        texts.append(str(symbolic.rounded(symbolic.polish(expr, symbols, x, y), 4)))
         as_read.append(right(expr, False))
         refitted.append(right(expr, True))
         refined.append(refitted[-1] or right(expr, True, refine=True))
@@ -82,6 +83,7 @@ def readout(problem="b1", seed=0, rounds=3, round_iterations=1000, iterations=60
         "right_refined": int(np.sum(refined)),
         "first_right_rank": next((i for i, r in enumerate(refitted) if r), None),
         "first_refined_rank": next((i for i, r in enumerate(refined) if r), None),
+        "candidate_expressions": texts,  # refitted, in repository order (T* first)
         "selected": selected,
     }
 
