@@ -336,7 +336,7 @@ def test_selection_breaks_ties_by_simplicity_then_by_the_worst_t():
     from deepsymreg import parametric
 
     def row(seed, mean, worst, size=3):
-        return {"seed": seed, "extrapolation_mse": mean, "worst_t_mse": worst, "complexity": size}
+        return {"seed": seed, "extrapolation_mse": mean, "worst_t_relative": worst, "complexity": size}
 
     wiggly, even = row(0, 1.0e-3, 9e-3), row(1, 1.2e-3, 2e-3)
     assert parametric.select_restart([wiggly, even])["seed"] == 1  # tied on the mean
