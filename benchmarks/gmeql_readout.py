@@ -19,7 +19,7 @@ the range widened 1.5x, after the refit).
 
     python benchmarks/gmeql_readout.py [--problem b1] [--seeds 0,1,2]
         [--round-iterations 1000] [--iterations 6000] [--top 100] [--loss-quantile 1]
-        [--json PATH]
+        [--elite-key structure] [--json PATH]
 """
 
 import argparse
@@ -113,6 +113,8 @@ def main(argv=None):
     parser.add_argument("--round-iterations", type=int, default=1000)
     parser.add_argument("--iterations", type=int, default=6000)
     parser.add_argument("--top", type=int, default=100)
+    parser.add_argument("--elite-key", default="structure", choices=("structure", "expression"),
+                        help="GMEQL's elite_key (default structure)")
     parser.add_argument("--loss-quantile", type=float, default=1.0,
                         help="GMEQL's loss_quantile (default 1: the paper's mean over all instances)")
     parser.add_argument("--json", dest="json_path")
@@ -126,7 +128,8 @@ def main(argv=None):
     rows = []
     for seed in seeds:
         rows.append(readout(args.problem, seed, args.rounds, args.round_iterations,
-                            args.iterations, args.top, loss_quantile=args.loss_quantile))
+                            args.iterations, args.top, loss_quantile=args.loss_quantile,
+                            elite_key=args.elite_key))
         r = rows[-1]
         print(f"seed {seed}: {r['right_refitted']} of {r['candidates']} right once refitted, "
               f"{r['right_refined']} once refined, {r['right_as_read']} as read "
@@ -135,6 +138,7 @@ def main(argv=None):
     print(table(rows))
     if args.json_path:
         write_json(args.json_path, {"problem": args.problem, "loss_quantile": args.loss_quantile,
+                                    "elite_key": args.elite_key,
                                     "rows": rows})
     return 0
 

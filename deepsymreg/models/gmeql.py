@@ -57,6 +57,29 @@ def _sanitize(grads, bound):
     return out
 
 
+#: What makes two elites the same (``elite_key``): their used slots' choices
+#: (``"structure"``) or their expressions read from the output ignoring weights
+#: (``"expression"``, the paper's rule: copies of one function and identities merge).
+ELITE_KEYS = ("structure", "expression")
+_MIX = (np.int64(-4658895280553007687), np.int64(-7723592293110705685))  # splitmix64
+
+
+def _stable_int64(text):
+    """A fixed odd int64 for ``text`` (the same in every process)."""
+    import zlib
+
+    rng = np.random.default_rng(zlib.crc32(text.encode()))
+    return np.int64(rng.integers(1, 2**62) * 2 + 1)
+
+
+def _function_code(name):
+    return _stable_int64(f"function:{name}")
+
+
+def _input_codes(n):
+    return np.array([_stable_int64(f"input:{i}") for i in range(n)], np.int64)
+
+
 @keras.saving.register_keras_serializable(package="deepsymreg")
 class GMEQL(keras.Model):
     """Gumbel-max equation learner: a network whose *structure* is learned.
@@ -116,6 +139,11 @@ class GMEQL(keras.Model):
             ``"hard"`` (default: of the hard structure, argmax of each sample, with the
             same weights; one more forward pass) or ``"relaxed"`` (of the relaxed
             sample, as the paper's eq. 1 with V in place of S).
+        elite_key: what makes two elites the same: ``"structure"`` (default: the
+            choices of the slots the output uses) or ``"expression"`` (the expression read
+            from the output ignoring weights, as the paper: identities and copies of one
+            function on the same input merge, so one function cannot fill the repository
+            under many structures).
         loss_quantile: the share of each iteration's ``p`` instances whose MAE trains
             the parameters: 1.0 (default, the paper: the mean over all of them) or less
             (the mean over the best ones; an instance far off, e.g. a sixth power on
@@ -170,10 +198,12 @@ class GMEQL(keras.Model):
         xla=True,
         parent_law="power",
         loss_quantile=1.0,
+        elite_key="structure",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.parent_law = check_choice("parent_law", parent_law, PARENT_LAWS)
+        self.elite_key = check_choice("elite_key", elite_key, ELITE_KEYS)
         self.loss_quantile = check_number("loss_quantile", loss_quantile, 0.0, 1.0)
         if self.loss_quantile == 0.0:
             raise ValueError("Invalid value for argument `loss_quantile`: expected 0 < "
@@ -353,6 +383,44 @@ class GMEQL(keras.Model):
         cols = tf.concat(self._used_key_columns(choices), -1)
         return tf.reduce_sum(tf.cast(cols + 2, tf.int64) * self._key_multipliers, -1)
 
+    def _expression_hash(self, choices):
+        """A hash of each instance's expression read from the output, weights ignored
+        (the paper's rule): a node's hash mixes its function with its inputs' hashes
+        (sorted for symmetric functions), an identity passes its input's on, and copies
+        of one function on the same input agree. ``choices``: int tensors ``(R, p,
+        slots)`` per connection; returns ``(R, p)`` int64."""
+        def mix(h):  # an avalanche step of splitmix64 (int64 arithmetic wraps)
+            h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 31)) * _MIX[0]
+            h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 29)) * _MIX[1]
+            return tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 32))
+
+        lead = tf.shape(choices[0])[:2]
+        h = tf.broadcast_to(tf.constant(_input_codes(self.n_variables + 1)),
+                            tf.concat([lead, [self.n_variables + 1]], 0))
+        for k, nodes in enumerate(self.node_layers):
+            slot = tf.gather(h, choices[k], batch_dims=2) if nodes.slots else None
+            out, col = [], 0
+            for prim, count in nodes._groups:
+                code = _function_code(prim.name)
+                args = [slot[..., col + j * count: col + (j + 1) * count] for j in range(prim.arity)]
+                col += prim.arity * count
+                if prim.arity == 0:
+                    out.append(tf.fill(tf.concat([lead, [count]], 0), code))
+                elif prim.name == "identity":
+                    out.append(args[0])
+                elif prim.arity == 1:
+                    out.append(mix(args[0] + code))
+                elif (col - 2 * count, col - count) in nodes.commutative_pairs:
+                    a, b = mix(args[0]), mix(args[1])
+                    out.append(mix(a + b + code) + mix(a * b))
+                else:
+                    out.append(mix(mix(args[0] + code) * 3 + args[1]))
+            if nodes.n_sum:  # a sum reads every previous output
+                total = tf.reduce_sum(mix(h), -1, keepdims=True) + _function_code(SUM)
+                out.append(tf.repeat(mix(total), nodes.n_sum, axis=-1))
+            h = tf.concat(out, -1)
+        return tf.gather(h, choices[-1], batch_dims=2)[..., 0]
+
     def structure_key(self, choices):
         """A hashable key of a hard structure, ignoring weights: the choices of the
         slots the output depends on (others -1), arguments of symmetric functions
@@ -436,7 +504,8 @@ class GMEQL(keras.Model):
             mae = tf.reduce_mean(tf.abs(pred - y[None, None, :]), -1)
             finite = tf.math.is_finite(mae)
         new_mae = tf.where(finite, mae, _INF)
-        new_key = self._structure_hash(choices)  # (R, p)
+        new_key = (self._structure_hash(choices) if self.elite_key == "structure"
+                   else self._expression_hash(choices))  # (R, p)
         maes, keys, lws = merge_repository(rep_mae, self.repository_key.value, rep_lw,
                                            new_mae, new_key, log_w)
         self.repository_mae.assign(maes)
@@ -835,6 +904,7 @@ class GMEQL(keras.Model):
             "xla": self.xla,
             "parent_law": self.parent_law,
             "loss_quantile": self.loss_quantile,
+            "elite_key": self.elite_key,
         }
 
 

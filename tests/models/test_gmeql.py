@@ -248,3 +248,27 @@ def test_loss_quantile_trains_on_the_best_instances_only(rng):
     for bad in (0.0, 1.5, float("nan")):
         with pytest.raises(ValueError, match="`loss_quantile`"):
             GMEQL(SMALL, loss_quantile=bad)
+
+
+def test_expression_key_merges_copies_identities_and_argument_order():
+    model = GMEQL([["identity", "identity", "sin", "sin", "square"], ["add", "div"]],
+                  samples=6, seed=0, xla=False, elite_key="expression")
+    model.build((None, 2))
+    inputs = {  # (layer-1 slots: id0 id1 sin0 sin1 square -> x0=0, x1=1, one=2;
+        # layer-2 slots: add a, add b, div a, div b -> id0 id1 sin0 sin1 square; output)
+        "sin(x0) + x1": ([1, 2, 0, 2, 2], [2, 0, 0, 0], [0]),
+        "x1 + sin(x0) via the other copies": ([2, 1, 1, 0, 0], [1, 3, 1, 1], [0]),
+        "sin(x0) + x1, an unused slot changed": ([1, 2, 0, 2, 0], [2, 0, 4, 4], [0]),
+        "sin(x0)/x1": ([1, 2, 0, 2, 2], [2, 0, 2, 0], [1]),
+        "x1/sin(x0)": ([1, 2, 0, 2, 2], [2, 0, 0, 2], [1]),
+        "sin(x1) + x1": ([1, 2, 1, 2, 2], [2, 0, 0, 0], [0]),
+    }
+    choices = [tf.constant([[c[k] for c in inputs.values()]], tf.int32) for k in range(3)]
+    keys = model._expression_hash(choices).numpy()[0]
+    assert keys[0] == keys[1] == keys[2]
+    assert len(set(keys[[0, 3, 4, 5]])) == 4
+    structure = model._structure_hash(choices).numpy()[0]
+    assert structure[0] != structure[1]  # the default key tells the copies apart
+    assert GMEQL.from_config(model.get_config()).elite_key == "expression"
+    with pytest.raises(ValueError, match="`elite_key`"):
+        GMEQL(SMALL, elite_key="weights")
