@@ -64,10 +64,8 @@ def test_unknown_problem_is_a_usage_error(capsys):
     assert exit_info.value.code == 2 and "b9" in capsys.readouterr().err
 
 
-def test_ablations_and_noise_reach_run_gmeql(tmp_path, monkeypatch):
-    module = _load()
-    seen = {}
-
+def _recording_run(seen):
+    """A stand-in for run_gmeql: records its keyword arguments in ``seen``, every run right."""
     def fake_run(law, variables, **kwargs):
         seen.update(kwargs)
         rows = [{"seed": t, "success": True, "mae": 0.0, "expression": "x1"}
@@ -75,7 +73,13 @@ def test_ablations_and_noise_reach_run_gmeql(tmp_path, monkeypatch):
         return {"trials": rows, "success_rate": 1.0, "best_success": True,
                 "wall_seconds": 1.0}
 
-    monkeypatch.setattr(module, "run_gmeql", fake_run)
+    return fake_run
+
+
+def test_ablations_and_noise_reach_run_gmeql(tmp_path, monkeypatch):
+    module = _load()
+    seen = {}
+    monkeypatch.setattr(module, "run_gmeql", _recording_run(seen))
     module.main(["--quick", "--only", "b2", "--ablation", "no-offline", "--noise", "0.01",
                  "--json", str(tmp_path / "a.json")])
     assert seen["offline_rule"] is None and seen["noise"] == 0.01
@@ -115,14 +119,7 @@ def test_noise_std_is_the_papers_absolute_noise(tmp_path, monkeypatch, capsys):
 
     module = _load()
     seen = {}
-
-    def fake_run(law, variables, **kwargs):
-        seen.update(kwargs)
-        rows = [{"seed": t, "success": True, "mae": 0.0, "expression": "x1"}
-                for t in range(kwargs["first_trial"], kwargs["trials"])]
-        return {"trials": rows, "success_rate": 1.0, "best_success": True, "wall_seconds": 1.0}
-
-    monkeypatch.setattr(module, "run_gmeql", fake_run)
+    monkeypatch.setattr(module, "run_gmeql", _recording_run(seen))
     path = tmp_path / "n.json"
     module.main(["--quick", "--only", "b2", "--noise-std", "0.5", "--json", str(path)])
     law, names, domain = module.BENCHMARKS["b2"]
