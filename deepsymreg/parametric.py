@@ -359,7 +359,7 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         ``closed_form_report``, ``wall_seconds`` (and ``seconds``: data, training
         (with reading every restart's equations), selection and curves, closed form),
         ``steps``, ``trials`` (per restart: ``seed``, ``extrapolation_mse``,
-        ``worst_t_mse``, ``worst_t_relative``, ``per_t_mse`` (on the test t values,
+        ``worst_t_relative``, ``per_t_mse`` (on the test t values,
         evenly spaced: the grid, and for the meta method the points halfway too),
         ``success``, ``expressions``) and the settings.
     """
@@ -412,7 +412,7 @@ def run_parametric(expr, var_names, param="t", train_domain=(-3.0, 3.0), test_do
         closed_ok = _judge_closed_form(law, truth, symbols_all, test_domain, param_domain)
     seconds["closed_form"] = time.time() - start - sum(seconds.values())
     for r in rows:
-        for k in ("extrapolation_mse", "worst_t_mse", "worst_t_relative"):
+        for k in ("extrapolation_mse", "worst_t_relative"):
             r[k] = r[k] if np.isfinite(r[k]) else None
         r["per_t_mse"] = [v if np.isfinite(v) else None for v in r["per_t_mse"]]
     return {
@@ -466,13 +466,12 @@ def _train_and_read(job, progress=None):
     with np.errstate(all="ignore"):
         per_t = np.mean((pred.reshape(len(pred), *test_targets.shape[:2])
                          - test_targets[None, ..., 0]) ** 2, axis=2)  # (trials, t values)
-        mse, worst = per_t.mean(1), per_t.max(1)
+        mse = per_t.mean(1)
         # Relative to the law's own size at each t (as the judge measures), floored at
         # 1% of its overall mean square where the law vanishes (t x at t = 0).
         square = np.mean(test_targets[..., 0].astype("float64") ** 2, axis=1)
         relative = (per_t / np.maximum(square, 0.01 * square.mean())).max(1)
     mse = np.where(np.isfinite(mse), mse, np.inf)
-    worst = np.where(np.isfinite(worst), worst, np.inf)
     relative = np.where(np.isfinite(relative), relative, np.inf)
     read_t = [model.nearest_grid_t(v) for v in job["report_t"]]
     rows = []
@@ -488,7 +487,7 @@ def _train_and_read(job, progress=None):
             complexity += symbolic.complexity(e)  # tree size: the digits of a number do not count
             success &= judge_at(e, truth, symbols, t_symbol, tv, job["test_domain"])[0]
         rows.append({"seed": seed, "extrapolation_mse": float(mse[k]),
-                     "worst_t_mse": float(worst[k]), "worst_t_relative": float(relative[k]),
+                     "worst_t_relative": float(relative[k]),
                      "per_t_mse": [float(v) for v in per_t[k]], "success": bool(success),
                      "expressions": expressions, "complexity": complexity})
     if job["portable"]:

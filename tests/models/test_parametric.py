@@ -317,6 +317,10 @@ def test_restarts_split_over_worker_processes_keep_their_seeds():
     best = next(t for t in result["trials"] if t["seed"] == result["best_seed"])
     assert result["best_expressions"] == best["expressions"]
     assert len(result["coefficient_curves"]["t"]) == 8  # read off the rebuilt chunk model
+    for trial in result["trials"]:  # stacked: tested at the 8 grid steps
+        per_t = np.array(trial["per_t_mse"])
+        assert per_t.shape == (8,) and trial["extrapolation_mse"] == pytest.approx(per_t.mean())
+        assert trial["worst_t_relative"] >= per_t.max() / 16.0  # (t x)**2 <= 16 there
 
 
 def test_train_parametric_passes_the_meta_widths_and_rejects_them_for_stacked():
