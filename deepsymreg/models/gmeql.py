@@ -399,6 +399,7 @@ class GMEQL(keras.Model):
                             tf.concat([lead, [self.n_variables + 1]], 0))
         for k, nodes in enumerate(self.node_layers):
             slot = tf.gather(h, choices[k], batch_dims=2) if nodes.slots else None
+            symmetric = set(nodes.commutative_pairs)  # each lookup runs SymPy: once per layer
             out, col = [], 0
             for prim, count in nodes._groups:
                 code = _function_code(prim.name)
@@ -410,7 +411,7 @@ class GMEQL(keras.Model):
                     out.append(args[0])
                 elif prim.arity == 1:
                     out.append(mix(args[0] + code))
-                elif (col - 2 * count, col - count) in nodes.commutative_pairs:
+                elif (col - 2 * count, col - count) in symmetric:
                     a, b = mix(args[0]), mix(args[1])
                     out.append(mix(a + b + code) + mix(a * b))
                 else:
