@@ -19,7 +19,7 @@ the range widened 1.5x, after the refit).
 
     python benchmarks/gmeql_readout.py [--problem b1] [--seeds 0,1,2]
         [--round-iterations 1000] [--iterations 6000] [--top 100] [--loss-quantile 1]
-        [--elite-key structure] [--json PATH]
+        [--elite-key structure] [--curriculum START,ITERATIONS] [--json PATH]
 """
 
 import argparse
@@ -117,19 +117,28 @@ def main(argv=None):
                         help="GMEQL's elite_key (default structure)")
     parser.add_argument("--loss-quantile", type=float, default=1.0,
                         help="GMEQL's loss_quantile (default 1: the paper's mean over all instances)")
+    parser.add_argument("--curriculum", default=None, metavar="START,ITERATIONS",
+                        help="GMEQL's curriculum, e.g. 0.2,24000 (default none)")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
     try:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
         parser.error(f"--seeds: expected comma-separated integers, got {args.seeds!r}")
+    curriculum = None
+    if args.curriculum:
+        try:
+            start, span = args.curriculum.split(",")
+            curriculum = (float(start), int(span))
+        except ValueError:
+            parser.error(f"--curriculum: expected START,ITERATIONS, got {args.curriculum!r}")
     if not seeds or min(args.rounds, args.round_iterations, args.iterations, args.top) < 0:
         parser.error("--seeds must name a seed; counts must not be negative")
     rows = []
     for seed in seeds:
         rows.append(readout(args.problem, seed, args.rounds, args.round_iterations,
                             args.iterations, args.top, loss_quantile=args.loss_quantile,
-                            elite_key=args.elite_key))
+                            elite_key=args.elite_key, curriculum=curriculum))
         r = rows[-1]
         print(f"seed {seed}: {r['right_refitted']} of {r['candidates']} right once refitted, "
               f"{r['right_refined']} once refined, {r['right_as_read']} as read "
@@ -139,6 +148,7 @@ def main(argv=None):
     if args.json_path:
         write_json(args.json_path, {"problem": args.problem, "loss_quantile": args.loss_quantile,
                                     "elite_key": args.elite_key,
+                                    "curriculum": curriculum,
                                     "rows": rows})
     return 0
 

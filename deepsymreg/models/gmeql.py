@@ -45,6 +45,23 @@ def _check_functions(functions):
     return [list(f) for f in functions]
 
 
+def _check_curriculum(curriculum):
+    if curriculum is None:
+        return None
+    ok = isinstance(curriculum, (list, tuple)) and len(curriculum) == 2
+    if ok:
+        start, iterations = curriculum
+        ok = (isinstance(start, (int, float)) and 0.0 < start <= 1.0
+              and isinstance(iterations, (int, np.integer)) and iterations >= 1)
+    if not ok:
+        raise ValueError(
+            "Invalid value for argument `curriculum`: expected None or (start, iterations) "
+            "with 0 < start <= 1 and iterations a positive integer. Received: "
+            f"curriculum={curriculum!r}"
+        )
+    return (float(curriculum[0]), int(curriculum[1]))
+
+
 def _sanitize(grads, bound):
     """Non-finite entries -> 0, the rest clipped to +-bound (as the authors' code)."""
     out = []
@@ -155,6 +172,14 @@ class GMEQL(keras.Model):
             sorted worst first, i.e. ~ (n_filled - i) ** parent_exponent: far flatter).
         xla: compile training with XLA (default True; False compiles in seconds
             instead of tens of seconds, and runs several times slower).
+        curriculum: None (default, the paper: every iteration trains on all points) or
+            ``(start, iterations)``: in stage 2 the loss that trains the parameters is
+            the MAE over the share ``start`` of the points nearest the origin (by
+            ``max_j |x_j|``), a share growing linearly to 1 over ``iterations``
+            iterations. A rate inside ``sin(w x)`` then starts on a short range, where
+            the error is smooth in ``w``, and follows as the range widens; on [0, 10]
+            the error of ``sin(w x)`` has a local minimum every ~0.6 in ``w``. The
+            repository and T* are still ranked on all points.
 
     Call arguments:
         inputs: ``(batch, n_variables)``.
@@ -199,9 +224,11 @@ class GMEQL(keras.Model):
         parent_law="power",
         loss_quantile=1.0,
         elite_key="structure",
+        curriculum=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.curriculum = _check_curriculum(curriculum)
         self.parent_law = check_choice("parent_law", parent_law, PARENT_LAWS)
         self.elite_key = check_choice("elite_key", elite_key, ELITE_KEYS)
         self.loss_quantile = check_number("loss_quantile", loss_quantile, 0.0, 1.0)
@@ -270,6 +297,7 @@ class GMEQL(keras.Model):
         self.run_seeds.assign(self.seed + np.arange(R, dtype="int32"))
         self.iteration = state("iteration", (), "int32")
         self.stage = state("stage", (), "int32", 2)
+        self.stage_start = state("stage_start", (), "int32")
         self.rounds_started = state("rounds_started", (), "int32")
         self.repository_mae = state("repository_mae", (R, C), value=_INF)
         self.repository_key = state("repository_key", (R, C), "int64")
@@ -447,7 +475,19 @@ class GMEQL(keras.Model):
                 total += tf.reduce_mean(per, -1)
         return total  # (runs,)
 
-    def _iteration(self, x, y):
+    def _point_weights(self, point_rank):
+        """Weights (batch,) of the points in this iteration's training loss: all 1, or
+        under ``curriculum`` 1 for the growing share nearest the origin (``point_rank``:
+        each point's rank by ``max_j |x_j|`` over the number of points, in [0, 1))."""
+        if self.curriculum is None:
+            return tf.ones_like(point_rank)
+        start, span = self.curriculum
+        done = tf.cast(self.iteration - self.stage_start, tf.float32) / float(span)
+        share = start + (1.0 - start) * tf.minimum(done, 1.0)
+        share = tf.where(self.stage >= 2, share, 1.0)
+        return tf.cast(point_rank < share, tf.float32)
+
+    def _iteration(self, x, y, point_rank=None):
         R, p = self.n_runs, self.samples
         it, seeds = self.iteration, self.run_seeds
         n_conn = len(self.connections)
@@ -473,15 +513,21 @@ class GMEQL(keras.Model):
         with tf.GradientTape() as tape:
             log_w = [c.sample(p, m, b, u) for c, m, b, u in zip(self.connections, masks, bases, uniforms)]
             pred = self._forward(x, [tf.exp(lw) for lw in log_w])
-            mae = tf.reduce_mean(tf.abs(pred - y[None, None, :]), -1)  # (R, p)
-            finite = tf.math.is_finite(mae)
+            error = tf.abs(pred - y[None, None, :])
+            mae = tf.reduce_mean(error, -1)  # (R, p)
+            if self.curriculum is None:
+                train_mae = mae
+            else:
+                point_w = self._point_weights(point_rank)
+                train_mae = tf.reduce_sum(error * point_w, -1) / tf.reduce_sum(point_w)
+            finite = tf.math.is_finite(train_mae)
             kept = finite
             if self.loss_quantile < 1.0:  # only the best instances train the weights
                 k = max(1, int(np.ceil(self.loss_quantile * p)))
-                ranked = tf.sort(tf.where(finite, tf.stop_gradient(mae), _INF), axis=-1)
-                kept = finite & (mae <= ranked[:, k - 1:k])
+                ranked = tf.sort(tf.where(finite, tf.stop_gradient(train_mae), _INF), axis=-1)
+                kept = finite & (train_mae <= ranked[:, k - 1:k])
             n_kept = tf.reduce_sum(tf.cast(kept, tf.float32), -1)
-            per_run = tf.reduce_sum(tf.where(kept, mae, 0.0), -1) / tf.maximum(n_kept, 1.0)
+            per_run = tf.reduce_sum(tf.where(kept, train_mae, 0.0), -1) / tf.maximum(n_kept, 1.0)
             loss = tf.reduce_sum(per_run)
         grads = _sanitize(tape.gradient(loss, structure + regression), self.gradient_bound)
         self.structure_optimizer.apply(grads[:len(structure)], structure)
@@ -499,6 +545,7 @@ class GMEQL(keras.Model):
         # Merge the instances into the repository (distinct structures, best MAE each).
         log_w = [tf.stop_gradient(lw) for lw in log_w]
         choices = [tf.argmax(lw, -1, output_type=tf.int32) for lw in log_w]
+        finite = tf.math.is_finite(mae)
         if self.rank_by == "hard":
             # The MAE of the hard structures (the expressions read out), same weights.
             pred = tf.stop_gradient(self._forward(x, choices, kernels_before))
@@ -544,8 +591,14 @@ class GMEQL(keras.Model):
             if not opt.built:
                 opt.build(variables)
 
+        point_rank = None
+        if self.curriculum is not None:
+            size = tf.reduce_max(tf.abs(x), -1)
+            order = tf.argsort(tf.argsort(size, stable=True), stable=True)
+            point_rank = tf.cast(order, tf.float32) / tf.cast(tf.shape(x)[0], tf.float32)
+
         def body(i, _):
-            return i + 1, self._iteration(x, y)
+            return i + 1, self._iteration(x, y, point_rank)
 
         _, loss = tf.while_loop(lambda i, _: i < self.steps_per_call, body,
                                 (tf.constant(0), tf.constant(0.0)))
@@ -599,6 +652,7 @@ class GMEQL(keras.Model):
                 if var.name.endswith(("_momentum", "_velocity")) or var.name == "iteration":
                     var.assign(tf.zeros_like(var))
         self.stage.assign(stage)
+        self.stage_start.assign(self.iteration)
         self.rounds_started.assign(round_index + 1)
 
     def search(self, x, y, rounds=3, round_iterations=2000, iterations=48000, stage1=True,
@@ -906,6 +960,7 @@ class GMEQL(keras.Model):
             "parent_law": self.parent_law,
             "loss_quantile": self.loss_quantile,
             "elite_key": self.elite_key,
+            "curriculum": None if self.curriculum is None else list(self.curriculum),
         }
 
 

@@ -272,3 +272,29 @@ def test_expression_key_merges_copies_identities_and_argument_order():
     assert GMEQL.from_config(model.get_config()).elite_key == "expression"
     with pytest.raises(ValueError, match="`elite_key`"):
         GMEQL(SMALL, elite_key="weights")
+
+
+def test_curriculum_trains_on_the_points_nearest_the_origin_first(rng):
+    x = rng.uniform(0.0, 10.0, (40, 2)).astype("float32")
+    model = GMEQL(SMALL, samples=3, repository_size=8, seed=0, xla=False, rank_by="relaxed",
+                  steps_per_call=1, curriculum=(0.25, 4))
+    model.build(x.shape)
+    size = np.max(np.abs(x), -1)
+    rank = np.argsort(np.argsort(size)) / len(x)
+    model.start_stage(1)  # stage 1: every point
+    assert model._point_weights(tf.constant(rank, tf.float32)).numpy().sum() == len(x)
+    model.start_stage(2)
+    weights = model._point_weights(tf.constant(rank, tf.float32)).numpy()
+    near = np.argsort(size)[:10]
+    assert weights.sum() == 10 and weights[near].sum() == 10  # the 25% nearest the origin
+    # Far points 1e4 off: the training loss does not see them, the repository does.
+    y = np.where(np.isin(np.arange(len(x)), near), np.sin(x[:, 0]), 1e4).astype("float32")
+    model.compile()
+    loss = model.fit(tf.data.Dataset.from_tensors((x, y)), epochs=1, verbose=0).history["loss"][-1]
+    assert loss < 1e3 < np.min(model.repository_mae.numpy()[0])
+    model.iteration.assign(model.iteration + 3)  # 4 iterations into stage 2: all points
+    assert model._point_weights(tf.constant(rank, tf.float32)).numpy().sum() == len(x)
+    assert GMEQL.from_config(model.get_config()).curriculum == (0.25, 4)
+    for bad in ((0.0, 10), (0.5, 0), 0.5, (0.5, 1.5)):
+        with pytest.raises(ValueError, match="`curriculum`"):
+            GMEQL(SMALL, curriculum=bad)
