@@ -62,6 +62,14 @@ def _check_curriculum(curriculum):
     return (float(curriculum[0]), int(curriculum[1]))
 
 
+def _point_rank(x):
+    """Each point's rank by ``max_j |x_j|`` (nearest the origin first) over the number
+    of points: float32 ``(batch,)`` in [0, 1)."""
+    size = tf.reduce_max(tf.abs(x), -1)
+    order = tf.argsort(tf.argsort(size, stable=True), stable=True)
+    return tf.cast(order, tf.float32) / tf.cast(tf.shape(x)[0], tf.float32)
+
+
 def _sanitize(grads, bound):
     """Non-finite entries -> 0, the rest clipped to +-bound (as the authors' code)."""
     out = []
@@ -591,11 +599,7 @@ class GMEQL(keras.Model):
             if not opt.built:
                 opt.build(variables)
 
-        point_rank = None
-        if self.curriculum is not None:
-            size = tf.reduce_max(tf.abs(x), -1)
-            order = tf.argsort(tf.argsort(size, stable=True), stable=True)
-            point_rank = tf.cast(order, tf.float32) / tf.cast(tf.shape(x)[0], tf.float32)
+        point_rank = None if self.curriculum is None else _point_rank(x)
 
         def body(i, _):
             return i + 1, self._iteration(x, y, point_rank)
@@ -805,10 +809,14 @@ class GMEQL(keras.Model):
         return out[:n] + [sympy.Add(*previous)] * nodes.n_sum
 
     # -- selection -------------------------------------------------------------------
-    def fit_weights(self, x, y, choices, steps=1000, learning_rate=1e-3):
+    def fit_weights(self, x, y, choices, steps=1000, learning_rate=1e-3, curriculum=None):
         """Train the regression weights of fixed hard structures (one per run), MAE loss,
-        Adam; ``choices``: one int array ``(runs, slots)`` per connection. Returns the
-        training MAE of each run after training."""
+        Adam; ``choices``: one int array ``(runs, slots)`` per connection. With
+        ``curriculum=(start, iterations)`` step ``i`` trains on the share
+        ``start + (1 - start) * min(1, i / iterations)`` of the points nearest the origin
+        (as the model's ``curriculum`` in stage 2). Returns the training MAE of each run
+        (on every point) after training."""
+        curriculum = _check_curriculum(curriculum)
         x = tf.convert_to_tensor(np.asarray(x, "float32"))
         y = tf.reshape(tf.convert_to_tensor(np.asarray(y, "float32")), [-1])
         if not self.built:
@@ -818,27 +826,36 @@ class GMEQL(keras.Model):
         variables = self._regression_variables()
         opt = keras.optimizers.Adam(learning_rate)
         opt.build(variables)
+        rank = _point_rank(x)
 
-        def mae():
-            return tf.reduce_mean(tf.abs(self._forward(x, hard)[:, 0] - y[None]), -1)
+        def errors():
+            return tf.abs(self._forward(x, hard)[:, 0] - y[None])
+
+        def point_weights(i):
+            if curriculum is None:
+                return tf.ones_like(rank)
+            start, span = curriculum
+            share = start + (1.0 - start) * tf.minimum(tf.cast(i, tf.float32) / span, 1.0)
+            return tf.cast(rank < share, tf.float32)
 
         @tf.function(jit_compile=self.xla)
         def run(n):
             def body(i):
                 with tf.GradientTape() as tape:
-                    m = mae()
+                    w = point_weights(i)
+                    m = tf.reduce_sum(errors() * w, -1) / tf.reduce_sum(w)
                     loss = tf.reduce_sum(tf.where(tf.math.is_finite(m), m, 0.0))
                 grads = _sanitize(tape.gradient(loss, variables), self.gradient_bound)
                 opt.apply(grads, variables)
                 return i + 1
 
             tf.while_loop(lambda i: i < n, body, [tf.constant(0)])
-            return mae()
+            return tf.reduce_mean(errors(), -1)
 
         if steps > 0:
             result = run(tf.constant(int(steps)))
         else:
-            result = mae()
+            result = tf.reduce_mean(errors(), -1)
         return np.where(np.isfinite(result.numpy()), result.numpy(), np.inf)
 
     def _expression_mae(self, x, y, choices, run, refit=False):
