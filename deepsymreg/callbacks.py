@@ -390,6 +390,13 @@ def _slot_start(optimizer, var):
     return 0.0
 
 
+def _per_restart(model):
+    """True for a model whose restarts recover one by one (an ``EQL(trials=K)``: it has
+    per-restart losses and re-draws restarts by index); a model that merely holds
+    several heads on one shared part restarts as a whole."""
+    return bool(getattr(model, "trials", None)) and hasattr(model, "initialize_trials")
+
+
 def _eql_models(model):
     return [m for m in _all_layers(model) if isinstance(m, EqlNetwork)]
 
@@ -436,7 +443,7 @@ class NaNRecovery(keras.callbacks.Callback):
         self._start = None
 
     def on_train_batch_begin(self, batch, logs=None):
-        if self._start is None and self.model.built and not getattr(self.model, "trials", None):
+        if self._start is None and self.model.built and not _per_restart(self.model):
             # The weights the model starts from (taken once it is built): a restart
             # returns every layer (encoders, batch-norm statistics, masks) here.
             weights = self.model.get_weights()
@@ -456,7 +463,7 @@ class NaNRecovery(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         models = _eql_models(self.model)
-        trial_model = self.model if getattr(self.model, "trials", None) else None
+        trial_model = self.model if _per_restart(self.model) else None
         if trial_model is not None:
             losses = np.asarray(trial_model.trial_loss.numpy())
             bad = np.flatnonzero(~np.isfinite(losses)).tolist()
@@ -472,13 +479,17 @@ class NaNRecovery(keras.callbacks.Callback):
             if hasattr(self.model, "trial_loss"):  # EQL masks non-finite losses in logs
                 finite = finite and bool(np.all(np.isfinite(self.model.trial_loss.numpy())))
             if finite:
+                if self._start is None and self.model.built:
+                    # Built by its first step (a subclassed model): the weights after
+                    # the first finite step are the best start there is.
+                    self._start = [np.array(w) for w in self.model.get_weights()]
                 return
             if self._start is not None and len(self._start) == len(self.model.weights):
                 # (A layer built lazily after the first batch has no start value: then
                 # only the EQL weights are re-drawn.)
                 self.model.set_weights(self._start)
             for m in models:
-                m.initialize_trials(self._new_seeds([0]))
+                m.initialize_trials(self._new_seeds(list(range(m.trials or 1))))
             optimizer = self.model.optimizer
             for var in optimizer.variables:
                 if "learning_rate" not in var.name:

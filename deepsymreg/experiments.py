@@ -17,7 +17,7 @@ import numpy as np
 import sympy
 
 from deepsymreg import reports
-from deepsymreg._validation import check_choice
+from deepsymreg._validation import check_choice, check_int
 from deepsymreg.data import dynamics as dynamics_data
 from deepsymreg.data.digits import digit_pairs, load_digits
 from deepsymreg.models.arithmetic import DigitArithmetic
@@ -258,8 +258,16 @@ def _pair_scores(model, images, labels, n, seed, keep=None):
     return float(np.mean(np.abs(pred - total))), float(np.mean(np.round(pred) == total))
 
 
+def _select(model, first, second, total):
+    """Select ``model``'s head on the pairs; the choice and every head's MAE (a dict)."""
+    errors = model.select_trial(np.stack([first, second], axis=1), total)
+    return {"trial": int(model.selected_trial.numpy()),
+            "mae": [reports.finite_or_none(float(e)) for e in errors]}
+
+
 def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=None, figure=None,
-                   fraction=None, n_eval=5000, steps=None, log=None, verbose=0):
+                   fraction=None, n_eval=5000, steps=None, log=None, verbose=0, trials=None,
+                   select_sums=(13, 15)):
     """MNIST arithmetic (Kim et al. 2020, §IV-A): the sum of two digit images.
 
     Trains a :class:`DigitArithmetic` with an EQL head on all pairs (Table I: latent
@@ -277,7 +285,22 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         n_eval: pairs drawn for each score.
         steps: override the two phase lengths ``(sparsity, fine-tuning)``.
         log, verbose: as for :func:`run_dynamics`.
+        trials: None (one EQL head, the paper's) or K: a portfolio of K EQL heads on
+            the shared encoder (``DigitArithmetic(trials=K)``). The all-pairs model
+            keeps the head with the lowest MAE on fresh training pairs; the Table II
+            model trains on sums below ``select_sums[0]`` and keeps the head with the
+            lowest MAE on training-image pairs with sums in ``select_sums`` (a held-out
+            slice of the training sums, so the choice rewards extrapolation); both
+            still see only sums < 15.
+        select_sums: ``(low, high)`` with ``high`` <= 15, the held-out slice.
     """
+    trials = check_int("trials", trials, allow_none=True)
+    if (not isinstance(select_sums, (list, tuple)) or len(select_sums) != 2
+            or not 0 < select_sums[0] < select_sums[1] <= 15):
+        raise ValueError(
+            "Invalid value for argument `select_sums`: expected (low, high) with "
+            f"0 < low < high <= 15. Received: select_sums={select_sums!r}"
+        )
 
     check_choice("baseline", baseline, ("relu", None))
     if steps is None:
@@ -293,11 +316,16 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
             "test_digits": (digits.x_test, digits.y_test)}
 
     def eql_model(s):
-        return DigitArithmetic(head="eql", eql={**recipe.eql, "seed": s})
+        return DigitArithmetic(head="eql", eql={**recipe.eql, "seed": s}, trials=trials)
 
     log(f"[arithmetic] EQL head, all pairs: {recipe.total_steps} steps")
     model, info = fit_arithmetic(eql_model, digits.x_train, digits.y_train, recipe, seed=seed,
                                  progress=progress)
+    selection = {}
+    if trials:
+        first, second, total, _, _ = digit_pairs(digits.x_train, digits.y_train, 2000,
+                                                 seed=seed + 4)
+        selection["all_pairs"] = _select(model, first, second, total)
     z = {k: model.encode(x).numpy() for k, (x, _) in sets.items()}
     fits = {k: reports.latent_fit(z[k], y) for k, (_, y) in sets.items()}
     slope, intercept, _ = fits["train_digits"]
@@ -312,9 +340,17 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
     generalization = {"train_digits": {}, "test_digits": {}}
     gen_equation = None
     for name, make in heads.items():
-        log(f"[arithmetic] {name} head, pairs with sum < 15: {recipe.total_steps} steps")
+        portfolio = trials and name == "eql"
+        below = select_sums[0] if portfolio else 15
+        log(f"[arithmetic] {name} head, pairs with sum < {below}: {recipe.total_steps} steps")
         gen_model, _ = fit_arithmetic(make, digits.x_train, digits.y_train, recipe,
-                                      max_sum=15, seed=seed + 100, progress=progress)
+                                      max_sum=below, seed=seed + 100, progress=progress)
+        if portfolio:
+            low, high = select_sums
+            first, second, total, _, _ = digit_pairs(
+                digits.x_train, digits.y_train, 2000, seed=seed + 5,
+                keep=lambda t: (t >= low) & (t < high))
+            selection["lt15"] = _select(gen_model, first, second, total)
         for k, (x, y) in sets.items():
             generalization[k][name] = {
                 "lt15": _pair_scores(gen_model, x, y, n_eval, seed + 2, lt15)[1],
@@ -345,6 +381,9 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         "generalization": generalization["train_digits"],
         "generalization_test_digits": generalization["test_digits"],
         "paper": PAPER_ARITHMETIC,
+        "trials": trials,
+        "select_sums": list(select_sums) if trials else None,
+        "selection": selection or None,
         "seconds": round(time.perf_counter() - started, 1),
     }
     if figure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from deepsymreg._validation import check_choice, check_int, check_number
@@ -31,17 +32,29 @@ class DigitArithmetic(keras.Model):
             :class:`~deepsymreg.layers.EqlNetwork` (``depth``, ``primitives``, ...).
         relu_widths: hidden widths of the ReLU head.
         scale, offset: output rescaling.
+        trials: ``None`` or the number K of EQL heads trained side by side on the one
+            shared encoder (a portfolio of restarts of the head: head ``k`` drawn from
+            the EQL's ``seed + k``). Training minimizes the sum of the heads' MSE (and
+            their penalties); inference uses the selected head
+            (:meth:`select_trial`, head 0 until one is selected).
 
     Call arguments:
         images: ``(batch, n_digits, 28, 28)``.
 
-    Output shape: ``(batch, 1)``.
+    Output shape: ``(batch, 1)``; ``(batch, trials)`` in training with ``trials`` (one
+    column per head).
     """
 
     def __init__(self, n_digits=2, head="eql", eql=None, relu_widths=(50, 50), scale=9.0,
-                 offset=9.0, **kwargs):
+                 offset=9.0, trials=None, **kwargs):
         super().__init__(**kwargs)
         check_choice("head", head, HEADS)
+        self.trials = check_int("trials", trials, allow_none=True)
+        if self.trials is not None and head != "eql":
+            raise ValueError(
+                "Invalid value for argument `trials`: a portfolio of heads needs head='eql'. "
+                f"Received: trials={trials!r} with head={head!r}"
+            )
         self.n_digits = check_int("n_digits", n_digits)
         self.head_kind = head
         if eql is not None and not isinstance(eql, dict):
@@ -60,7 +73,8 @@ class DigitArithmetic(keras.Model):
         self.offset = check_number("offset", offset)
         self.encoder = DigitEncoder(1, name="encoder")
         if head == "eql":
-            self.head = EqlNetwork(n_outputs=1, name="eql", **self.eql_kwargs)
+            self.head = EqlNetwork(n_outputs=1, name="eql", trials=self.trials,
+                                   **self.eql_kwargs)
         else:
             self.head = relu_mlp(self.relu_widths, 1, name="relu")
 
@@ -69,6 +83,12 @@ class DigitArithmetic(keras.Model):
             self.encoder.build((None, 28, 28))
         if not self.head.built:
             self.head.build((None, self.n_digits))
+        k = self.trials or 1
+        self.selected_trial = self.add_weight(
+            name="selected_trial", shape=(), dtype="int32", trainable=False,
+            initializer="zeros")
+        self.trial_loss = self.add_weight(
+            name="trial_loss", shape=(k,), trainable=False, initializer="zeros")
 
     def encode(self, images, training=False):
         """Latent of each single image: ``(batch, 28, 28)`` -> ``(batch,)``."""
@@ -82,7 +102,49 @@ class DigitArithmetic(keras.Model):
 
     def call(self, images, training=None):
         z = self.latents(images, training=training)
-        return self.scale * self.head(z, training=training) + self.offset
+        out = self.scale * self.head(z, training=training) + self.offset
+        if self.trials is None:
+            return out
+        if training:
+            return tf.transpose(out[..., 0])  # (batch, trials)
+        return tf.gather(out, self.selected_trial)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """With ``trials`` in training: the sum of the heads' MSE (each kept in
+        :attr:`trial_loss`) plus the penalties; otherwise Keras' compiled loss."""
+        if self.trials is None or not training:
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        if sample_weight is not None:
+            raise ValueError("DigitArithmetic(trials=K) does not take sample weights.")
+        y = tf.reshape(tf.cast(y, y_pred.dtype), [-1, 1])
+        per_trial = tf.reduce_mean(tf.square(y_pred - y), axis=0)
+        self.trial_loss.assign(per_trial)
+        total = tf.reduce_sum(per_trial)
+        return total + tf.add_n(self.losses) if self.losses else total
+
+    # -- a portfolio of heads ----------------------------------------------------------
+    def trial_errors(self, images, targets, batch_size=500):
+        """Mean absolute error of every head on ``(images, targets)``: ``(trials,)``."""
+        images = tf.convert_to_tensor(images, "float32")
+        targets = np.asarray(targets, "float32").reshape(-1)
+        outs = []
+        for start in range(0, len(targets), batch_size):
+            z = self.latents(images[start:start + batch_size])
+            out = self.scale * self.head(z) + self.offset  # (trials?, batch, 1)
+            outs.append(np.asarray(out).reshape(self.trials or 1, -1))
+        pred = np.concatenate(outs, axis=1)
+        with np.errstate(invalid="ignore", over="ignore"):
+            err = np.mean(np.abs(pred - targets[None]), axis=1)
+        return np.where(np.isfinite(err), err, np.inf)
+
+    def select_trial(self, images, targets):
+        """Keep the head with the lowest MAE on ``(images, targets)`` (e.g. a held-out
+        slice of sums); returns every head's MAE."""
+        if not self.built:
+            self.build((None, self.n_digits, 28, 28))
+        errors = self.trial_errors(images, targets)
+        self.selected_trial.assign(int(np.argmin(errors)))
+        return errors
 
     def to_sympy(self, var_names=None, threshold=0.01):
         """The learned combination of the latents as SymPy (EQL head only)."""
@@ -91,7 +153,8 @@ class DigitArithmetic(keras.Model):
                 f"to_sympy needs head='eql'; this model's head is {self.head_kind!r}."
             )
         names = var_names or [f"z{i + 1}" for i in range(self.n_digits)]
-        return self.scale * self.head.to_sympy(names, threshold=threshold) + self.offset
+        trial = None if self.trials is None else int(self.selected_trial.numpy())
+        return self.scale * self.head.to_sympy(names, threshold=threshold, trial=trial) + self.offset
 
     def get_config(self):
         eql = dict(self.eql_kwargs)
@@ -107,4 +170,5 @@ class DigitArithmetic(keras.Model):
             "relu_widths": self.relu_widths,
             "scale": self.scale,
             "offset": self.offset,
+            "trials": self.trials,
         }

@@ -110,3 +110,64 @@ def test_keras_file_round_trip(images, tmp_path, head):
     assert isinstance(loaded, DigitArithmetic)
     assert (loaded.head_kind, loaded.scale, loaded.offset) == (head, 2.0, 3.0)
     np.testing.assert_array_equal(loaded.latents(images).numpy(), model.latents(images).numpy())
+
+
+def test_portfolio_of_heads_trains_the_sum_and_infers_with_the_selected_head(images):
+    import keras
+    import tensorflow as tf
+
+    model = _model("eql", trials=3, scale=2.0, offset=3.0)
+    train_out = model(images, training=True).numpy()  # (batch-norm in training mode)
+    assert train_out.shape == (5, 3) and model(images).shape == (5, 1)
+    train_z = model.latents(images, training=True)
+    np.testing.assert_allclose(train_out, 2.0 * model.head(train_z).numpy()[..., 0].T + 3.0,
+                               rtol=1e-5, atol=1e-5)
+    z = model.latents(images)
+    heads = 2.0 * model.head(z).numpy()[..., 0] + 3.0  # (3, batch), inference mode
+    np.testing.assert_allclose(model(images).numpy()[:, 0], heads[0], rtol=1e-5, atol=1e-5)
+    # The training loss is the sum of the heads' MSE plus their penalties.
+    y = tf.constant(np.arange(5, dtype="float32")[:, None])
+    loss = model.compute_loss(images, y, tf.constant(train_out), training=True)
+    per_head = np.mean((train_out - np.arange(5)[:, None]) ** 2, axis=0)
+    penalty = float(keras.ops.sum(model.losses)) if model.losses else 0.0
+    np.testing.assert_allclose(float(loss), per_head.sum() + penalty, rtol=1e-4)
+    np.testing.assert_allclose(model.trial_loss.numpy(), per_head, rtol=1e-4)
+    # Selection: the head with the lowest MAE on the given pairs serves inference.
+    target = heads[2]  # head 2 is exact on these targets
+    errors = model.select_trial(images, target)
+    assert errors.shape == (3,) and np.argmin(errors) == 2 and errors[2] < 1e-4
+    assert int(model.selected_trial.numpy()) == 2
+    np.testing.assert_allclose(model(images).numpy()[:, 0], heads[2], rtol=1e-5, atol=1e-5)
+    f = symbolic.to_numpy_function(model.to_sympy(threshold=0.0), sympy.symbols("z1 z2"))
+    np.testing.assert_allclose(f(z.numpy()), heads[2], rtol=1e-4, atol=1e-4)
+
+
+def test_portfolio_round_trip_keeps_the_selection(images, tmp_path):
+    model = _model("eql", trials=2)
+    model(images)
+    heads = 9.0 * model.head(model.latents(images)).numpy()[..., 0] + 9.0
+    model.select_trial(images, heads[1])
+    assert int(model.selected_trial.numpy()) == 1
+    loaded = save_and_load(model, images, tmp_path)
+    assert loaded.trials == 2 and int(loaded.selected_trial.numpy()) == 1
+    np.testing.assert_allclose(loaded(images).numpy(), model(images).numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="`trials`"):
+        DigitArithmetic(head="relu", trials=2)
+    with pytest.raises(ValueError, match="`trials`"):
+        DigitArithmetic(trials=0)
+
+
+def test_nan_recovery_restarts_a_portfolio_model_as_a_whole(images):
+    import keras
+
+    from deepsymreg.callbacks import NaNRecovery
+
+    model = _model("eql", trials=2)
+    model(images)  # built before fit (as recipes._fit does): the start is kept
+    model.compile(optimizer=keras.optimizers.SGD(1e-3), loss="mse")
+    y = np.full((5, 1), np.nan, "float32")  # every step's loss is NaN
+    nan = NaNRecovery(max_restarts=2, seed=0)
+    model.fit(images, y, epochs=3, batch_size=5, verbose=0, callbacks=[nan])
+    # Every NaN step restarts the whole model (both heads re-drawn, one seed each).
+    assert nan.restarts == 3 and model.stop_training
+    assert all(np.all(np.isfinite(w)) for w in model.get_weights())
