@@ -436,6 +436,13 @@ def format_arithmetic(result):
     for name, acc in gen.items():
         lines.append(f"  {name:5s} y < 15: {acc['lt15']:.3f} [{pgen[name]['lt15']}]   "
                      f"y >= 15: {acc['ge15']:.3f} [{pgen[name]['ge15']}]")
-    lines.append(f"  EQL trained on sums < 15: y = {eq['eql_lt15']}")
+    if result.get("trials"):
+        low, high = result["select_sums"]
+        sel = result["selection"]["lt15"]
+        lines.append(f"  EQL: {result['trials']} heads trained on sums < {low}, head "
+                     f"{sel['trial']} chosen on sums {low}-{high - 1} (MAE {min(m for m in sel['mae'] if m is not None):.3f})")
+        lines.append(f"  EQL chosen: y = {eq['eql_lt15']}")
+    else:
+        lines.append(f"  EQL trained on sums < 15: y = {eq['eql_lt15']}")
     lines.append(f"time: {result['seconds']} s")
     return "\n".join(lines)

@@ -8,6 +8,8 @@ docs/results.md.
 import json
 import math
 
+import numpy as np
+
 import pytest
 from tests.scripts import load_script
 
@@ -74,3 +76,24 @@ def test_mnist_example_quick_path(tmp_path, capsys):
     assert {"true", "expected", "eql", "eql_lt15", "paper"} <= set(result["equations"])
     assert "-1.809 z1 - 1.802 z2 + 9" in printed
     assert fig.stat().st_size > 10_000
+
+
+def test_mnist_example_portfolio_of_heads(tmp_path, capsys):
+    out = tmp_path / "m.json"
+    code = _load("mnist_arithmetic").main(
+        ["--quick", "--fraction", "0.01", "--n-eval", "100", "--source", "sklearn",
+         "--baseline", "none", "--trials", "3", "--json", str(out), "--figure",
+         str(tmp_path / "m.png")]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["trials"] == 3 and result["select_sums"] == [13, 15]
+    for key in ("all_pairs", "lt15"):
+        sel = result["selection"][key]
+        maes = [m if m is not None else float("inf") for m in sel["mae"]]
+        assert len(maes) == 3 and sel["trial"] == int(np.argmin(maes))
+    assert "3 heads trained on sums < 13" in printed
+    with pytest.raises(ValueError, match="`select_sums`"):
+        from deepsymreg.experiments import run_arithmetic
+        run_arithmetic(quick=True, select_sums=(14, 16))
