@@ -23,7 +23,6 @@ Usage:
 """
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -37,6 +36,7 @@ from deepsymreg import symbolic  # noqa: E402
 from deepsymreg.benchmark import make_data  # noqa: E402
 from deepsymreg.gmeql import BENCHMARKS, PAPER_SETTINGS, run_gmeql  # noqa: E402
 from deepsymreg.models.gmeql import GMEQL  # noqa: E402
+from deepsymreg.reports import write_json  # noqa: E402
 
 #: Iterations of one paper run (3 x 2000 + 48 000).
 FULL_RUN = PAPER_SETTINGS["rounds"] * PAPER_SETTINGS["round_iterations"] + PAPER_SETTINGS["iterations"]
@@ -148,8 +148,7 @@ def main(argv=None):
               f"{low / full['wall_seconds']:.0f}-{high / full['wall_seconds']:.0f}x that. "
               f"Expression {full['expression']} ({'right' if full['success'] else 'wrong'})")
     if args.json_path:
-        with open(args.json_path, "w") as f:
-            json.dump(result, f, indent=1)
+        write_json(args.json_path, result)
     return 0
 
 

@@ -27,7 +27,6 @@ on 2 busy cores.
 """
 
 import argparse
-import json
 import math
 import os
 import platform
@@ -44,6 +43,7 @@ import tensorflow as tf  # noqa: E402
 import deepsymreg  # noqa: E402
 from deepsymreg.optimizers import RMSprop  # noqa: E402
 from deepsymreg.parametric import PAPER_PRIMITIVES, make_parametric_data  # noqa: E402
+from deepsymreg.reports import write_json  # noqa: E402
 
 F2 = "t*x**2 + 3*sin(t)*x"
 T_RANGE = (-3.0, 3.0)
@@ -257,8 +257,7 @@ def main(argv=None):
     print(f"\nwall {result['wall_seconds']:.0f} s; load average before "
           f"{result['machine']['load_before']}, after {result['machine']['load_after']}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1)
+        write_json(args.json, result)
     return result
 
 

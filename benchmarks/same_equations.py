@@ -6,7 +6,6 @@ checkouts (``PYTHONPATH=<checkout> python benchmarks/same_equations.py out.json`
 compare the files: a change that leaves the maths alone gives the same equations.
 """
 
-import json
 import os
 import sys
 
@@ -14,6 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import deepsymreg  # noqa: E402
 from deepsymreg.benchmark import run_benchmark  # noqa: E402
+from deepsymreg.reports import write_json  # noqa: E402
 
 
 def main(path):
@@ -25,8 +25,7 @@ def main(path):
             "best_expression": result["best_expression"],
             "wall_seconds": result["wall_seconds"],
         }
-    with open(path, "w") as f:
-        json.dump(out, f, indent=1)
+    write_json(path, out)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ import time
 import numpy as np
 import sympy
 
+from deepsymreg.reports import write_json
+
 TABLE5 = [
     ("x", "x"), ("x**2", "x"), ("x**3", "x"), ("sin(2*pi*x)", "x"), ("x*y", "x,y"),
     ("1/(1 + exp(-10*x))", "x"), ("x*y/2 + z/2", "x,y,z"), ("exp(-x**2)", "x"),
@@ -141,10 +143,9 @@ def main(argv=None):
     print(f"\nchosen law right (relative RMS < {args.tolerance}) for {right} of {len(rows)}; "
           f"{total:.0f} s in all")
     if args.json_path:
-        with open(args.json_path, "w") as f:
-            json.dump({"set": args.set, "noise": args.noise, "n": args.n, "seed": args.seed,
-                       "tolerance": args.tolerance, "right": right, "laws": rows,
-                       "wall_seconds": total}, f, indent=1)
+        write_json(args.json_path, {"set": args.set, "noise": args.noise, "n": args.n,
+                                    "seed": args.seed, "tolerance": args.tolerance,
+                                    "right": right, "laws": rows, "wall_seconds": total})
 
 
 if __name__ == "__main__":

@@ -261,8 +261,12 @@ def _pair_scores(model, images, labels, n, seed, keep=None):
 def _select(model, first, second, total):
     """Select ``model``'s head on the pairs; the choice and every head's MAE (a dict)."""
     errors = model.select_trial(np.stack([first, second], axis=1), total)
+    names = [f"z{i + 1}" for i in range(model.n_digits)]
+    equations = [_rounded(model.scale * model.head.to_sympy(names, trial=k) + model.offset)
+                 for k in range(model.trials)]
     return {"trial": int(model.selected_trial.numpy()),
-            "mae": [reports.finite_or_none(float(e)) for e in errors]}
+            "mae": [reports.finite_or_none(float(e)) for e in errors],
+            "equations": equations}
 
 
 def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=None, figure=None,

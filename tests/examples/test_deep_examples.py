@@ -93,6 +93,7 @@ def test_mnist_example_portfolio_of_heads(tmp_path, capsys):
         sel = result["selection"][key]
         maes = [m if m is not None else float("inf") for m in sel["mae"]]
         assert len(maes) == 3 and sel["trial"] == int(np.argmin(maes))
+        assert len(sel["equations"]) == 3
     assert "3 heads trained on sums < 13" in printed
     with pytest.raises(ValueError, match="`select_sums`"):
         from deepsymreg.experiments import run_arithmetic
