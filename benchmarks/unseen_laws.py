@@ -72,12 +72,13 @@ def parse_only(text, count):
     return sorted(set(picked))
 
 
-def measure(law, trials, run_seed, progress=None, regularization="l0"):
+def measure(law, trials, run_seed, progress=None, regularization="l0", curriculum=None):
     """Our restarts on one law, judged strictly; a JSON-ready row."""
     from deepsymreg.benchmark import run_benchmark
 
+    extra = {} if curriculum is None else {"curriculum": tuple(curriculum)}
     result = run_benchmark(law["expr"], law["vars"], trials=trials, seed=run_seed,
-                           regularization=regularization, progress=progress)
+                           regularization=regularization, progress=progress, **extra)
     restarts = []
     for t in result["trials"]:
         right, error = laws_lib.strict_judge(t["expression"], law["expr"], law["vars"])
@@ -91,6 +92,7 @@ def measure(law, trials, run_seed, progress=None, regularization="l0"):
         "run_seed": run_seed,
         "polish": result["polish"],
         "regularization": regularization,
+        "curriculum": None if curriculum is None else list(curriculum),
         "success_rate": float(np.mean([r["right"] for r in restarts])),
         "selected_right": right,
         "selected_expression": result["best_expression"],
@@ -101,15 +103,18 @@ def measure(law, trials, run_seed, progress=None, regularization="l0"):
     }
 
 
-def stored(rows, law, trials=None, run_seed=0, polish=True, regularization="l0"):
+def stored(rows, law, trials=None, run_seed=0, polish=True, regularization="l0",
+           curriculum=None):
     """The row of ``rows`` for ``law`` (same law and run seed; the same polish setting,
-    regularization and restarts, each unless given as None), or None. Rows written
-    before those keys existed were not polished and used L0.5."""
+    regularization and restarts, each unless given as None; the same curriculum), or
+    None. Rows written before those keys existed were not polished, used L0.5 and no
+    curriculum."""
     for row in rows:
         if (row["expr"], row["vars"], row["run_seed"]) == (law["expr"], law["vars"], run_seed) and (
                 trials is None or row["n_restarts"] == trials) and (
                 polish is None or row.get("polish", False) == polish) and (
-                regularization is None or row.get("regularization", "l05") == regularization):
+                regularization is None or row.get("regularization", "l05") == regularization) and (
+                row.get("curriculum") == (None if curriculum is None else list(curriculum))):
             return row
     return None
 
@@ -133,8 +138,17 @@ def main(argv=None):
     parser.add_argument("--regularization", choices=["l05", "l0"], default="l0",
                         help="sparsity method of the restarts (default l0, the command line's)")
     parser.add_argument("--json", dest="json_path", help="results, written law by law (resumable)")
+    parser.add_argument("--curriculum", metavar="START,STEPS",
+                        help="EQL's curriculum, e.g. 0.1,5000 (default none)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    curriculum = None
+    if args.curriculum:
+        try:
+            start, steps = args.curriculum.split(",")
+            curriculum = [float(start), int(steps)]
+        except ValueError:
+            parser.error(f"--curriculum: expected START,STEPS, got {args.curriculum!r}")
     if args.n_laws < 0 or args.trials < 1 or args.seed < 0:
         parser.error("--n-laws must be >= 0, --trials positive, --seed >= 0")
     laws = law_list(args.seed, args.n_laws, args.unlisted)
@@ -145,7 +159,8 @@ def main(argv=None):
     except ValueError as err:
         parser.error(str(err))
     rows = read_rows(args.json_path)
-    key = {"trials": args.trials, "run_seed": args.run_seed, "regularization": args.regularization}
+    key = {"trials": args.trials, "run_seed": args.run_seed, "regularization": args.regularization,
+           "curriculum": curriculum}
     todo = sum(stored(rows, law, **key) is None for law in picked)
     from deepsymreg.recipes import restart_steps  # TensorFlow: after parsing, as run_benchmark
 
@@ -158,7 +173,8 @@ def main(argv=None):
     for law in picked:
         row = stored(rows, law, **key)
         if row is None:
-            row = measure(law, args.trials, args.run_seed, progress, args.regularization)
+            row = measure(law, args.trials, args.run_seed, progress, args.regularization,
+                          curriculum)
             rows.append(row)
             if args.json_path:
                 write_json(args.json_path, {"command": " ".join(sys.argv), "laws": rows})

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from deepsymreg import primitives as primitives_lib
 from deepsymreg._validation import check_int
+from deepsymreg.curriculum import check_curriculum, origin_rank, share_weights
 from deepsymreg.layers.network import PAPER_INIT_STDDEV, EqlNetwork
 
 __all__ = ["EQL", "PAPER_INIT_STDDEV"]
@@ -43,6 +44,11 @@ class EQL(keras.Model):
             init_stddev, trials, seed, linear_options: the network's, see
             :class:`~deepsymreg.layers.EqlNetwork`.
         steps_per_call: optimizer steps per batch in ``fit`` (default 1).
+        curriculum: None (default) or ``(start, steps)``: at optimizer step ``t`` the
+            data loss counts only the points of the batch nearest the origin (by
+            ``max_j |x_j|``), a share growing linearly from ``start`` to 1 over
+            ``steps`` steps (:mod:`deepsymreg.curriculum`). Meant for full-batch
+            training, where the batch is the whole data set.
 
     Call arguments:
         inputs: ``(batch, n_inputs)``.
@@ -72,10 +78,12 @@ class EQL(keras.Model):
         steps_per_call=1,
         seed=None,
         linear_options=None,
+        curriculum=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.steps_per_call = check_int("steps_per_call", steps_per_call)
+        self.curriculum = check_curriculum(curriculum)
         self.network = EqlNetwork(
             n_outputs=n_outputs, depth=depth, primitives=primitives, regularizer=regularizer,
             reg_lambda=reg_lambda, linear=linear, skip=skip, init_stddev=init_stddev,
@@ -150,9 +158,16 @@ class EQL(keras.Model):
             # Slot variables must exist before the step loop is traced.
             self.optimizer.build(variables)
 
+        rank = None if self.curriculum is None else origin_rank(x)
+
         def one_step():
+            weight = sample_weight
+            if rank is not None:
+                keep = share_weights(rank, self.curriculum, self.optimizer.iterations)
+                weight = keep if sample_weight is None else keep * tf.reshape(
+                    tf.cast(sample_weight, keep.dtype), [-1])
             with tf.GradientTape() as tape:
-                data_loss, reg, per_trial = self._loss_terms(x, y, sample_weight)
+                data_loss, reg, per_trial = self._loss_terms(x, y, weight)
                 total = data_loss + reg
             grads = tape.gradient(total, variables)
             self.optimizer.apply(grads, variables)
@@ -224,7 +239,8 @@ class EQL(keras.Model):
         network = self.network.get_config()
         for key in ("name", "trainable", "dtype"):
             network.pop(key, None)
-        return {**super().get_config(), **network, "steps_per_call": self.steps_per_call}
+        return {**super().get_config(), **network, "steps_per_call": self.steps_per_call,
+                "curriculum": None if self.curriculum is None else list(self.curriculum)}
 
     @classmethod
     def from_config(cls, config):

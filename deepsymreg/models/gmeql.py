@@ -8,6 +8,7 @@ import sympy
 import tensorflow as tf
 
 from deepsymreg import symbolic
+from deepsymreg.curriculum import check_curriculum, origin_rank, share_weights
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.layers.function_nodes import DEFAULT_BOUND, SUM, FunctionNodes
 from deepsymreg.models.elites import PARENT_LAWS, merge_repository, pick_elites, resample_mask
@@ -43,31 +44,6 @@ def _check_functions(functions):
             f"{functions!r}"
         )
     return [list(f) for f in functions]
-
-
-def _check_curriculum(curriculum):
-    if curriculum is None:
-        return None
-    ok = isinstance(curriculum, (list, tuple)) and len(curriculum) == 2
-    if ok:
-        start, iterations = curriculum
-        ok = (isinstance(start, (int, float)) and 0.0 < start <= 1.0
-              and isinstance(iterations, (int, np.integer)) and iterations >= 1)
-    if not ok:
-        raise ValueError(
-            "Invalid value for argument `curriculum`: expected None or (start, iterations) "
-            "with 0 < start <= 1 and iterations a positive integer. Received: "
-            f"curriculum={curriculum!r}"
-        )
-    return (float(curriculum[0]), int(curriculum[1]))
-
-
-def _point_rank(x):
-    """Each point's rank by ``max_j |x_j|`` (nearest the origin first) over the number
-    of points: float32 ``(batch,)`` in [0, 1)."""
-    size = tf.reduce_max(tf.abs(x), -1)
-    order = tf.argsort(tf.argsort(size, stable=True), stable=True)
-    return tf.cast(order, tf.float32) / tf.cast(tf.shape(x)[0], tf.float32)
 
 
 def _sanitize(grads, bound):
@@ -236,7 +212,7 @@ class GMEQL(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.curriculum = _check_curriculum(curriculum)
+        self.curriculum = check_curriculum(curriculum)
         self.parent_law = check_choice("parent_law", parent_law, PARENT_LAWS)
         self.elite_key = check_choice("elite_key", elite_key, ELITE_KEYS)
         self.loss_quantile = check_number("loss_quantile", loss_quantile, 0.0, 1.0)
@@ -489,11 +465,8 @@ class GMEQL(keras.Model):
         each point's rank by ``max_j |x_j|`` over the number of points, in [0, 1))."""
         if self.curriculum is None:
             return tf.ones_like(point_rank)
-        start, span = self.curriculum
-        done = tf.cast(self.iteration - self.stage_start, tf.float32) / float(span)
-        share = start + (1.0 - start) * tf.minimum(done, 1.0)
-        share = tf.where(self.stage >= 2, share, 1.0)
-        return tf.cast(point_rank < share, tf.float32)
+        w = share_weights(point_rank, self.curriculum, self.iteration - self.stage_start)
+        return tf.where(self.stage >= 2, w, tf.ones_like(w))
 
     def _iteration(self, x, y, point_rank=None):
         R, p = self.n_runs, self.samples
@@ -599,7 +572,7 @@ class GMEQL(keras.Model):
             if not opt.built:
                 opt.build(variables)
 
-        point_rank = None if self.curriculum is None else _point_rank(x)
+        point_rank = None if self.curriculum is None else origin_rank(x)
 
         def body(i, _):
             return i + 1, self._iteration(x, y, point_rank)
@@ -816,7 +789,7 @@ class GMEQL(keras.Model):
         ``start + (1 - start) * min(1, i / iterations)`` of the points nearest the origin
         (as the model's ``curriculum`` in stage 2). Returns the training MAE of each run
         (on every point) after training."""
-        curriculum = _check_curriculum(curriculum)
+        curriculum = check_curriculum(curriculum)
         x = tf.convert_to_tensor(np.asarray(x, "float32"))
         y = tf.reshape(tf.convert_to_tensor(np.asarray(y, "float32")), [-1])
         if not self.built:
@@ -826,7 +799,7 @@ class GMEQL(keras.Model):
         variables = self._regression_variables()
         opt = keras.optimizers.Adam(learning_rate)
         opt.build(variables)
-        rank = _point_rank(x)
+        rank = origin_rank(x)
 
         def errors():
             return tf.abs(self._forward(x, hard)[:, 0] - y[None])
@@ -834,9 +807,7 @@ class GMEQL(keras.Model):
         def point_weights(i):
             if curriculum is None:
                 return tf.ones_like(rank)
-            start, span = curriculum
-            share = start + (1.0 - start) * tf.minimum(tf.cast(i, tf.float32) / span, 1.0)
-            return tf.cast(rank < share, tf.float32)
+            return share_weights(rank, curriculum, i)
 
         @tf.function(jit_compile=self.xla)
         def run(n):

@@ -321,3 +321,31 @@ def test_seeded_trials_start_like_single_models():
         single.build((None, 2))
         for a, b in zip(stacked.eql_layers, single.eql_layers):
             np.testing.assert_array_equal(a.linear.kernel.numpy()[k], b.linear.kernel.numpy())
+
+
+def test_curriculum_trains_on_the_points_nearest_the_origin_first(rng):
+    import tensorflow as tf
+
+    from deepsymreg.curriculum import origin_rank, share_weights
+
+    x = rng.uniform(-1, 1, (40, 2)).astype("float32")
+    near = np.argsort(np.max(np.abs(x), -1))[:10]
+    rank = origin_rank(x)
+    np.testing.assert_array_equal(np.flatnonzero(share_weights(rank, (0.25, 8), 0).numpy()),
+                                  np.sort(near))
+    assert share_weights(rank, (0.25, 8), 4).numpy().sum() == 25  # 0.25 + 0.75 / 2
+    assert share_weights(rank, (0.25, 8), 100).numpy().sum() == 40
+    y = np.where(np.isin(np.arange(40), near), 2.0 * x[:, 0], 5.0)[:, None].astype("float32")
+    errors = {}
+    for curriculum in (None, (0.24, 10**6)):  # the nearest 10 of 40 for 13 000 steps
+        model = EQL(depth=1, primitives=["identity"], seed=0, steps_per_call=100,
+                    curriculum=curriculum)
+        model.compile(optimizer=keras.optimizers.Adam(0.05), jit_compile=False)
+        model.fit(tf.data.Dataset.from_tensors((x, y)).repeat(), epochs=1, steps_per_epoch=3,
+                  shuffle=False, verbose=0)
+        errors[curriculum] = np.max(np.abs(model.predict(x, verbose=0)[near] - y[near]))
+    # Only the near points train the model under the curriculum: it fits them.
+    assert errors[(0.24, 10**6)] < 0.05 < 0.5 < errors[None]
+    assert EQL.from_config(model.get_config()).curriculum == (0.24, 10**6)
+    with pytest.raises(ValueError, match="`curriculum`"):
+        EQL(curriculum=(0.0, 10))
