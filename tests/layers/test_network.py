@@ -101,7 +101,8 @@ def test_eql_rejects_shared_gates_across_restarts():
 def test_eql_file_saved_before_the_network_split_loads_and_predicts_the_same():
     model = keras.models.load_model(LEGACY / "eql_l0_trials2_v0_1.keras")
     data = np.load(LEGACY / "eql_l0_trials2_v0_1.npz")
-    np.testing.assert_array_equal(model.predict(data["x"], verbose=0), data["y"])
+    # The same numbers up to float32 rounding (TensorFlow versions may order sums differently).
+    np.testing.assert_allclose(model.predict(data["x"], verbose=0), data["y"], rtol=1e-5, atol=1e-6)
 
 
 def test_dynamics_file_saved_before_the_split_says_how_to_resave():
