@@ -261,9 +261,7 @@ def _pair_scores(model, images, labels, n, seed, keep=None):
 def _select(model, first, second, total):
     """Select ``model``'s head on the pairs; the choice and every head's MAE (a dict)."""
     errors = model.select_trial(np.stack([first, second], axis=1), total)
-    names = [f"z{i + 1}" for i in range(model.n_digits)]
-    equations = [_rounded(model.scale * model.head.to_sympy(names, trial=k) + model.offset)
-                 for k in range(model.trials)]
+    equations = [_rounded(model.to_sympy(trial=k)) for k in range(model.trials)]
     return {"trial": int(model.selected_trial.numpy()),
             "mae": [reports.finite_or_none(float(e)) for e in errors],
             "equations": equations}
@@ -444,7 +442,7 @@ def format_arithmetic(result):
         low, high = result["select_sums"]
         sel = result["selection"]["lt15"]
         lines.append(f"  EQL: {result['trials']} heads trained on sums < {low}, head "
-                     f"{sel['trial']} chosen on sums {low}-{high - 1} (MAE {min(m for m in sel['mae'] if m is not None):.3f})")
+                     f"{sel['trial']} chosen on sums {low}-{high - 1} (MAE {sel['mae'][sel['trial']]:.3f})")
         lines.append(f"  EQL chosen: y = {eq['eql_lt15']}")
     else:
         lines.append(f"  EQL trained on sums < 15: y = {eq['eql_lt15']}")

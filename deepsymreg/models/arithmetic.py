@@ -146,14 +146,16 @@ class DigitArithmetic(keras.Model):
         self.selected_trial.assign(int(np.argmin(errors)))
         return errors
 
-    def to_sympy(self, var_names=None, threshold=0.01):
-        """The learned combination of the latents as SymPy (EQL head only)."""
+    def to_sympy(self, var_names=None, threshold=0.01, trial=None):
+        """The learned combination of the latents as SymPy (EQL head only); with
+        ``trials``, of head ``trial`` (default: the selected head)."""
         if self.head_kind != "eql":
             raise ValueError(
                 f"to_sympy needs head='eql'; this model's head is {self.head_kind!r}."
             )
         names = var_names or [f"z{i + 1}" for i in range(self.n_digits)]
-        trial = None if self.trials is None else int(self.selected_trial.numpy())
+        if self.trials is not None and trial is None:
+            trial = int(self.selected_trial.numpy())
         return self.scale * self.head.to_sympy(names, threshold=threshold, trial=trial) + self.offset
 
     def get_config(self):

@@ -138,8 +138,10 @@ def test_portfolio_of_heads_trains_the_sum_and_infers_with_the_selected_head(ima
     assert errors.shape == (3,) and np.argmin(errors) == 2 and errors[2] < 1e-4
     assert int(model.selected_trial.numpy()) == 2
     np.testing.assert_allclose(model(images).numpy()[:, 0], heads[2], rtol=1e-5, atol=1e-5)
-    f = symbolic.to_numpy_function(model.to_sympy(threshold=0.0), sympy.symbols("z1 z2"))
-    np.testing.assert_allclose(f(z.numpy()), heads[2], rtol=1e-4, atol=1e-4)
+    for trial, want in ((None, heads[2]), (0, heads[0])):  # default: the selected head
+        f = symbolic.to_numpy_function(model.to_sympy(threshold=0.0, trial=trial),
+                                       sympy.symbols("z1 z2"))
+        np.testing.assert_allclose(f(z.numpy()), want, rtol=1e-4, atol=1e-4)
 
 
 def test_portfolio_round_trip_keeps_the_selection(images, tmp_path):
