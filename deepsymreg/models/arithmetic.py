@@ -101,13 +101,16 @@ class DigitArithmetic(keras.Model):
         return tf.reshape(self.encode(flat, training=training), [-1, self.n_digits])
 
     def call(self, images, training=None):
-        z = self.latents(images, training=training)
-        out = self.scale * self.head(z, training=training) + self.offset
+        out = self._rescaled_head(self.latents(images, training=training), training)
         if self.trials is None:
             return out
         if training:
             return tf.transpose(out[..., 0])  # (batch, trials)
         return tf.gather(out, self.selected_trial)
+
+    def _rescaled_head(self, z, training=None):
+        """``scale * head(z) + offset``: ``(batch, 1)``, or ``(trials, batch, 1)``."""
+        return self.scale * self.head(z, training=training) + self.offset
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """With ``trials`` in training: the sum of the heads' MSE (each kept in
@@ -129,8 +132,7 @@ class DigitArithmetic(keras.Model):
         targets = np.asarray(targets, "float32").reshape(-1)
         outs = []
         for start in range(0, len(targets), batch_size):
-            z = self.latents(images[start:start + batch_size])
-            out = self.scale * self.head(z) + self.offset  # (trials?, batch, 1)
+            out = self._rescaled_head(self.latents(images[start:start + batch_size]))
             outs.append(np.asarray(out).reshape(self.trials or 1, -1))
         pred = np.concatenate(outs, axis=1)
         with np.errstate(invalid="ignore", over="ignore"):
