@@ -13,7 +13,8 @@ error is under 2% of the truth's RMS on the range widened 1.5x (the benchmark's 
 on the network instead of the read-out).
 
     python benchmarks/gmeql_frequency.py [--problems b5,b6] [--inits 100]
-        [--steps 10000] [--start 0.03] [--json PATH]
+        [--steps 10000] [--start 0.03] [--learning-rate 1e-3] [--every-point yes|no]
+        [--json PATH]
 """
 
 import argparse
@@ -52,7 +53,7 @@ def structure_choices(model, problem, runs):
     return out
 
 
-def trial(problem, inits, steps, curriculum, seed=0):
+def trial(problem, inits, steps, curriculum, seed=0, learning_rate=1e-3):
     """Share of ``inits`` weight initializations that train to the law; a dict."""
     law, names, domain = BENCHMARKS[problem]
     truth, symbols = symbolic.parse(law, names)
@@ -66,12 +67,13 @@ def trial(problem, inits, steps, curriculum, seed=0):
     model.start_stage(2)  # every weight from N(0, 1), one draw per run
     choices = structure_choices(model, problem, inits)
     start = time.perf_counter()
-    mae = model.fit_weights(x, y, choices, steps=steps, curriculum=curriculum)
+    mae = model.fit_weights(x, y, choices, steps=steps, learning_rate=learning_rate,
+                            curriculum=curriculum)
     seconds = time.perf_counter() - start
     pred = model(x_test, choices=[c[:, None] for c in choices]).numpy()[:, 0]
     rel = np.sqrt(np.mean((pred - y_test) ** 2, -1)) / np.sqrt(np.mean(y_test ** 2))
     right = np.isfinite(rel) & (rel < 0.02)
-    return {"problem": problem, "inits": inits, "steps": steps,
+    return {"problem": problem, "inits": inits, "steps": steps, "learning_rate": learning_rate,
             "curriculum": None if curriculum is None else list(curriculum),
             "right": int(right.sum()), "share_right": float(right.mean()),
             "median_train_mae": float(np.median(mae)), "seconds": seconds}
@@ -84,20 +86,25 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--start", type=float, default=0.03,
                         help="the curriculum's starting share of the points (default 0.03)")
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--every-point", choices=("yes", "no"), default="yes",
+                        help="also train on every point without the curriculum (default yes)")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
     problems = [p.strip() for p in args.problems.split(",") if p.strip()]
     unknown = [p for p in problems if p not in STRUCTURES]
     if not problems or unknown:
         parser.error(f"--problems: expected names among {sorted(STRUCTURES)}, got {args.problems!r}")
-    if args.inits < 1 or args.steps < 2 or not 0.0 < args.start <= 1.0:
-        parser.error("--inits must be >= 1, --steps >= 2 and 0 < --start <= 1")
+    if (args.inits < 1 or args.steps < 2 or not 0.0 < args.start <= 1.0
+            or not args.learning_rate > 0):
+        parser.error("--inits must be >= 1, --steps >= 2, 0 < --start <= 1 and --learning-rate > 0")
     rows = []
     print("| law | training | right of inits | median training MAE | seconds |")
     print("|---|---|---|---|---|")
     for problem in problems:
-        for curriculum in (None, (args.start, args.steps // 2)):
-            r = trial(problem, args.inits, args.steps, curriculum)
+        plans = ([None] if args.every_point == "yes" else []) + [(args.start, args.steps // 2)]
+        for curriculum in plans:
+            r = trial(problem, args.inits, args.steps, curriculum, learning_rate=args.learning_rate)
             rows.append(r)
             how = ("every point" if curriculum is None
                    else f"curriculum from {curriculum[0]:g} over {curriculum[1]} steps")

@@ -19,7 +19,8 @@ the range widened 1.5x, after the refit).
 
     python benchmarks/gmeql_readout.py [--problem b1] [--seeds 0,1,2]
         [--round-iterations 1000] [--iterations 6000] [--top 100] [--loss-quantile 1]
-        [--elite-key structure] [--curriculum START,ITERATIONS] [--json PATH]
+        [--elite-key structure] [--curriculum START,ITERATIONS]
+        [--memetic EVERY,TOP,STARTS [--adopt]] [--json PATH]
 """
 
 import argparse
@@ -31,6 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from deepsymreg import symbolic  # noqa: E402
+from deepsymreg.callbacks import MemeticRefit  # noqa: E402
 from deepsymreg.benchmark import make_data  # noqa: E402
 from deepsymreg.gmeql import BENCHMARKS, relative_rms, widened  # noqa: E402
 from deepsymreg.models.gmeql import GMEQL  # noqa: E402
@@ -40,15 +42,18 @@ SCORES = ("network", "expression", "refit")
 
 
 def readout(problem="b1", seed=0, rounds=3, round_iterations=1000, iterations=6000, top=100,
-            polish_steps=1000, n_train=300, steps_per_call=500, **model_kwargs):
-    """One search and its read-out counts (see the module docstring); a dict."""
+            polish_steps=1000, n_train=300, steps_per_call=500, memetic=None, **model_kwargs):
+    """One search and its read-out counts (see the module docstring); a dict.
+    ``memetic``: None or the keyword arguments of a :class:`MemeticRefit` callback."""
     law, names, domain = BENCHMARKS[problem]
     truth, symbols = symbolic.parse(law, names)
     x, y = make_data(truth, symbols, domain, n_train, 0.0, np.random.default_rng(seed))
     test = widened(domain)
     model = GMEQL(seed=seed, steps_per_call=steps_per_call, **model_kwargs)
     start = time.perf_counter()
-    model.search(x, y, rounds=rounds, round_iterations=round_iterations, iterations=iterations)
+    callbacks = [] if memetic is None else [MemeticRefit(x, y, **memetic)]
+    model.search(x, y, rounds=rounds, round_iterations=round_iterations, iterations=iterations,
+                 callbacks=callbacks)
     search_seconds = time.perf_counter() - start
 
     def right(expr, refit, refine=False):
@@ -119,8 +124,20 @@ def main(argv=None):
                         help="GMEQL's loss_quantile (default 1: the paper's mean over all instances)")
     parser.add_argument("--curriculum", default=None, metavar="START,ITERATIONS",
                         help="GMEQL's curriculum, e.g. 0.2,24000 (default none)")
+    parser.add_argument("--memetic", default=None, metavar="EVERY,TOP,STARTS",
+                        help="refit the TOP best elites from STARTS starts every EVERY stage-2 "
+                             "iterations (MemeticRefit; default off)")
+    parser.add_argument("--adopt", action="store_true",
+                        help="with --memetic: the shared weights take the best refit's")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
+    memetic = None
+    if args.memetic:
+        try:
+            every, top, starts = (int(v) for v in args.memetic.split(","))
+        except ValueError:
+            parser.error(f"--memetic: expected EVERY,TOP,STARTS, got {args.memetic!r}")
+        memetic = {"every": every, "top": top, "starts": starts, "adopt": args.adopt}
     try:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
@@ -138,7 +155,7 @@ def main(argv=None):
     for seed in seeds:
         rows.append(readout(args.problem, seed, args.rounds, args.round_iterations,
                             args.iterations, args.top, loss_quantile=args.loss_quantile,
-                            elite_key=args.elite_key, curriculum=curriculum))
+                            elite_key=args.elite_key, curriculum=curriculum, memetic=memetic))
         r = rows[-1]
         print(f"seed {seed}: {r['right_refitted']} of {r['candidates']} right once refitted, "
               f"{r['right_refined']} once refined, {r['right_as_read']} as read "
@@ -148,7 +165,7 @@ def main(argv=None):
     if args.json_path:
         write_json(args.json_path, {"problem": args.problem, "loss_quantile": args.loss_quantile,
                                     "elite_key": args.elite_key,
-                                    "curriculum": curriculum,
+                                    "curriculum": curriculum, "memetic": memetic,
                                     "rows": rows})
     return 0
 

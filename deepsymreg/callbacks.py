@@ -1,4 +1,5 @@
-"""Training callbacks: phased schedules, thresholding-and-freezing, NaN recovery.
+"""Training callbacks: phased schedules, thresholding-and-freezing, NaN recovery,
+horizon curriculum, and the memetic refit of a Gumbel-max EQL search.
 
 All of them work with plain ``model.fit``. They count *optimizer steps*
 (``model.optimizer.iterations``), not Keras batches, so a schedule means the same
@@ -27,6 +28,7 @@ __all__ = [
     "WeightThreshold",
     "NaNRecovery",
     "HorizonCurriculum",
+    "MemeticRefit",
     "penalty_strengths",
     "threshold_weights",
 ]
@@ -561,3 +563,61 @@ class HorizonCurriculum(keras.callbacks.Callback):
             logs["horizon"] = int(self.variable.numpy())
 
     on_epoch_end = on_train_batch_end
+
+
+class MemeticRefit(keras.callbacks.Callback):
+    """The memetic step of a Gumbel-max EQL search: every ``every`` stage-2 iterations,
+    the best elites not refitted before get their own weights
+    (:meth:`deepsymreg.models.GMEQL.refit_elites`), and their refit MAE ranks them in
+    the repository.
+
+    Pass it to :meth:`GMEQL.search` (or ``fit``) in ``callbacks``; it checks the
+    model's iteration after every compiled call, so ``every`` is effectively rounded up
+    to a multiple of ``steps_per_call``.
+
+    Args:
+        x, y: the training data.
+        every: stage-2 iterations between refits (default 12000: four in the paper's
+            48000).
+        top, starts, steps, learning_rate, curriculum, adopt: as in
+            :meth:`GMEQL.refit_elites`.
+
+    Logs ``memetic_best`` (the lowest refit MAE of the last refit) after every epoch.
+    """
+
+    def __init__(self, x, y, every=12000, top=10, starts=4, steps=3000, learning_rate=1e-2,
+                 curriculum=(0.03, 1500), adopt=False):
+        super().__init__()
+        self.x, self.y = x, y
+        self.every = check_int("every", every)
+        self.options = dict(top=check_int("top", top), starts=check_int("starts", starts),
+                            steps=check_int("steps", steps, minimum=0),
+                            learning_rate=check_number("learning_rate", learning_rate, 0.0,
+                                                       strict=True),
+                            curriculum=curriculum, adopt=bool(adopt))
+        self.skip = None
+        self.refits = 0
+        self.best = float("inf")
+        self._stage_start = None
+        self._done = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        model = self.model
+        if int(model.stage.numpy()) < 2:
+            return
+        start = int(model.stage_start.numpy())
+        if start != self._stage_start:  # a new stage 2: count from its start
+            self._stage_start, self._done = start, 0
+        due = (int(model.iteration.numpy()) - start) // self.every
+        if due <= self._done:
+            return
+        self._done = due
+        if self.skip is None:
+            self.skip = [set() for _ in range(model.n_runs)]
+        maes = model.refit_elites(self.x, self.y, skip=self.skip, **self.options)
+        self.refits += 1
+        self.best = float(np.min(maes))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and self.refits:
+            logs["memetic_best"] = self.best

@@ -321,3 +321,81 @@ def test_fit_weights_curriculum_fits_the_near_points_first(small):
     assert near_error[(0.25, 10**6)] < 0.15 < 100.0 < near_error[None]
     with pytest.raises(ValueError, match="`curriculum`"):
         model.fit_weights(x, y, choices, steps=1, curriculum=(2.0, 10))
+
+
+def _hand_set_repository(model, entries):
+    """Fill run 0's repository with ``(choices, mae)`` entries, T* empty."""
+    for k, conn in enumerate(model.connections):
+        logs = np.full(tuple(model.repository_log_weights[k].shape), -30.0, "float32")
+        for i, (choices, _) in enumerate(entries):
+            logs[0, i] = _one_hot_log(choices[k], conn.n_prev)
+        model.repository_log_weights[k].assign(logs)
+    mae = np.full(tuple(model.repository_mae.shape), np.inf, "float32")
+    mae[0, :len(entries)] = [m for _, m in entries]
+    model.repository_mae.assign(mae)
+    model.repository_key.assign(np.arange(mae.size, dtype="int64").reshape(mae.shape) + 1)
+    model.best_mae.assign([np.inf])
+
+
+def test_refit_elites_reranks_the_repository_and_sets_t_star(small):
+    """The memetic step: an elite ranked second under the shared weights is the law
+    with its own weights; after the refit it ranks first, is T*, and a second call
+    with the same ``skip`` refits nothing."""
+    model, x = small
+    y = 2.5 * x[:, 0] ** 2 - 1.5 * x[:, 1]
+    c0 = np.array([0, 1, 0, 1])
+    wrong = [c0, np.array([0, 3, 0, 0]), np.array([0])]  # add(id(x0), sin(x1))
+    right = [c0, np.array([0, 0, 0, 0]), np.array([2])]  # sum of every first-layer node
+    _hand_set_repository(model, [(wrong, 0.1), (right, 0.2)])
+    shared = [v.numpy() for v in model._regression_variables()]
+    skip = [set()]
+    maes = model.refit_elites(x, y, top=2, starts=3, steps=1500, learning_rate=0.02,
+                              curriculum=None, skip=skip)
+    assert maes.shape == (1, 2) and maes[0, 1] < 0.05 < 1.0 < maes[0, 0]
+    assert skip == [{1, 2}]
+    rep = model.repository_mae.numpy()[0]
+    assert rep[0] == pytest.approx(maes[0, 1]) and rep[1] == pytest.approx(0.1)  # min(old, refit)
+    assert model.structure_key([np.argmax(v.numpy()[0, 0], -1) for v in model.repository_log_weights]) \
+        == model.structure_key(right)
+    assert list(model.repository_key.numpy()[0, :2]) == [2, 1]
+    for var, before in zip(model._regression_variables(), shared):  # adopt=False
+        np.testing.assert_array_equal(var.numpy(), before)
+    # T* carries the refit weights: selecting on the network's MAE without polishing
+    # reproduces the refit MAE.
+    (mae, choices), = model.select(x, y, top=0, polish_steps=0, score="network")
+    assert model.structure_key(choices) == model.structure_key(right)
+    assert mae == pytest.approx(maes[0, 1], rel=1e-3)
+    assert np.all(np.isinf(model.refit_elites(x, y, top=2, starts=2, steps=5, skip=skip)))
+    with pytest.raises(ValueError, match="`skip`"):
+        model.refit_elites(x, y, skip=[set(), set()])
+    with pytest.raises(ValueError, match="`starts`"):
+        model.refit_elites(x, y, starts=0)
+
+
+def test_refit_elites_adopt_moves_the_shared_weights(small):
+    model, x = small
+    y = 2.5 * x[:, 0] ** 2 - 1.5 * x[:, 1]
+    right = [np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), np.array([2])]
+    _hand_set_repository(model, [(right, 5.0)])
+    maes = model.refit_elites(x, y, top=1, starts=2, steps=1500, learning_rate=0.02,
+                              curriculum=None, adopt=True)
+    pred = model(x, choices=[c[None] for c in right]).numpy()[0]
+    assert np.mean(np.abs(pred - y)) == pytest.approx(maes[0, 0], rel=1e-3) and maes[0, 0] < 0.05
+
+
+def test_memetic_refit_callback_refits_during_stage_two(small):
+    from deepsymreg.callbacks import MemeticRefit
+
+    model, x = small
+    y = x[:, 0] ** 2 + x[:, 1]
+    model.steps_per_call = 10
+    memetic = MemeticRefit(x, y, every=20, top=2, starts=2, steps=20, curriculum=None)
+    history = model.search(x, y, rounds=1, round_iterations=20, iterations=40,
+                           callbacks=[memetic])
+    assert memetic.refits == 2  # after 20 and 40 stage-2 iterations, none in stage 1
+    assert len(memetic.skip[0]) == 4  # two new elites each time
+    assert np.isfinite(history[-1].history["memetic_best"][-1])
+    mae = model.repository_mae.numpy()[0]
+    assert np.all(np.diff(mae[np.isfinite(mae)]) >= 0)
+    with pytest.raises(ValueError, match="`every`"):
+        MemeticRefit(x, y, every=0)
