@@ -17,7 +17,7 @@ import numpy as np
 import sympy
 
 from deepsymreg import reports
-from deepsymreg._validation import check_choice, check_int
+from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.data import dynamics as dynamics_data
 from deepsymreg.data.digits import digit_pairs, load_digits
 from deepsymreg.models.arithmetic import DigitArithmetic
@@ -258,9 +258,9 @@ def _pair_scores(model, images, labels, n, seed, keep=None):
     return float(np.mean(np.abs(pred - total))), float(np.mean(np.round(pred) == total))
 
 
-def _select(model, first, second, total):
+def _select(model, first, second, total, near=None):
     """Select ``model``'s head on the pairs; the choice and every head's MAE (a dict)."""
-    errors = model.select_trial(np.stack([first, second], axis=1), total)
+    errors = model.select_trial(np.stack([first, second], axis=1), total, near=near)
     equations = [_rounded(model.to_sympy(trial=k)) for k in range(model.trials)]
     return {"trial": int(model.selected_trial.numpy()),
             "mae": [reports.finite_or_none(float(e)) for e in errors],
@@ -269,7 +269,7 @@ def _select(model, first, second, total):
 
 def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=None, figure=None,
                    fraction=None, n_eval=5000, steps=None, log=None, verbose=0, trials=None,
-                   select_sums=(13, 15)):
+                   select_sums=(13, 15), select_near=0.1):
     """MNIST arithmetic (Kim et al. 2020, §IV-A): the sum of two digit images.
 
     Trains a :class:`DigitArithmetic` with an EQL head on all pairs (Table I: latent
@@ -294,15 +294,21 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
             lowest MAE on training-image pairs with sums in ``select_sums`` (a held-out
             slice of the training sums, so the choice rewards extrapolation); both
             still see only sums < 15.
-        select_sums: ``(low, high)`` with ``high`` <= 15, the held-out slice.
+        select_sums: ``(low, high)`` with ``high`` <= 15, the held-out slice; or None:
+            the Table II heads train on every sum < 15 and the simplest head whose MAE
+            on fresh pairs with sums < 15 is within ``select_near`` (relative) of the
+            lowest is kept (:meth:`DigitArithmetic.select_trial` with ``near``).
+        select_near: the tie margin of that choice (with ``select_sums=None``).
     """
     trials = check_int("trials", trials, allow_none=True)
-    if (not isinstance(select_sums, (list, tuple)) or len(select_sums) != 2
+    if select_sums is not None and (
+            not isinstance(select_sums, (list, tuple)) or len(select_sums) != 2
             or not 0 < select_sums[0] < select_sums[1] <= 15):
         raise ValueError(
-            "Invalid value for argument `select_sums`: expected (low, high) with "
+            "Invalid value for argument `select_sums`: expected None or (low, high) with "
             f"0 < low < high <= 15. Received: select_sums={select_sums!r}"
         )
+    select_near = check_number("select_near", select_near, 0.0)
 
     check_choice("baseline", baseline, ("relu", None))
     if steps is None:
@@ -343,16 +349,17 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
     gen_equation = None
     for name, make in heads.items():
         portfolio = trials and name == "eql"
-        below = select_sums[0] if portfolio else 15
+        below = select_sums[0] if portfolio and select_sums else 15
         log(f"[arithmetic] {name} head, pairs with sum < {below}: {recipe.total_steps} steps")
         gen_model, _ = fit_arithmetic(make, digits.x_train, digits.y_train, recipe,
                                       max_sum=below, seed=seed + 100, progress=progress)
         if portfolio:
-            low, high = select_sums
+            low, high = select_sums or (0, 15)
             first, second, total, _, _ = digit_pairs(
                 digits.x_train, digits.y_train, 2000, seed=seed + 5,
                 keep=lambda t: (t >= low) & (t < high))
-            selection["lt15"] = _select(gen_model, first, second, total)
+            selection["lt15"] = _select(gen_model, first, second, total,
+                                        near=None if select_sums else select_near)
         for k, (x, y) in sets.items():
             generalization[k][name] = {
                 "lt15": _pair_scores(gen_model, x, y, n_eval, seed + 2, lt15)[1],
@@ -384,7 +391,8 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         "generalization_test_digits": generalization["test_digits"],
         "paper": PAPER_ARITHMETIC,
         "trials": trials,
-        "select_sums": list(select_sums) if trials else None,
+        "select_sums": list(select_sums) if trials and select_sums else None,
+        "select_near": select_near if trials and not select_sums else None,
         "selection": selection or None,
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -439,10 +447,16 @@ def format_arithmetic(result):
         lines.append(f"  {name:5s} y < 15: {acc['lt15']:.3f} [{pgen[name]['lt15']}]   "
                      f"y >= 15: {acc['ge15']:.3f} [{pgen[name]['ge15']}]")
     if result.get("trials"):
-        low, high = result["select_sums"]
         sel = result["selection"]["lt15"]
-        lines.append(f"  EQL: {result['trials']} heads trained on sums < {low}, head "
-                     f"{sel['trial']} chosen on sums {low}-{high - 1} (MAE {sel['mae'][sel['trial']]:.3f})")
+        chosen = f"head {sel['trial']} (MAE {sel['mae'][sel['trial']]:.3f})"
+        if result.get("select_sums"):
+            low, high = result["select_sums"]
+            lines.append(f"  EQL: {result['trials']} heads trained on sums < {low}, {chosen} "
+                         f"chosen on sums {low}-{high - 1}")
+        else:
+            lines.append(f"  EQL: {result['trials']} heads trained on sums < 15, {chosen} the "
+                         f"simplest within {result['select_near']:g} of the lowest MAE on fresh "
+                         "pairs with sums < 15")
         lines.append(f"  EQL chosen: y = {eq['eql_lt15']}")
     else:
         lines.append(f"  EQL trained on sums < 15: y = {eq['eql_lt15']}")

@@ -16,6 +16,7 @@ upscaled to 28x28, which every output states.
     python examples/mnist_arithmetic.py --json mnist.json --figure mnist.png
     python examples/mnist_arithmetic.py --quick --quiet  # no progress bar (none off a terminal)
     python examples/mnist_arithmetic.py --quick --trials 8  # a portfolio of 8 EQL heads
+    python examples/mnist_arithmetic.py --quick --trials 8 --select simplest
 """
 
 import argparse
@@ -50,6 +51,10 @@ def main(argv=None):
                         help="a portfolio of this many EQL heads on the shared encoder, the "
                              "Table II one trained on sums < 13 and chosen on sums 13-14 "
                              "(default: one head, the paper's)")
+    parser.add_argument("--select", choices=["held-out", "simplest"], default="held-out",
+                        help="with --trials, how the Table II head is chosen: held-out (trained "
+                             "on sums < 13, lowest MAE on sums 13-14) or simplest (trained on "
+                             "sums < 15, the simplest equation within 10%% of the lowest MAE)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     result = experiments.run_arithmetic(
@@ -57,6 +62,7 @@ def main(argv=None):
         seed=args.seed, source=args.source, path=args.mnist_path, figure=args.figure,
         fraction=args.fraction, n_eval=args.n_eval or (2000 if args.quick else 5000),
         verbose=reports.on_terminal(args.quiet), trials=args.trials,
+        select_sums=(13, 15) if args.select == "held-out" else None,
     )
     print(experiments.format_arithmetic(result))
     if args.json_path:

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from deepsymreg import symbolic
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.layers.mlp_cell import check_widths
 from deepsymreg.models.encoders import DigitEncoder, relu_mlp
@@ -139,13 +140,23 @@ class DigitArithmetic(keras.Model):
             err = np.mean(np.abs(pred - targets[None]), axis=1)
         return np.where(np.isfinite(err), err, np.inf)
 
-    def select_trial(self, images, targets):
+    def select_trial(self, images, targets, near=None):
         """Keep the head with the lowest MAE on ``(images, targets)`` (e.g. a held-out
-        slice of sums); returns every head's MAE."""
+        slice of sums); returns every head's MAE.
+
+        With ``near`` (relative, e.g. 0.1), heads within ``(1 + near)`` of the lowest
+        MAE are tied and the simplest equation (fewest SymPy nodes,
+        :func:`deepsymreg.symbolic.complexity`) wins: a choice that needs no held-out
+        sums."""
         if not self.built:
             self.build((None, self.n_digits, 28, 28))
         errors = self.trial_errors(images, targets)
-        self.selected_trial.assign(int(np.argmin(errors)))
+        best = int(np.argmin(errors))
+        if near is not None and np.isfinite(errors[best]):
+            near = check_number("near", near, 0.0)
+            tied = [k for k in range(len(errors)) if errors[k] <= errors[best] * (1.0 + near)]
+            best = min(tied, key=lambda k: (symbolic.complexity(self.to_sympy(trial=k)), errors[k]))
+        self.selected_trial.assign(best)
         return errors
 
     def to_sympy(self, var_names=None, threshold=0.01, trial=None):

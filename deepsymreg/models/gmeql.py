@@ -460,11 +460,10 @@ class GMEQL(keras.Model):
         return total  # (runs,)
 
     def _point_weights(self, point_rank):
-        """Weights (batch,) of the points in this iteration's training loss: all 1, or
-        under ``curriculum`` 1 for the growing share nearest the origin (``point_rank``:
-        each point's rank by ``max_j |x_j|`` over the number of points, in [0, 1))."""
-        if self.curriculum is None:
-            return tf.ones_like(point_rank)
+        """Weights (batch,) of the points in this iteration's training loss under
+        ``curriculum``: in stage 2, 1 for the growing share nearest the origin
+        (``point_rank``: each point's rank by ``max_j |x_j|`` over the number of points,
+        in [0, 1)) and 0 elsewhere; all 1 in stage 1."""
         w = share_weights(point_rank, self.curriculum, self.iteration - self.stage_start)
         return tf.where(self.stage >= 2, w, tf.ones_like(w))
 

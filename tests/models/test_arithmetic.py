@@ -173,3 +173,26 @@ def test_nan_recovery_restarts_a_portfolio_model_as_a_whole(images):
     # Every NaN step restarts the whole model (both heads re-drawn, one seed each).
     assert nan.restarts == 3 and model.stop_training
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())
+
+
+def test_select_trial_near_prefers_the_simplest_head_among_ties(images):
+    model = _model("eql", trials=2)
+    model(images)
+    for w in model.head.weights:  # head 1 becomes a constant: the simplest equation
+        if w.shape and w.shape[0] == 2:
+            value = w.numpy()
+            value[1] = 0.0
+            w.assign(value)
+    heads = 9.0 * model.head(model.latents(images)).numpy()[..., 0] + 9.0
+    target = heads[0] + 0.01
+    sizes = [symbolic.complexity(model.to_sympy(trial=k)) for k in range(2)]
+    assert sizes[1] < sizes[0]
+    errors = model.select_trial(images, target, near=0.0)
+    assert errors[0] < errors[1] and int(model.selected_trial.numpy()) == 0
+    margin = errors[1] / errors[0]  # head 1 is tied once the margin covers its error
+    model.select_trial(images, target, near=margin * 0.99 - 1.0)
+    assert int(model.selected_trial.numpy()) == 0
+    model.select_trial(images, target, near=margin * 1.01 - 1.0)
+    assert int(model.selected_trial.numpy()) == 1
+    with pytest.raises(ValueError, match="`near`"):
+        model.select_trial(images, target, near=-1.0)
