@@ -52,6 +52,7 @@ def readout(problem="b1", seed=0, rounds=3, round_iterations=1000, iterations=60
     model = GMEQL(seed=seed, steps_per_call=steps_per_call, **model_kwargs)
     start = time.perf_counter()
     callbacks = [] if memetic is None else [MemeticRefit(x, y, **memetic)]
+    refits = callbacks[0].history if callbacks else None
     model.search(x, y, rounds=rounds, round_iterations=round_iterations, iterations=iterations,
                  callbacks=callbacks)
     search_seconds = time.perf_counter() - start
@@ -89,6 +90,7 @@ def readout(problem="b1", seed=0, rounds=3, round_iterations=1000, iterations=60
         "first_right_rank": next((i for i, r in enumerate(refitted) if r), None),
         "first_refined_rank": next((i for i, r in enumerate(refined) if r), None),
         "candidate_expressions": texts,  # refitted, in repository order (T* first)
+        "memetic_refits": refits,
         "selected": selected,
     }
 

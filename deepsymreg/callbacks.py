@@ -582,7 +582,8 @@ class MemeticRefit(keras.callbacks.Callback):
         top, starts, steps, learning_rate, curriculum, adopt: as in
             :meth:`GMEQL.refit_elites`.
 
-    Logs ``memetic_best`` (the lowest refit MAE of the last refit) after every epoch.
+    Logs ``memetic_best`` (the lowest refit MAE of the last refit) after every epoch;
+    ``history`` keeps every refit's iteration and MAEs.
     """
 
     def __init__(self, x, y, every=12000, top=10, starts=4, steps=3000, learning_rate=1e-2,
@@ -596,6 +597,7 @@ class MemeticRefit(keras.callbacks.Callback):
                                                        strict=True),
                             curriculum=curriculum, adopt=bool(adopt))
         self.skip = None
+        self.history = []  # per refit: the model's iteration and the refit MAEs (runs, top)
         self.refits = 0
         self.best = float("inf")
         self._stage_start = None
@@ -617,6 +619,8 @@ class MemeticRefit(keras.callbacks.Callback):
         maes = model.refit_elites(self.x, self.y, skip=self.skip, **self.options)
         self.refits += 1
         self.best = float(np.min(maes))
+        self.history.append({"iteration": int(model.iteration.numpy()),
+                             "refit_mae": [[float(v) for v in row] for row in maes]})
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None and self.refits:

@@ -393,6 +393,7 @@ def test_memetic_refit_callback_refits_during_stage_two(small):
     history = model.search(x, y, rounds=1, round_iterations=20, iterations=40,
                            callbacks=[memetic])
     assert memetic.refits == 2  # after 20 and 40 stage-2 iterations, none in stage 1
+    assert [h["iteration"] for h in memetic.history] == [40, 60]  # 20 of stage 1 first
     assert len(memetic.skip[0]) == 4  # two new elites each time
     assert np.isfinite(history[-1].history["memetic_best"][-1])
     mae = model.repository_mae.numpy()[0]
