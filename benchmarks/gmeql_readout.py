@@ -5,7 +5,9 @@ elite repository ranks structures by their error under weights that belong to no
 them. This script measures what that costs. For each seed: one search on a b-problem
 (shortened by default), then for T* and the ``--top`` best elites
 
-- "as read": the expression with the search's weights is the law;
+- "as read": the expression with the search's weights is the law (T* with the weights
+  it was evaluated with, or those of its memetic refit; the elites with the shared
+  weights at the end of the search);
 - "refitted": the same after a least-squares refit of its additive terms
   (:func:`deepsymreg.symbolic.polish`) is the law;
 - "refined": the refitted expression with every number (frequencies and rates inside
@@ -66,12 +68,21 @@ def readout(problem="b1", seed=0, rounds=3, round_iterations=1000, iterations=60
 
     candidates = model.candidate_choices(top)[0]
     as_read, refitted, refined, texts = [], [], [], []
-    for choices in candidates:
+    shared = [v.numpy() for v in model._regression_variables()]
+    own = [v.numpy() for v in model.best_kernels]
+    has_best = bool(np.isfinite(model.best_mae.numpy()[0]))
+    for i, choices in enumerate(candidates):
+        # T* (first) is read with its own weights, the elites with the shared ones.
+        for var, value in zip(model._regression_variables(),
+                              own if i == 0 and has_best else shared):
+            var.assign(value)
         expr = model.to_sympy(names, choices)
         texts.append(str(symbolic.rounded(symbolic.polish(expr, symbols, x, y), 4)))
         as_read.append(right(expr, False))
         refitted.append(right(expr, True))
         refined.append(refitted[-1] or right(expr, True, refine=True))
+    for var, value in zip(model._regression_variables(), shared):
+        var.assign(value)
     state = [v.numpy() for v in model.weights]
     selected = {}
     for score in SCORES:
