@@ -17,6 +17,7 @@ import numpy as np
 from deepsymreg import regularizers as regularizers_lib
 from deepsymreg import schedules as schedules_lib
 from deepsymreg._validation import check_int, check_number
+from deepsymreg.curriculum import check_curriculum
 from deepsymreg.layers import stacking
 from deepsymreg.layers.linear import StackedLinear
 from deepsymreg.layers.network import EqlNetwork
@@ -595,7 +596,7 @@ class MemeticRefit(keras.callbacks.Callback):
                             steps=check_int("steps", steps, minimum=0),
                             learning_rate=check_number("learning_rate", learning_rate, 0.0,
                                                        strict=True),
-                            curriculum=curriculum, adopt=bool(adopt))
+                            curriculum=check_curriculum(curriculum), adopt=bool(adopt))
         self.skip = None
         self.history = []  # per refit: the model's iteration and the refit MAEs (runs, top)
         self.refits = 0

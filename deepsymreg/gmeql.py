@@ -20,6 +20,7 @@ import sympy
 from deepsymreg import symbolic
 from deepsymreg._validation import check_int, check_number
 from deepsymreg.benchmark import make_data, parse_domain
+from deepsymreg.callbacks import MemeticRefit
 from deepsymreg.models.gmeql import DEFAULT_FUNCTIONS, GMEQL
 from deepsymreg.primitives import elementary
 from deepsymreg.reports import finite_or_none
@@ -105,6 +106,7 @@ def run_gmeql(
     polish_steps=1000,
     tolerance=0.02,
     refit=True,
+    memetic=None,
     verbose=0,
     progress=None,
     **model_kwargs,
@@ -141,6 +143,10 @@ def run_gmeql(
             weighted sum node keeps small weights on every node it reads, and a
             division clipped in the network reads as an unbounded term. The raw read-out
             stays in ``raw_expression``.
+        memetic: None (default, the paper's Algorithm 1), True, or a dict of
+            :class:`~deepsymreg.callbacks.MemeticRefit` arguments: the memetic step
+            (the best elites refitted with their own weights during stage 2; True: its
+            defaults).
         progress: a callable hearing of finished runs (``progress(n)``).
         model_kwargs: further :class:`~deepsymreg.models.gmeql.GMEQL` arguments.
 
@@ -165,6 +171,17 @@ def run_gmeql(
         raise ValueError(f"Invalid value for argument `first_trial`: expected fewer than trials="
                          f"{trials}. Received: first_trial={first_trial}")
     runs_per_graph = check_int("runs_per_graph", runs_per_graph)
+    if memetic is True:
+        memetic = {}
+    if memetic is not None and not isinstance(memetic, dict):
+        raise ValueError("Invalid value for argument `memetic`: expected None, True or a dict "
+                         f"of MemeticRefit arguments. Received: memetic={memetic!r}")
+    if memetic is not None:
+        try:  # a bad setting fails before any run
+            MemeticRefit(None, None, **memetic)
+        except TypeError as err:
+            raise ValueError(f"Invalid value for argument `memetic`: {err}. Received: "
+                             f"memetic={memetic!r}") from None
     tolerance = check_number("tolerance", tolerance, 0.0, strict=True)
     rng = np.random.default_rng(seed)
     x, y = make_data(truth, symbols, train_domain, n_train, noise, rng)
@@ -177,8 +194,9 @@ def run_gmeql(
         model = GMEQL(functions, runs=k if runs_per_graph > 1 else None, samples=samples,
                       offline_rule=offline_rule, elites=elites, steps_per_call=steps_per_call,
                       seed=int(seed) + first, **model_kwargs)
+        callbacks = [] if memetic is None else [MemeticRefit(x, y, **memetic)]
         model.search(x, y, rounds=rounds, round_iterations=round_iterations,
-                     iterations=iterations, stage1=stage1, verbose=verbose)
+                     iterations=iterations, stage1=stage1, verbose=verbose, callbacks=callbacks)
         elite_mae = model.repository_mae.numpy()[:, 0]
         selected = model.select(x, y, top=top, polish_steps=polish_steps)
         for r, (mae, choices) in enumerate(selected):
@@ -222,7 +240,7 @@ def run_gmeql(
             "rounds": rounds, "round_iterations": round_iterations, "iterations": iterations,
             "samples": samples, "stage1": stage1, "elites": elites, "offline_rule": offline_rule,
             "functions": [list(f) for f in functions], "runs_per_graph": runs_per_graph,
-            "top": top, "polish_steps": polish_steps, "refit": refit,
+            "top": top, "polish_steps": polish_steps, "refit": refit, "memetic": memetic,
         },
         "trials": rows,
     }

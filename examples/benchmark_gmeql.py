@@ -16,13 +16,15 @@ every problem before the full table). The paper's ablations are ``--ablation no-
 ``no-elites`` and ``no-offline`` (run them on b2, as the paper), and its noise test
 ``--noise-std 0.1`` (Gaussian noise of that standard deviation on the training targets,
 the paper's unit; it tried 0.1, 0.2 and 0.5 on b2) or ``--noise 0.01`` (relative to the
-targets' standard deviation). ``--quick`` is a short check (5 runs of 6000
+targets' standard deviation). ``--memetic`` adds the memetic step (see
+:class:`deepsymreg.callbacks.MemeticRefit`). ``--quick`` is a short check (5 runs of 6000
 iterations per problem), not a reproduction. On a terminal, one progress bar counts the
 runs still to do (``--quiet``: none).
 
     python examples/benchmark_gmeql.py [--quick] [--only b1,b2] [--trials 20] [--eql]
         [--ablation none|no-stage1|no-elites|no-offline] [--noise 0.01 | --noise-std 0.1]
-        [--runs-per-graph 1] [--max-new-runs 4] [--json docs/runs/gmeql_b1_b8.json] [--quiet]
+        [--runs-per-graph 1] [--max-new-runs 4] [--memetic] [--json docs/runs/gmeql_b1_b8.json]
+        [--quiet]
 """
 
 import argparse
@@ -110,6 +112,10 @@ def main(argv=None):
                         help="at most this many new runs per problem in this call (the rest "
                              "on a later call with the same --json): a first look at every "
                              "problem before the full table")
+    parser.add_argument("--memetic", action="store_true",
+                        help="the memetic step: the 10 best elites refitted with their own "
+                             "weights from 4 starts every 12000 stage-2 iterations "
+                             "(deepsymreg.callbacks.MemeticRefit; default off, the paper's)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(BENCHMARKS)
@@ -137,6 +143,7 @@ def main(argv=None):
     keys = {name: {"problem": name, "runs": settings["trials"], "seed": args.seed,
                    "ablation": args.ablation, "noise": noise[name],
                    **({"noise_std": args.noise_std} if args.noise_std is not None else {}),
+                   **({"memetic": True} if args.memetic else {}),
                    **{k: settings[k] for k in ("rounds", "round_iterations", "iterations")}}
             for name in names}
 
@@ -174,7 +181,7 @@ def main(argv=None):
                              rounds=settings["rounds"],
                              round_iterations=settings["round_iterations"],
                              iterations=settings["iterations"], runs_per_graph=per_graph,
-                             progress=progress)
+                             memetic=True if args.memetic else None, progress=progress)
             if result is None:
                 result = {**part, **key}
                 done.append(result)

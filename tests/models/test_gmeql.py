@@ -216,6 +216,10 @@ def test_bad_input_is_a_value_error(small):
         model.search(x, np.ones(3))
     with pytest.raises(ValueError, match="`first_trial`.*first_trial=2"):
         run_gmeql("x1", "x1", trials=2, first_trial=2)
+    with pytest.raises(ValueError, match="`memetic`.*'bad'"):
+        run_gmeql("x1", "x1", memetic={"bad": 1})
+    with pytest.raises(ValueError, match="`top`"):
+        run_gmeql("x1", "x1", memetic={"top": 0})
 
 
 def test_tiny_run_finds_a_b_like_law():
