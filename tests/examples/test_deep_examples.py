@@ -98,3 +98,20 @@ def test_mnist_example_portfolio_of_heads(tmp_path, capsys):
     with pytest.raises(ValueError, match="`select_sums`"):
         from deepsymreg.experiments import run_arithmetic
         run_arithmetic(quick=True, select_sums=(14, 16))
+
+
+def test_mnist_example_portfolio_simplest_choice(tmp_path, capsys):
+    out = tmp_path / "m.json"
+    code = _load("mnist_arithmetic").main(
+        ["--quick", "--fraction", "0.01", "--n-eval", "100", "--source", "sklearn",
+         "--baseline", "none", "--trials", "3", "--select", "simplest", "--json", str(out),
+         "--figure", str(tmp_path / "m.png")]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["select_sums"] is None and result["select_near"] == 0.1
+    sel = result["selection"]["lt15"]
+    maes = np.array([m if m is not None else np.inf for m in sel["mae"]])
+    assert maes[sel["trial"]] <= 1.1 * maes.min()  # among the near ties
+    assert "3 heads trained on sums < 15" in printed and "simplest within 0.1" in printed
