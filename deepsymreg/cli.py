@@ -86,6 +86,9 @@ def build_parser():
                        help="judge the equations as read off the networks (default: each "
                             "restart's equation refitted by least squares, terms not needed "
                             "dropped; eql only)")
+    bench.add_argument("--memetic", action="store_true",
+                       help="gmeql only: the memetic step (the best elites refitted with their "
+                            "own weights during the search; deepsymreg.callbacks.MemeticRefit)")
     bench.add_argument("--tolerance", type=float, default=None,
                        help="error on the test domain that counts as success: normalized "
                             "RMSE for eql (default 0.05), RMS error relative to the truth's "
@@ -411,6 +414,8 @@ def _run(args):
     _check_json_folder(args.json_path)
     if args.method == "gmeql":
         return _run_gmeql(args)
+    if args.memetic:
+        raise _UsageError("argument --memetic: only with --method gmeql")
     try:
         result = run_benchmark(
             args.expr,
@@ -468,7 +473,8 @@ def _run_gmeql(args):
         result = run_gmeql(args.expr, args.vars, train_domain=args.train_domain or "0,2",
                            test_domain=args.test_domain, n_train=n_train, trials=args.trials,
                            seed=args.seed, noise=args.noise,
-                           tolerance=0.02 if args.tolerance is None else args.tolerance)
+                           tolerance=0.02 if args.tolerance is None else args.tolerance,
+                           memetic=True if args.memetic else None)
     except ValueError as err:
         raise _UsageError(str(err)) from None
     return _report(args, result, "mae", "train MAE", "runs")

@@ -166,6 +166,13 @@ def test_benchmark_gmeql_bad_domain_is_one_line_and_exit_2(capsys):
     assert err.startswith("error:") and "train_domain" in err and len(err.strip().splitlines()) == 1
 
 
+def test_benchmark_memetic_needs_gmeql(capsys):
+    from deepsymreg.cli import main
+
+    code = main(["benchmark", "--expr", "x1**2", "--vars", "x1", "--memetic", "--quiet"])
+    assert code == 2 and "--memetic: only with --method gmeql" in capsys.readouterr().err
+
+
 _LOG_AFTER_IMPORT = """
 import logging, sys
 sys.argv[0] = "deepsymreg"
@@ -189,9 +196,11 @@ def test_python_log_records_after_the_hidden_import_reach_stderr():
     assert "a retracing warning" in done.stderr and "an absl warning" in done.stderr
 
 
-@pytest.mark.parametrize("extra, noise, tolerance", [
-    ([], 0.0, 0.02), (["--noise", "0.01", "--tolerance", "0.05"], 0.01, 0.05)])
-def test_benchmark_gmeql_passes_noise_and_tolerance(monkeypatch, extra, noise, tolerance):
+@pytest.mark.parametrize("extra, noise, tolerance, memetic", [
+    ([], 0.0, 0.02, None),
+    (["--noise", "0.01", "--tolerance", "0.05", "--memetic"], 0.01, 0.05, True)])
+def test_benchmark_gmeql_passes_noise_and_tolerance(monkeypatch, extra, noise, tolerance,
+                                                    memetic):
     import deepsymreg.gmeql
     from deepsymreg.cli import main
 
@@ -205,3 +214,4 @@ def test_benchmark_gmeql_passes_noise_and_tolerance(monkeypatch, extra, noise, t
     code = main(["benchmark", "--method", "gmeql", "--expr", "x1**2", "--vars", "x1", "--quiet",
                  *extra])
     assert code == 2 and seen["noise"] == noise and seen["tolerance"] == tolerance
+    assert seen["memetic"] is memetic
