@@ -19,7 +19,8 @@ from layer_checks import save_and_load
 
 import deepsymreg as dsr
 from deepsymreg import callbacks, layers, losses, models, optimizers, regularizers, schedules
-from deepsymreg.callbacks import HorizonCurriculum, NaNRecovery, OneCycle, Phase, PhasedSchedule, WeightThreshold
+from deepsymreg.callbacks import (HorizonCurriculum, MemeticRefit, NaNRecovery, OneCycle, Phase,
+                                  PhasedSchedule, WeightThreshold)
 from deepsymreg.layers import (
     EqlCell, EqlLayer, EqlNetwork, EqlRNN, FunctionNodes, GumbelConnection, HardConcreteDense,
     MaskedDense, MetaWeightDense, MlpCell, StackedDense, StackedEqlLayer, register_linear_kind,
@@ -653,6 +654,11 @@ BAD_ARGUMENTS = [
     _kw(HorizonCurriculum, "schedule", [(0, 1.5)], HorizonMSE()),
     _kw(HorizonCurriculum, "schedule", [(0, 0)], HorizonMSE()),
     _kw(HorizonCurriculum, "schedule", 5, HorizonMSE()),
+    _kw(MemeticRefit, "every", 0, None, None),
+    _kw(MemeticRefit, "top", 0, None, None),
+    _kw(MemeticRefit, "starts", -1, None, None),
+    _kw(MemeticRefit, "learning_rate", 0.0, None, None),
+    _kw(MemeticRefit, "curriculum", (2.0, 10), None, None),
     _call(callbacks.threshold_weights, lambda: callbacks.threshold_weights(
         keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), -1.0), "alpha", "alpha=-1.0",
         "model-without-masks"),
