@@ -889,8 +889,9 @@ class GMEQL(keras.Model):
         rep_lw = [v.numpy() for v in self.repository_log_weights]
         hard = [np.argmax(lw, -1) for lw in rep_lw]  # (runs, C, slots)
         choices = [np.repeat(np.stack([h[r, i] for r, i in flat]), starts, axis=0) for h in hard]
-        model = self._weight_model(len(flat) * starts,
-                                   self.seed * 7919 + int(self.iteration.numpy()))
+        n = len(flat) * starts
+        seed = (self.seed * 7919 + int(self.iteration.numpy())) % (2**31 - 1 - n)  # int32 seeds
+        model = self._weight_model(n, seed)
         model.start_stage(2)  # every weight from N(0, 1), one draw per start
         maes = model.fit_weights(x, y, choices, steps, learning_rate, curriculum).reshape(len(flat), starts)
         best_start = np.argmin(maes, -1)
