@@ -148,12 +148,13 @@ class DigitArithmetic(keras.Model):
         MAE are tied and the simplest equation (fewest SymPy nodes,
         :func:`deepsymreg.symbolic.complexity`) wins: a choice that needs no held-out
         sums."""
+        if near is not None:
+            near = check_number("near", near, 0.0)
         if not self.built:
             self.build((None, self.n_digits, 28, 28))
         errors = self.trial_errors(images, targets)
         best = int(np.argmin(errors))
         if near is not None and np.isfinite(errors[best]):
-            near = check_number("near", near, 0.0)
             tied = [k for k in range(len(errors)) if errors[k] <= errors[best] * (1.0 + near)]
             best = min(tied, key=lambda k: (symbolic.complexity(self.to_sympy(trial=k)), errors[k]))
         self.selected_trial.assign(best)
