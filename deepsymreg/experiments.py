@@ -267,9 +267,42 @@ def _select(model, first, second, total, near=None):
             "equations": equations}
 
 
+#: The Table I entries of :func:`run_arithmetic` when it skips the all-pairs training.
+_NO_TABLE_ONE = {
+    "latent_correlation": None,
+    "latent_correlation_by_source": None,
+    "latent_fit": None,
+    "equations": {"true": "psi1 + psi2", "expected": None, "eql": None},
+    "mae": None,
+    "accuracy": None,
+}
+
+
+def _table_one(model, sets, n_eval, seed):
+    """Table I of the all-pairs ``model``: its entries, the latents and their fits."""
+    z = {k: model.encode(x).numpy() for k, (x, _) in sets.items()}
+    fits = {k: reports.latent_fit(z[k], y) for k, (_, y) in sets.items()}
+    slope, intercept, _ = fits["train_digits"]
+    z1, z2 = sympy.symbols("z1 z2")
+    scores = {k: _pair_scores(model, x, y, n_eval, seed + 1) for k, (x, y) in sets.items()}
+    entries = {
+        "latent_correlation": reports.finite_or_none(fits["test_digits"][2]),
+        "latent_correlation_by_source": {k: reports.finite_or_none(f[2])
+                                         for k, f in fits.items()},
+        "latent_fit": {"slope": slope, "intercept": intercept,
+                       "text": f"psi = {slope:.3f} z + {intercept:.3f}"},
+        "equations": {"true": "psi1 + psi2",
+                      "expected": _rounded(sympy.expand(slope * z1 + slope * z2 + 2 * intercept)),
+                      "eql": _rounded(model.to_sympy(["z1", "z2"]))},
+        "mae": {k: reports.finite_or_none(v[0]) for k, v in scores.items()},
+        "accuracy": {k: v[1] for k, v in scores.items()},
+    }
+    return entries, z, fits
+
+
 def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=None, figure=None,
                    fraction=None, n_eval=5000, steps=None, log=None, verbose=0, trials=None,
-                   select_sums=(13, 15), select_near=0.1):
+                   select_sums=(13, 15), select_near=0.1, table_one=True):
     """MNIST arithmetic (Kim et al. 2020, §IV-A): the sum of two digit images.
 
     Trains a :class:`DigitArithmetic` with an EQL head on all pairs (Table I: latent
@@ -299,6 +332,9 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
             on fresh pairs with sums < 15 is within ``select_near`` (relative) of the
             lowest is kept (:meth:`DigitArithmetic.select_trial` with ``near``).
         select_near: the tie margin of that choice (with ``select_sums=None``).
+        table_one: False skips the all-pairs training (Table I: latent fit, equation,
+            MAE, accuracy; their entries are None) and runs only Table II, in about
+            half the time.
     """
     trials = check_int("trials", trials, allow_none=True)
     if select_sums is not None and (
@@ -311,12 +347,19 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
     select_near = check_number("select_near", select_near, 0.0)
 
     check_choice("baseline", baseline, ("relu", None))
+    check_choice("table_one", table_one, (True, False))
+    if figure and not table_one:
+        raise ValueError(
+            "Invalid value for argument `figure`: the figure shows the Table I model, which "
+            f"`table_one=False` does not train. Received: figure={figure!r}"
+        )
     if steps is None:
         # Quick: most of a short budget goes to the sparsity phase, where the equation forms.
         steps = (1500, 300) if quick else (10000, 10000)
     recipe = arithmetic_recipe(1.0 if fraction is None else fraction, steps,
                                batch_size=64 if quick else 100)
-    progress, log = _progress(recipe.total_steps * (3 if baseline == "relu" else 2), verbose, log)
+    trainings = (2 if baseline == "relu" else 1) + (1 if table_one else 0)
+    progress, log = _progress(recipe.total_steps * trainings, verbose, log)
     digits = load_digits(source, path=path, seed=seed)
     log(f"[arithmetic] digits: {digits.source}")
     started = time.perf_counter()
@@ -326,20 +369,16 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
     def eql_model(s):
         return DigitArithmetic(head="eql", eql={**recipe.eql, "seed": s}, trials=trials)
 
-    log(f"[arithmetic] EQL head, all pairs: {recipe.total_steps} steps")
-    model, info = fit_arithmetic(eql_model, digits.x_train, digits.y_train, recipe, seed=seed,
-                                 progress=progress)
-    selection = {}
-    if trials:
-        first, second, total, _, _ = digit_pairs(digits.x_train, digits.y_train, 2000,
-                                                 seed=seed + 4)
-        selection["all_pairs"] = _select(model, first, second, total)
-    z = {k: model.encode(x).numpy() for k, (x, _) in sets.items()}
-    fits = {k: reports.latent_fit(z[k], y) for k, (_, y) in sets.items()}
-    slope, intercept, _ = fits["train_digits"]
-    found = model.to_sympy(["z1", "z2"])
-    z1, z2 = sympy.symbols("z1 z2")
-    scores = {k: _pair_scores(model, x, y, n_eval, seed + 1) for k, (x, y) in sets.items()}
+    selection, table, info = {}, dict(_NO_TABLE_ONE), {"nan_restarts": 0}
+    if table_one:
+        log(f"[arithmetic] EQL head, all pairs: {recipe.total_steps} steps")
+        model, info = fit_arithmetic(eql_model, digits.x_train, digits.y_train, recipe,
+                                     seed=seed, progress=progress)
+        if trials:
+            first, second, total, _, _ = digit_pairs(digits.x_train, digits.y_train, 2000,
+                                                     seed=seed + 4)
+            selection["all_pairs"] = _select(model, first, second, total)
+        table, z, fits = _table_one(model, sets, n_eval, seed)
 
     lt15, ge15 = (lambda s: s < 15), (lambda s: s >= 15)
     heads = {"eql": eql_model}
@@ -373,20 +412,11 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         "data_source": digits.source,
         "quick": bool(quick),
         "steps": recipe.total_steps,
+        "table_one": bool(table_one),
         "nan_restarts": info["nan_restarts"],
-        "latent_correlation": reports.finite_or_none(fits["test_digits"][2]),
-        "latent_correlation_by_source": {k: reports.finite_or_none(f[2]) for k, f in fits.items()},
-        "latent_fit": {"slope": slope, "intercept": intercept,
-                       "text": f"psi = {slope:.3f} z + {intercept:.3f}"},
-        "equations": {
-            "true": "psi1 + psi2",
-            "expected": _rounded(sympy.expand(slope * z1 + slope * z2 + 2 * intercept)),
-            "eql": _rounded(found),
-            "eql_lt15": gen_equation,
-            "paper": PAPER_ARITHMETIC["equation"],
-        },
-        "mae": {k: reports.finite_or_none(v[0]) for k, v in scores.items()},
-        "accuracy": {k: v[1] for k, v in scores.items()},
+        **table,
+        "equations": {**table["equations"], "eql_lt15": gen_equation,
+                      "paper": PAPER_ARITHMETIC["equation"]},
         "generalization": generalization["train_digits"],
         "generalization_test_digits": generalization["test_digits"],
         "paper": PAPER_ARITHMETIC,
@@ -429,20 +459,24 @@ def format_arithmetic(result):
     """The printed summary of :func:`run_arithmetic`, next to the paper's numbers."""
     p, eq = result["paper"], result["equations"]
     gen, pgen = result["generalization"], p["generalization"]
-    lines = [
-        f"data: {result['data_source']}",
-        f"latent fit: {result['latent_fit']['text']}  (r = {_fmt(result['latent_correlation'])} "
-        f"on test digits); paper: {p['latent_fit']} (r = -0.988)",
-        f"true:      y = {eq['true']}",
-        f"expected:  y = {eq['expected']}   (from the latent fit)",
-        f"ours:      y = {eq['eql']}",
-        f"paper:     y = {eq['paper']}",
-        f"MAE       train digits {_fmt(result['mae']['train_digits'], '.3f')} (paper 0.307), "
-        f"test digits {_fmt(result['mae']['test_digits'], '.3f')} (paper 0.315)",
-        f"accuracy  train digits {result['accuracy']['train_digits']:.3f} (paper 0.897), "
-        f"test digits {result['accuracy']['test_digits']:.3f} (paper 0.902)",
-        "generalization (trained on sums < 15), accuracy on train digits [paper]:",
-    ]
+    lines = [f"data: {result['data_source']}"]
+    if result.get("latent_fit") is None:
+        lines.append("Table I: not run (table_one=False)")
+    else:
+        lines += [
+            f"latent fit: {result['latent_fit']['text']}  (r = "
+            f"{_fmt(result['latent_correlation'])} on test digits); paper: {p['latent_fit']} "
+            "(r = -0.988)",
+            f"true:      y = {eq['true']}",
+            f"expected:  y = {eq['expected']}   (from the latent fit)",
+            f"ours:      y = {eq['eql']}",
+            f"paper:     y = {eq['paper']}",
+            f"MAE       train digits {_fmt(result['mae']['train_digits'], '.3f')} (paper 0.307), "
+            f"test digits {_fmt(result['mae']['test_digits'], '.3f')} (paper 0.315)",
+            f"accuracy  train digits {result['accuracy']['train_digits']:.3f} (paper 0.897), "
+            f"test digits {result['accuracy']['test_digits']:.3f} (paper 0.902)",
+        ]
+    lines.append("generalization (trained on sums < 15), accuracy on train digits [paper]:")
     for name, acc in gen.items():
         lines.append(f"  {name:5s} y < 15: {acc['lt15']:.3f} [{pgen[name]['lt15']}]   "
                      f"y >= 15: {acc['ge15']:.3f} [{pgen[name]['ge15']}]")

@@ -115,3 +115,22 @@ def test_mnist_example_portfolio_simplest_choice(tmp_path, capsys):
     maes = np.array([m if m is not None else np.inf for m in sel["mae"]])
     assert maes[sel["trial"]] <= 1.1 * maes.min()  # among the near ties
     assert "3 heads trained on sums < 15" in printed and "simplest within 0.1" in printed
+
+
+def test_mnist_example_table_two_only(tmp_path, capsys):
+    out = tmp_path / "m.json"
+    code = _load("mnist_arithmetic").main(
+        ["--quick", "--fraction", "0.01", "--n-eval", "100", "--source", "sklearn",
+         "--baseline", "none", "--table-two-only", "--json", str(out)]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["table_one"] is False and "Table I: not run" in printed
+    assert result["latent_fit"] is None and result["equations"]["eql"] is None
+    assert result["equations"]["eql_lt15"] is not None
+    assert set(result["generalization"]["eql"]) == {"lt15", "ge15"}
+    assert not (tmp_path / "mnist_arithmetic.png").exists()
+    from deepsymreg.experiments import run_arithmetic
+    with pytest.raises(ValueError, match="`figure`"):
+        run_arithmetic(quick=True, table_one=False, figure="f.png")
