@@ -35,6 +35,22 @@ OFFLINE_RULES = ("eq7", "eq11", None)
 _INF = float("inf")
 
 
+def _reset_moments(optimizer):
+    """Zero an Adam's moments and step count (its learning rate stays)."""
+    for var in optimizer.variables:
+        if var.name.endswith(("_momentum", "_velocity")) or var.name == "iteration":
+            var.assign(tf.zeros_like(var))
+
+
+def _side_cache(model, name):
+    """A dict kept on ``model`` outside Keras' tracking: never saved, never weights."""
+    cache = model.__dict__.get(name)
+    if cache is None:
+        cache = {}
+        object.__setattr__(model, name, cache)
+    return cache
+
+
 def _check_functions(functions):
     if (isinstance(functions, str) or not isinstance(functions, (list, tuple)) or not functions
             or any(isinstance(f, str) or not isinstance(f, (list, tuple)) for f in functions)):
@@ -624,9 +640,7 @@ class GMEQL(keras.Model):
             ]).astype("float32")
             var.assign(values)
         for opt in (self.structure_optimizer, self.regression_optimizer, self.offline_optimizer):
-            for var in opt.variables:
-                if var.name.endswith(("_momentum", "_velocity")) or var.name == "iteration":
-                    var.assign(tf.zeros_like(var))
+            _reset_moments(opt)
         self.stage.assign(stage)
         self.stage_start.assign(self.iteration)
         self.rounds_started.assign(round_index + 1)
@@ -795,24 +809,34 @@ class GMEQL(keras.Model):
             self.build(x.shape)
         hard = [tf.reshape(tf.constant(np.asarray(ch, "int32")), [self.n_runs, 1, c.slots])
                 for c, ch in zip(self.connections, choices)]
+        run, opt = self._weight_trainer(float(learning_rate), curriculum)
+        _reset_moments(opt)  # a fresh Adam for every call
+        result = run(x, y, hard, tf.constant(int(steps))).numpy()
+        return np.where(np.isfinite(result), result, np.inf)
+
+    def _weight_trainer(self, learning_rate, curriculum):
+        """The compiled loop of :meth:`fit_weights` and its Adam, made once per setting
+        and kept beside the model (not in its state): the hard structures and the data
+        are arguments, so calls with new structures reuse the compiled graph."""
+        cache = _side_cache(self, "_weight_trainers")
+        key = (learning_rate, curriculum)
+        if key in cache:
+            return cache[key]
         variables = self._regression_variables()
         opt = keras.optimizers.Adam(learning_rate)
         opt.build(variables)
-        rank = origin_rank(x)
-
-        def errors():
-            return tf.abs(self._forward(x, hard)[:, 0] - y[None])
-
-        def point_weights(i):
-            if curriculum is None:
-                return tf.ones_like(rank)
-            return share_weights(rank, curriculum, i)
 
         @tf.function(jit_compile=self.xla)
-        def run(n):
+        def run(x, y, hard, n):
+            rank = origin_rank(x)
+
+            def errors():
+                return tf.abs(self._forward(x, hard)[:, 0] - y[None])
+
             def body(i):
                 with tf.GradientTape() as tape:
-                    w = point_weights(i)
+                    w = tf.ones_like(rank) if curriculum is None else share_weights(
+                        rank, curriculum, i)
                     m = tf.reduce_sum(errors() * w, -1) / tf.reduce_sum(w)
                     loss = tf.reduce_sum(tf.where(tf.math.is_finite(m), m, 0.0))
                 grads = _sanitize(tape.gradient(loss, variables), self.gradient_bound)
@@ -822,19 +846,21 @@ class GMEQL(keras.Model):
             tf.while_loop(lambda i: i < n, body, [tf.constant(0)])
             return tf.reduce_mean(errors(), -1)
 
-        if steps > 0:
-            result = run(tf.constant(int(steps)))
-        else:
-            result = tf.reduce_mean(errors(), -1)
-        return np.where(np.isfinite(result.numpy()), result.numpy(), np.inf)
+        cache[key] = (run, opt)
+        return cache[key]
 
-    def _weight_model(self, runs, seed):
+    def _weight_model(self, runs, seed, cached=False):
         """A built GMEQL of this one's functions with ``runs`` runs, for training the
-        regression weights of given hard structures (:meth:`fit_weights`)."""
-        model = GMEQL(self.functions, runs=runs, bound=self.bound,
-                      gradient_bound=self.gradient_bound, seed=seed, xla=self.xla)
-        model.build((None, self.n_variables))
-        return model
+        regression weights of given hard structures (:meth:`fit_weights`). With
+        ``cached``, the one made for ``runs`` by an earlier call is returned (its
+        compiled :meth:`fit_weights` is reused; ``seed`` then only seeds the first)."""
+        models = _side_cache(self, "_weight_models") if cached else {}
+        if runs not in models:
+            model = GMEQL(self.functions, runs=runs, bound=self.bound,
+                          gradient_bound=self.gradient_bound, seed=seed, xla=self.xla)
+            model.build((None, self.n_variables))
+            models[runs] = model
+        return models[runs]
 
     def refit_elites(self, x, y, top=10, starts=4, steps=3000, learning_rate=1e-2,
                      curriculum=(0.03, 1500), skip=None, adopt=False):
@@ -888,12 +914,17 @@ class GMEQL(keras.Model):
             return result
         rep_lw = [v.numpy() for v in self.repository_log_weights]
         hard = [np.argmax(lw, -1) for lw in rep_lw]  # (runs, C, slots)
-        choices = [np.repeat(np.stack([h[r, i] for r, i in flat]), starts, axis=0) for h in hard]
-        n = len(flat) * starts
-        seed = (self.seed * 7919 + int(self.iteration.numpy())) % (2**31 - 1 - n)  # int32 seeds
-        model = self._weight_model(n, seed)
-        model.start_stage(2)  # every weight from N(0, 1), one draw per start
-        maes = model.fit_weights(x, y, choices, steps, learning_rate, curriculum).reshape(len(flat), starts)
+        # A fixed number of slots (padded with the first pick), so that every call
+        # reuses one weight model and its compiled training.
+        padded = flat + [flat[0]] * (self.n_runs * top - len(flat))
+        choices = [np.repeat(np.stack([h[r, i] for r, i in padded]), starts, axis=0)
+                   for h in hard]
+        n = len(padded) * starts
+        seed = self.seed % (2**31 - 1 - n)  # int32 run seeds
+        model = self._weight_model(n, seed, cached=True)
+        model.start_stage(2)  # every weight from N(0, 1): a new draw per start and call
+        maes = model.fit_weights(x, y, choices, steps, learning_rate, curriculum)
+        maes = maes.reshape(len(padded), starts)[:len(flat)]
         best_start = np.argmin(maes, -1)
         best = maes[np.arange(len(flat)), best_start]
         fitted = [v.numpy() for v in model._regression_variables()]

@@ -393,10 +393,17 @@ def test_memetic_refit_callback_refits_during_stage_two(small):
     model, x = small
     y = x[:, 0] ** 2 + x[:, 1]
     model.steps_per_call = 10
+    n_weights = len(model.weights)
     memetic = MemeticRefit(x, y, every=20, top=2, starts=2, steps=20, curriculum=None)
     history = model.search(x, y, rounds=1, round_iterations=20, iterations=40,
                            callbacks=[memetic])
     assert memetic.refits == 2  # after 20 and 40 stage-2 iterations, none in stage 1
+    # Both refits ran on one weight model and one compiled loop, kept outside the
+    # model's state.
+    (helper,) = model._weight_models.values()
+    (trainer, _), = helper._weight_trainers.values()
+    assert trainer.experimental_get_tracing_count() == 1
+    assert len(model.weights) == n_weights
     assert [h["iteration"] for h in memetic.history] == [40, 60]  # 20 of stage 1 first
     assert len(memetic.skip[0]) == 4  # two new elites each time
     assert np.isfinite(history[-1].history["memetic_best"][-1])
