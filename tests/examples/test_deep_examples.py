@@ -130,6 +130,9 @@ def test_mnist_example_table_two_only(tmp_path, capsys):
     assert result["latent_fit"] is None and result["equations"]["eql"] is None
     assert result["equations"]["eql_lt15"] is not None
     assert set(result["generalization"]["eql"]) == {"lt15", "ge15"}
+    for digits in ("train_digits", "test_digits"):  # the polished Table II equation
+        assert all(0.0 <= v <= 1.0 for v in result["generalization_polished"][digits].values())
+    assert result["equations"]["eql_lt15_polished"] and "EQL polished" in printed
     assert not (tmp_path / "mnist_arithmetic.png").exists()
     from deepsymreg.experiments import run_arithmetic
     with pytest.raises(ValueError, match="`figure`"):

@@ -196,3 +196,23 @@ def test_select_trial_near_prefers_the_simplest_head_among_ties(images):
     assert int(model.selected_trial.numpy()) == 1
     with pytest.raises(ValueError, match="`near`"):
         model.select_trial(images, target, near=-1.0)
+
+
+def test_polished_sympy_drops_what_the_fit_does_not_need():
+    """Targets linear in the latents: the head's squares and products give way to the
+    latents themselves, refitted by least squares."""
+    model = _model("eql")
+    images = np.random.default_rng(4).random((60, 2, 28, 28)).astype("float32")
+    model(images)
+    z = model.equation_inputs(images)
+    assert z.shape == (60, 2) and z.dtype == np.float64
+    z = (z - z.mean(0)) / z.std(0)  # standardized latents: the law is linear in the raw ones too
+    targets = 3.0 * z[:, 0] - 2.0 * z[:, 1] + 1.0
+    raw = model.equation_inputs(images)
+    expr = model.polished_sympy(images, targets)
+    z1, z2 = sympy.symbols("z1 z2")
+    assert sympy.Poly(expr, z1, z2).total_degree() == 1  # no square or product left
+    pred = symbolic.to_numpy_function(expr, [z1, z2])(raw)
+    np.testing.assert_allclose(pred, targets, atol=1e-3)
+    with pytest.raises(ValueError, match="`tolerance`"):
+        model.polished_sympy(images, targets, tolerance=-1.0)
