@@ -128,12 +128,14 @@ def test_a_product_of_powers_on_physical_ranges_is_chosen_in_user_units():
 def test_sample_weights_leave_out_rows_of_weight_zero():
     # A third of the rows are corrupted (y = 5) and weighted 0: the weighted fit chooses
     # the law of the others, with validation losses that ignore the corrupted rows.
+    # 1000 steps: at 300 the thresholding phase is too short to prune to 2*x0 on every
+    # CPU's numerics (seen on an AMX/AVX512-FP16 machine).
     rng = np.random.default_rng(4)
     X = rng.uniform(-1, 1, (90, 2))
     y = 2.0 * X[:, 0]
     bad = np.arange(90) % 3 == 0
     y[bad] = 5.0
-    est = SymbolicRegressor(**FAST).fit(X, y, sample_weight=(~bad).astype(float))
+    est = SymbolicRegressor(**{**FAST, "steps": 1000}).fit(X, y, sample_weight=(~bad).astype(float))
     x0 = sympy.Symbol("x0")
     assert est.sympy().free_symbols == {x0}
     assert float(est.sympy().coeff(x0)) == pytest.approx(2.0, rel=0.01)
