@@ -61,7 +61,7 @@ def test_mnist_example_quick_path(tmp_path, capsys):
     out, fig = tmp_path / "m.json", tmp_path / "m.png"
     code = _load("mnist_arithmetic").main(
         ["--quick", "--fraction", "0.01", "--n-eval", "200", "--source", "sklearn",
-         "--json", str(out), "--figure", str(fig)]
+         "--trials", "1", "--json", str(out), "--figure", str(fig)]
     )
     printed = capsys.readouterr().out
     assert code == 0
@@ -82,8 +82,8 @@ def test_mnist_example_portfolio_of_heads(tmp_path, capsys):
     out = tmp_path / "m.json"
     code = _load("mnist_arithmetic").main(
         ["--quick", "--fraction", "0.01", "--n-eval", "100", "--source", "sklearn",
-         "--baseline", "none", "--trials", "3", "--json", str(out), "--figure",
-         str(tmp_path / "m.png")]
+         "--baseline", "none", "--trials", "3", "--select", "held-out", "--json", str(out),
+         "--figure", str(tmp_path / "m.png")]
     )
     printed = capsys.readouterr().out
     assert code == 0
@@ -100,21 +100,23 @@ def test_mnist_example_portfolio_of_heads(tmp_path, capsys):
         run_arithmetic(quick=True, select_sums=(14, 16))
 
 
-def test_mnist_example_portfolio_simplest_choice(tmp_path, capsys):
+def test_mnist_example_defaults_to_8_heads_and_the_simplest_choice(tmp_path, capsys):
     out = tmp_path / "m.json"
     code = _load("mnist_arithmetic").main(
         ["--quick", "--fraction", "0.01", "--n-eval", "100", "--source", "sklearn",
-         "--baseline", "none", "--trials", "3", "--select", "simplest", "--json", str(out),
-         "--figure", str(tmp_path / "m.png")]
+         "--baseline", "none", "--json", str(out), "--figure", str(tmp_path / "m.png")]
     )
     printed = capsys.readouterr().out
     assert code == 0
     result = json.loads(out.read_text())
+    assert result["trials"] == 8
     assert result["select_sums"] is None and result["select_near"] == 0.1
     sel = result["selection"]["lt15"]
     maes = np.array([m if m is not None else np.inf for m in sel["mae"]])
-    assert maes[sel["trial"]] <= 1.1 * maes.min()  # among the near ties
-    assert "3 heads trained on sums < 15" in printed and "simplest within 0.1" in printed
+    assert len(maes) == 8 and maes[sel["trial"]] <= 1.1 * maes.min()  # among the near ties
+    assert "8 heads trained on sums < 15" in printed and "simplest within 0.1" in printed
+    with pytest.raises(SystemExit):
+        _load("mnist_arithmetic").main(["--quick", "--trials", "0"])
 
 
 def test_mnist_example_table_two_only(tmp_path, capsys):
