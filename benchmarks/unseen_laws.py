@@ -25,7 +25,8 @@ or read seed 1's laws while tuning.
 law, restarts, ``--run-seed``, ``--regularization`` and polish setting) is not run again.
 
     python benchmarks/unseen_laws.py [--seed 0] [--n-laws 30] [--trials 20] [--unlisted]
-        [--only 0,3,7] [--run-seed 0] [--regularization l0] [--json PATH] [--quiet]
+        [--only 0,3,7] [--run-seed 0] [--regularization l0] [--lever NAME] [--json PATH]
+        [--quiet]
 """
 
 from __future__ import annotations
@@ -72,11 +73,45 @@ def parse_only(text, count):
     return sorted(set(picked))
 
 
-def measure(law, trials, run_seed, progress=None, regularization="l0", curriculum=None):
+def lever_settings(name):
+    """``run_benchmark`` keyword arguments of a named training lever (relaxed L0 only).
+
+    Each lever changes one thing of the default relaxed-L0 recipe
+    (:func:`deepsymreg.recipes.l0_schedule`, :data:`deepsymreg.recipes.L0_INIT_STDDEV`):
+    ``lambda1e-3`` / ``lambda1e-2``: the penalty strength of the sparsity phase (default
+    3e-3); ``init2``: first-layer initial standard deviation 2.0 (default 1.0);
+    ``long``: a sparsity phase of 24 000 steps instead of 14 000.
+    """
+    from deepsymreg.callbacks import Phase
+    from deepsymreg.recipes import L0_INIT_STDDEV, l0_schedule
+
+    warm, sparse, final = l0_schedule()
+    levers = {
+        "lambda1e-3": {"schedule": [warm, Phase(sparse.steps, sparse.learning_rate, 1e-3,
+                                                threshold=sparse.threshold), final]},
+        "lambda1e-2": {"schedule": [warm, Phase(sparse.steps, sparse.learning_rate, 1e-2,
+                                                threshold=sparse.threshold), final]},
+        "init2": {"init_stddev": (2.0,) + tuple(L0_INIT_STDDEV[1:])},
+        "long": {"schedule": [warm, Phase(24000, sparse.learning_rate, sparse.reg_lambda,
+                                          threshold=sparse.threshold), final]},
+    }
+    if name not in levers:
+        raise ValueError(f"Invalid value for argument `--lever`: expected one of "
+                         f"{sorted(levers)}. Received: {name!r}")
+    return levers[name]
+
+
+LEVERS = ("lambda1e-3", "lambda1e-2", "init2", "long")
+
+
+def measure(law, trials, run_seed, progress=None, regularization="l0", curriculum=None,
+            lever=None):
     """Our restarts on one law, judged strictly; a JSON-ready row."""
     from deepsymreg.benchmark import run_benchmark
 
     extra = {} if curriculum is None else {"curriculum": tuple(curriculum)}
+    if lever is not None:
+        extra.update(lever_settings(lever))
     result = run_benchmark(law["expr"], law["vars"], trials=trials, seed=run_seed,
                            regularization=regularization, progress=progress, **extra)
     restarts = []
@@ -93,6 +128,7 @@ def measure(law, trials, run_seed, progress=None, regularization="l0", curriculu
         "polish": result["polish"],
         "regularization": regularization,
         "curriculum": None if curriculum is None else list(curriculum),
+        "lever": lever,
         "success_rate": float(np.mean([r["right"] for r in restarts])),
         "selected_right": right,
         "selected_expression": result["best_expression"],
@@ -104,7 +140,7 @@ def measure(law, trials, run_seed, progress=None, regularization="l0", curriculu
 
 
 def stored(rows, law, trials=None, run_seed=0, polish=True, regularization="l0",
-           curriculum=None):
+           curriculum=None, lever=None):
     """The row of ``rows`` for ``law`` (same law and run seed; the same polish setting,
     regularization and restarts, each unless given as None; the same curriculum), or
     None. Rows written before those keys existed were not polished, used L0.5 and no
@@ -114,7 +150,8 @@ def stored(rows, law, trials=None, run_seed=0, polish=True, regularization="l0",
                 trials is None or row["n_restarts"] == trials) and (
                 polish is None or row.get("polish", False) == polish) and (
                 regularization is None or row.get("regularization", "l05") == regularization) and (
-                row.get("curriculum") == (None if curriculum is None else list(curriculum))):
+                row.get("curriculum") == (None if curriculum is None else list(curriculum))) and (
+                row.get("lever") == lever):
             return row
     return None
 
@@ -140,8 +177,12 @@ def main(argv=None):
     parser.add_argument("--json", dest="json_path", help="results, written law by law (resumable)")
     parser.add_argument("--curriculum", metavar="START,STEPS",
                         help="EQL's curriculum, e.g. 0.1,5000 (default none)")
+    parser.add_argument("--lever", choices=LEVERS,
+                        help="one change to the relaxed-L0 recipe (see lever_settings)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.lever and args.regularization != "l0":
+        parser.error("--lever changes the relaxed-L0 recipe: use it with --regularization l0")
     curriculum = None
     if args.curriculum:
         try:
@@ -160,11 +201,13 @@ def main(argv=None):
         parser.error(str(err))
     rows = read_rows(args.json_path)
     key = {"trials": args.trials, "run_seed": args.run_seed, "regularization": args.regularization,
-           "curriculum": curriculum}
+           "curriculum": curriculum, "lever": args.lever}
     todo = sum(stored(rows, law, **key) is None for law in picked)
     from deepsymreg.recipes import restart_steps  # TensorFlow: after parsing, as run_benchmark
 
-    progress = progress_bar(todo * args.trials * restart_steps(args.regularization), on_terminal(args.quiet))
+    schedule = lever_settings(args.lever).get("schedule") if args.lever else None
+    steps = sum(p.steps for p in schedule) if schedule else restart_steps(args.regularization)
+    progress = progress_bar(todo * args.trials * steps, on_terminal(args.quiet))
     say = line_printer(progress)
     say(f"| # | law | terms | success rate ({args.trials} restarts) | selected right | "
         "package judge's rate | selected equation | wall s |")
@@ -174,7 +217,7 @@ def main(argv=None):
         row = stored(rows, law, **key)
         if row is None:
             row = measure(law, args.trials, args.run_seed, progress, args.regularization,
-                          curriculum)
+                          curriculum, args.lever)
             rows.append(row)
             if args.json_path:
                 write_json(args.json_path, {"command": " ".join(sys.argv), "laws": rows})

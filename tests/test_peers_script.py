@@ -31,7 +31,7 @@ def peers(scripts):
     return scripts("peers")
 
 
-def fake_benchmark(expr, var_names, trials, seed, regularization="l05", progress=None):
+def fake_benchmark(expr, var_names, trials, seed, regularization="l05", progress=None, **settings):
     """run_benchmark's result with restart 0 right and the others a look-alike."""
     restarts = [{"seed": seed + i, "expression": expr if i == 0 else "0.5*x",
                  "raw_expression": expr if i == 0 else "0.5*x + 0.01"} for i in range(trials)]
@@ -72,6 +72,32 @@ def test_unseen_laws_judges_and_resumes(unseen, tmp_path, monkeypatch, capsys):
     assert row["polish"] is True and row["regularization"] == "l0"  # the command line's default
     assert row["restarts"][1]["raw_expression"] == "0.5*x + 0.01"
     assert "| 1 | `" in capsys.readouterr().out
+
+
+def test_a_lever_changes_one_setting_and_keys_its_rows(unseen, tmp_path, monkeypatch):
+    import deepsymreg.benchmark
+
+    seen = []
+    monkeypatch.setattr(deepsymreg.benchmark, "run_benchmark",
+                        lambda *a, **k: seen.append(k) or fake_benchmark(*a, **k))
+    path = tmp_path / "ours.json"
+    argv = ["--n-laws", "1", "--trials", "4", "--json", str(path), "--quiet"]
+    assert unseen.main(argv) == 0
+    assert unseen.main(argv + ["--lever", "lambda1e-3"]) == 0  # not the default's row
+    assert unseen.main(argv + ["--lever", "init2"]) == 0
+    assert len(seen) == 3
+    assert "schedule" not in seen[0] and "init_stddev" not in seen[0]
+    assert [p.reg_lambda for p in seen[1]["schedule"]] == [0.0, 1e-3, 0.0]
+    assert seen[2]["init_stddev"] == (2.0, 0.5, 0.5)
+    rows = json.loads(path.read_text())["laws"]
+    assert [r["lever"] for r in rows] == [None, "lambda1e-3", "init2"]
+    assert unseen.stored(rows, unseen.law_list(0, 1)[0], 4, lever="init2") is rows[2]
+    long = unseen.lever_settings("long")["schedule"]
+    assert [p.steps for p in long] == [2000, 24000, 4000]
+    with pytest.raises(ValueError, match="`--lever`"):
+        unseen.lever_settings("wider")
+    with pytest.raises(SystemExit):
+        unseen.main(argv + ["--lever", "init2", "--regularization", "l05"])
 
 
 def test_pyoperon_recovers_x_times_y(peers):
