@@ -73,35 +73,31 @@ def parse_only(text, count):
     return sorted(set(picked))
 
 
-def lever_settings(name):
-    """``run_benchmark`` keyword arguments of a named training lever (relaxed L0 only).
+#: Training levers: one change each to the relaxed-L0 recipe
+#: (:func:`deepsymreg.recipes.l0_schedule`, :data:`deepsymreg.recipes.L0_INIT_STDDEV`).
+LEVERS = {
+    "lambda1e-3": {"reg_lambda": 1e-3},  # the sparsity phase's penalty (default 3e-3)
+    "lambda1e-2": {"reg_lambda": 1e-2},
+    "init2": {"first_stddev": 2.0},  # first-layer initial standard deviation (default 1.0)
+    "long": {"sparse_steps": 24000},  # sparsity phase length (default 14 000)
+}
 
-    Each lever changes one thing of the default relaxed-L0 recipe
-    (:func:`deepsymreg.recipes.l0_schedule`, :data:`deepsymreg.recipes.L0_INIT_STDDEV`):
-    ``lambda1e-3`` / ``lambda1e-2``: the penalty strength of the sparsity phase (default
-    3e-3); ``init2``: first-layer initial standard deviation 2.0 (default 1.0);
-    ``long``: a sparsity phase of 24 000 steps instead of 14 000.
-    """
+
+def lever_settings(name):
+    """``run_benchmark`` keyword arguments of a lever in :data:`LEVERS` (relaxed L0)."""
     from deepsymreg.callbacks import Phase
     from deepsymreg.recipes import L0_INIT_STDDEV, l0_schedule
 
-    warm, sparse, final = l0_schedule()
-    levers = {
-        "lambda1e-3": {"schedule": [warm, Phase(sparse.steps, sparse.learning_rate, 1e-3,
-                                                threshold=sparse.threshold), final]},
-        "lambda1e-2": {"schedule": [warm, Phase(sparse.steps, sparse.learning_rate, 1e-2,
-                                                threshold=sparse.threshold), final]},
-        "init2": {"init_stddev": (2.0,) + tuple(L0_INIT_STDDEV[1:])},
-        "long": {"schedule": [warm, Phase(24000, sparse.learning_rate, sparse.reg_lambda,
-                                          threshold=sparse.threshold), final]},
-    }
-    if name not in levers:
+    if name not in LEVERS:
         raise ValueError(f"Invalid value for argument `--lever`: expected one of "
-                         f"{sorted(levers)}. Received: {name!r}")
-    return levers[name]
-
-
-LEVERS = ("lambda1e-3", "lambda1e-2", "init2", "long")
+                         f"{sorted(LEVERS)}. Received: {name!r}")
+    change = LEVERS[name]
+    if "first_stddev" in change:
+        return {"init_stddev": (change["first_stddev"],) + tuple(L0_INIT_STDDEV[1:])}
+    warm, sparse, final = l0_schedule()
+    sparse = Phase(change.get("sparse_steps", sparse.steps), sparse.learning_rate,
+                   change.get("reg_lambda", sparse.reg_lambda), threshold=sparse.threshold)
+    return {"schedule": [warm, sparse, final]}
 
 
 def measure(law, trials, run_seed, progress=None, regularization="l0", curriculum=None,
@@ -177,8 +173,8 @@ def main(argv=None):
     parser.add_argument("--json", dest="json_path", help="results, written law by law (resumable)")
     parser.add_argument("--curriculum", metavar="START,STEPS",
                         help="EQL's curriculum, e.g. 0.1,5000 (default none)")
-    parser.add_argument("--lever", choices=LEVERS,
-                        help="one change to the relaxed-L0 recipe (see lever_settings)")
+    parser.add_argument("--lever", choices=sorted(LEVERS),
+                        help="one change to the relaxed-L0 recipe (see LEVERS)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.lever and args.regularization != "l0":
