@@ -32,6 +32,7 @@ law, restarts, ``--run-seed``, ``--regularization`` and polish setting) is not r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -74,18 +75,19 @@ def parse_only(text, count):
 
 
 #: Training levers: one change each to the relaxed-L0 recipe
-#: (:func:`deepsymreg.recipes.l0_schedule`, :data:`deepsymreg.recipes.L0_INIT_STDDEV`).
+#: (:func:`deepsymreg.recipes.l0_schedule`, :data:`deepsymreg.recipes.L0_INIT_STDDEV`):
+#: fields of its sparsity :class:`~deepsymreg.callbacks.Phase`, or the first layer's
+#: initial standard deviation.
 LEVERS = {
     "lambda1e-3": {"reg_lambda": 1e-3},  # the sparsity phase's penalty (default 3e-3)
     "lambda1e-2": {"reg_lambda": 1e-2},
     "init2": {"first_stddev": 2.0},  # first-layer initial standard deviation (default 1.0)
-    "long": {"sparse_steps": 24000},  # sparsity phase length (default 14 000)
+    "long": {"steps": 24000},  # sparsity phase length (default 14 000)
 }
 
 
 def lever_settings(name):
     """``run_benchmark`` keyword arguments of a lever in :data:`LEVERS` (relaxed L0)."""
-    from deepsymreg.callbacks import Phase
     from deepsymreg.recipes import L0_INIT_STDDEV, l0_schedule
 
     if name not in LEVERS:
@@ -95,9 +97,7 @@ def lever_settings(name):
     if "first_stddev" in change:
         return {"init_stddev": (change["first_stddev"],) + tuple(L0_INIT_STDDEV[1:])}
     warm, sparse, final = l0_schedule()
-    sparse = Phase(change.get("sparse_steps", sparse.steps), sparse.learning_rate,
-                   change.get("reg_lambda", sparse.reg_lambda), threshold=sparse.threshold)
-    return {"schedule": [warm, sparse, final]}
+    return {"schedule": [warm, dataclasses.replace(sparse, **change), final]}
 
 
 def measure(law, trials, run_seed, progress=None, regularization="l0", curriculum=None,
