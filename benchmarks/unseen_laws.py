@@ -83,6 +83,9 @@ LEVERS = {
     "lambda1e-2": {"reg_lambda": 1e-2},
     "init2": {"first_stddev": 2.0},  # first-layer initial standard deviation (default 1.0)
     "long": {"steps": 24000},  # sparsity phase length (default 14 000)
+    # a restart fitting the training points worse than 1% relative RMS is re-run once
+    "rerun1": {"rerun_poor_fits": (0.01, 1)},
+    "rerun2": {"rerun_poor_fits": (0.01, 2)},
 }
 
 
@@ -94,6 +97,8 @@ def lever_settings(name):
         raise ValueError(f"Invalid value for argument `--lever`: expected one of "
                          f"{sorted(LEVERS)}. Received: {name!r}")
     change = LEVERS[name]
+    if "rerun_poor_fits" in change:
+        return dict(change)
     if "first_stddev" in change:
         return {"init_stddev": (change["first_stddev"],) + tuple(L0_INIT_STDDEV[1:])}
     warm, sparse, final = l0_schedule()
@@ -115,7 +120,8 @@ def measure(law, trials, run_seed, progress=None, regularization="l0", curriculu
         right, error = laws_lib.strict_judge(t["expression"], law["expr"], law["vars"])
         restarts.append({"seed": t["seed"], "expression": t["expression"], "right": right,
                          "relative_rms": finite_or_none(error),
-                         "raw_expression": t["raw_expression"]})
+                         "raw_expression": t["raw_expression"],
+                         "refit_reruns": t.get("refit_reruns", 0)})
     right, error = laws_lib.strict_judge(result["best_expression"], law["expr"], law["vars"])
     return {
         **law,

@@ -119,7 +119,7 @@ def run_benchmark(
         ``best_success``, ``best_extra_functions``, ``wall_seconds``, ``steps``
         (optimizer steps per restart), ``trials`` (per restart: ``seed``,
         ``expression``, ``success``, ``extrapolation_mse``, ``nrmse``,
-        ``extra_functions``, ``complexity``, ``nan_reruns``) and the settings used.
+        ``extra_functions``, ``complexity``, ``nan_reruns``, ``refit_reruns``) and the settings used.
     """
     truth, symbols = symbolic.parse(expr, var_names)
     train_domain = parse_domain(train_domain, "train_domain")
@@ -204,6 +204,7 @@ def run_benchmark(
                 "extra_functions": r.extra_functions,
                 "complexity": r.complexity,
                 "nan_reruns": r.nan_reruns,
+                "refit_reruns": r.refit_reruns,
             }
             for r, raw_expression in zip(results, raw)
         ],

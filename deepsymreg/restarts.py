@@ -36,6 +36,8 @@ class TrialResult:
         train_mse: mean squared error on the training data.
         complexity: size of the expression tree.
         nan_reruns: how many times this restart was re-run because its loss went NaN.
+        refit_reruns: how many times it was re-run from fresh weights because it fitted
+            the training data poorly (see ``fit_restarts(rerun_poor_fits=...)``).
         reg_scale: factor on the penalty strength this restart was trained with.
         success, nrmse: the verdict of a judge, when one was applied.
         extra_functions: functions the equation applies that the true law lacks, when
@@ -51,6 +53,7 @@ class TrialResult:
     train_mse: float
     complexity: int
     nan_reruns: int = 0
+    refit_reruns: int = 0
     reg_scale: float = 1.0
     success: bool | None = None
     nrmse: float | None = None
@@ -122,6 +125,13 @@ def _train_chunk(job, progress=None):
 
     seeds, scales = list(job["seeds"]), list(job["scales"])
     results, reruns = {}, {s: 0 for s in seeds}
+    # Poor fits: relative training RMS above `tolerance` on noiseless data means the
+    # restart ended in a poor local optimum; re-run it from fresh weights (at most
+    # `max_poor` times) and keep the attempt that fits the training data best.
+    tolerance, max_poor = job.get("rerun_poor_fits") or (None, 0)
+    y_power = float(np.mean(np.square(y))) or 1.0
+    poor = {s: 0 for s in seeds}
+    best_attempt = {}
     rngs = {s: np.random.default_rng(s + 104729) for s in seeds}  # NaN re-run seeds, per restart
     pending = [(s, s, c) for s, c in zip(seeds, scales)]  # (first seed, seed, scale)
     while pending:
@@ -146,7 +156,7 @@ def _train_chunk(job, progress=None):
                 for e, m, sd in zip(exprs, mu, sigma)
             ]
             weights = _trial_weights(model, k) if job.get("keep_weights") else None
-            results[first] = TrialResult(
+            result = TrialResult(
                 seed=int(seed),
                 expression="; ".join(str(symbolic.rounded(e, 6)) for e in exprs),
                 extrapolation_mse=float(test_err[k]),
@@ -156,8 +166,23 @@ def _train_chunk(job, progress=None):
                 reg_scale=float(scale),
                 weights=weights,
             )
+            kept = best_attempt.get(first)
+            if kept is None or _fit_key(result) < _fit_key(kept):
+                best_attempt[first] = kept = result
+            kept.refit_reruns = poor[first]
+            fits_poorly = not kept.train_mse <= tolerance**2 * y_power if tolerance else False
+            if fits_poorly and poor[first] < max_poor:
+                poor[first] += 1
+                retry.append((first, int(rngs[first].integers(0, 2**31 - 1)), scale))
+                continue
+            results[first] = kept
         pending = retry
     return [results[s] for s in seeds]
+
+
+def _fit_key(result):
+    """Training error for comparing attempts of one restart (not finite: worst)."""
+    return result.train_mse if np.isfinite(result.train_mse) else np.inf
 
 
 def weight_key(variable):
@@ -235,6 +260,7 @@ def fit_restarts(
     keep_weights=False,
     progress=None,
     sample_weight=None,
+    rerun_poor_fits=None,
     **model_kwargs,
 ):
     """Train ``trials`` EQL restarts on ``(x, y)`` and read each as an equation.
@@ -276,6 +302,12 @@ def fit_restarts(
             extrapolation then keeps the right one.
         max_nan_reruns: how often a restart whose loss went NaN is re-run from fresh
             weights (its result keeps its first seed; ``nan_reruns`` counts).
+        rerun_poor_fits: ``None`` (default) or ``(tolerance, reruns)``: a restart whose
+            RMS error on the training data exceeds ``tolerance`` times the targets' RMS
+            is re-run from fresh weights, at most ``reruns`` times, and the attempt with
+            the lowest training error is kept (its ``seed``; ``refit_reruns`` counts).
+            Meant for noiseless data, where a poor fit is a poor local optimum, not
+            noise: with noise above the tolerance every restart is re-run.
         **model_kwargs: passed to :class:`~deepsymreg.EQL` (``primitives``, ``depth``,
             ``regularizer``, ``linear`` ...).
 
@@ -311,6 +343,14 @@ def fit_restarts(
     schedule = list(schedule) if schedule is not None else paper_schedule()
     steps_per_call = _steps_per_call(schedule, steps_per_call)
     check_number("lambda_spread", lambda_spread, 1.0)
+    if rerun_poor_fits is not None:
+        if not isinstance(rerun_poor_fits, (tuple, list)) or len(rerun_poor_fits) != 2:
+            raise ValueError(
+                "Invalid value for argument `rerun_poor_fits`: expected None or "
+                f"(tolerance, reruns). Received: rerun_poor_fits={rerun_poor_fits!r}"
+            )
+        rerun_poor_fits = (check_number("rerun_poor_fits[0]", rerun_poor_fits[0], 0.0, strict=True),
+                           check_int("rerun_poor_fits[1]", rerun_poor_fits[1], minimum=0))
     from deepsymreg import primitives as primitives_lib
 
     names = model_kwargs.get("primitives", primitives_lib.DEFAULT)
@@ -327,6 +367,7 @@ def fit_restarts(
             "schedule": schedule, "model_kwargs": model_kwargs,
             "steps_per_call": steps_per_call, "var_names": var_names,
             "threshold": threshold, "max_nan_reruns": max_nan_reruns,
+            "rerun_poor_fits": rerun_poor_fits,
             "verbose": verbose, "standardize": standardize, "keep_weights": keep_weights,
             "primitives": [primitives_lib.get(n) for n in dict.fromkeys(flat)],
         }

@@ -92,6 +92,7 @@ def test_a_lever_changes_one_setting_and_keys_its_rows(unseen, tmp_path, monkeyp
     rows = json.loads(path.read_text())["laws"]
     assert [r["lever"] for r in rows] == [None, "lambda1e-3", "init2"]
     assert unseen.stored(rows, unseen.law_list(0, 1)[0], 4, lever="init2") is rows[2]
+    assert unseen.lever_settings("rerun1") == {"rerun_poor_fits": (0.01, 1)}
     long = unseen.lever_settings("long")["schedule"]
     assert [p.steps for p in long] == [2000, 24000, 4000]
     with pytest.raises(ValueError, match="`--lever`"):

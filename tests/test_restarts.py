@@ -107,3 +107,41 @@ def test_seeded_l0_restarts_repeat_exactly():
     first, again = run(0), run(0)
     assert [(r.expression, r.train_mse) for r in first] == [
         (r.expression, r.train_mse) for r in again]
+
+
+def _short_l0_restarts(**kwargs):
+    """Two L0 restarts of 150 steps on x0 * x1: too short to fit it well."""
+    from deepsymreg.callbacks import Phase
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (64, 2))
+    xt = rng.uniform(-2, 2, (64, 2))
+    return fit_restarts(
+        x, x[:, 0] * x[:, 1], xt, xt[:, 0] * xt[:, 1], trials=2, seed=0, var_names=["a", "b"],
+        regularizer="l0", steps_per_call=50,
+        schedule=[Phase(100, 1e-2, 1e-2, threshold=0.01), Phase(50, 1e-3, 0.0)], **kwargs)
+
+
+def test_poor_fits_are_rerun_and_the_best_attempt_is_kept():
+    plain = _short_l0_restarts()
+    # A tolerance no 150-step fit meets: every restart is re-run twice.
+    rerun = _short_l0_restarts(rerun_poor_fits=(1e-9, 2))
+    assert [r.refit_reruns for r in plain] == [0, 0]
+    assert [r.refit_reruns for r in rerun] == [2, 2]
+    for first, best in zip(plain, rerun):
+        # The first attempt is the plain restart; the kept one fits at least as well.
+        assert best.train_mse <= first.train_mse
+        assert best.seed == first.seed or best.train_mse < first.train_mse
+
+
+def test_good_fits_are_not_rerun():
+    plain = _short_l0_restarts()
+    lenient = _short_l0_restarts(rerun_poor_fits=(1e6, 3))
+    assert [(r.seed, r.expression, r.train_mse, r.refit_reruns) for r in lenient] == [
+        (r.seed, r.expression, r.train_mse, 0) for r in plain]
+
+
+@pytest.mark.parametrize("value", [(0.0, 1), (0.01,), (0.01, -1), 0.01, (0.01, 1.5)])
+def test_rerun_poor_fits_is_checked(value):
+    with pytest.raises(ValueError, match="rerun_poor_fits"):
+        _short_l0_restarts(rerun_poor_fits=value)
