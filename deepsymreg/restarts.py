@@ -124,15 +124,17 @@ def _train_chunk(job, progress=None):
     unit = float(np.mean(np.square(sigma)))
 
     seeds, scales = list(job["seeds"]), list(job["scales"])
-    results, reruns = {}, {s: 0 for s in seeds}
+    reruns = {s: 0 for s in seeds}
     # Poor fits: relative training RMS above `tolerance` on noiseless data means the
     # restart ended in a poor local optimum; re-run it from fresh weights (at most
     # `max_poor` times) and keep the attempt that fits the training data best.
     tolerance, max_poor = job.get("rerun_poor_fits") or (None, 0)
-    y_power = float(np.mean(np.square(y))) or 1.0
+    worst_mse = np.inf if tolerance is None else tolerance**2 * float(np.mean(np.square(y)))
     poor = {s: 0 for s in seeds}
-    best_attempt = {}
-    rngs = {s: np.random.default_rng(s + 104729) for s in seeds}  # NaN re-run seeds, per restart
+    # The best attempt of every restart so far: (train mse, model, index in it, seed, test mse).
+    # Equations are read only for the attempts kept, once every re-run is done.
+    kept = {}
+    rngs = {s: np.random.default_rng(s + 104729) for s in seeds}  # re-run seeds, per restart
     pending = [(s, s, c) for s, c in zip(seeds, scales)]  # (first seed, seed, scale)
     while pending:
         model, nan_trials = _build_and_train(
@@ -146,43 +148,37 @@ def _train_chunk(job, progress=None):
                 reruns[first] += 1
                 retry.append((first, int(rngs[first].integers(0, 2**31 - 1)), scale))
                 continue
-            try:
-                expr = model.to_sympy(job["var_names"], threshold=threshold, trial=k)
-            except ValueError:  # still diverged after its reruns: no equation to read
-                expr = [sympy.nan] * y.shape[1]
-            exprs = expr if isinstance(expr, list) else [expr]
-            exprs = [
-                symbolic.clean(float(sd) * e + float(m), threshold)
-                for e, m, sd in zip(exprs, mu, sigma)
-            ]
-            weights = _trial_weights(model, k) if job.get("keep_weights") else None
-            result = TrialResult(
-                seed=int(seed),
-                expression="; ".join(str(symbolic.rounded(e, 6)) for e in exprs),
-                extrapolation_mse=float(test_err[k]),
-                train_mse=float(train_err[k]),
-                complexity=int(sum(symbolic.complexity(e) for e in exprs)),
-                nan_reruns=reruns[first],
-                reg_scale=float(scale),
-                weights=weights,
-            )
-            kept = best_attempt.get(first)
-            if kept is None or _fit_key(result) < _fit_key(kept):
-                best_attempt[first] = kept = result
-            kept.refit_reruns = poor[first]
-            fits_poorly = not kept.train_mse <= tolerance**2 * y_power if tolerance else False
-            if fits_poorly and poor[first] < max_poor:
+            mse = float(train_err[k]) if np.isfinite(train_err[k]) else np.inf
+            if first not in kept or mse < kept[first][0]:
+                kept[first] = (mse, model, k, seed, float(test_err[k]))
+            if not kept[first][0] <= worst_mse and poor[first] < max_poor:
                 poor[first] += 1
                 retry.append((first, int(rngs[first].integers(0, 2**31 - 1)), scale))
-                continue
-            results[first] = kept
         pending = retry
-    return [results[s] for s in seeds]
-
-
-def _fit_key(result):
-    """Training error for comparing attempts of one restart (not finite: worst)."""
-    return result.train_mse if np.isfinite(result.train_mse) else np.inf
+    results = []
+    for first, scale in zip(seeds, scales):
+        _, model, k, seed, test_mse = kept[first]
+        try:
+            expr = model.to_sympy(job["var_names"], threshold=threshold, trial=k)
+        except ValueError:  # still diverged after its reruns: no equation to read
+            expr = [sympy.nan] * y.shape[1]
+        exprs = expr if isinstance(expr, list) else [expr]
+        exprs = [
+            symbolic.clean(float(sd) * e + float(m), threshold)
+            for e, m, sd in zip(exprs, mu, sigma)
+        ]
+        results.append(TrialResult(
+            seed=int(seed),
+            expression="; ".join(str(symbolic.rounded(e, 6)) for e in exprs),
+            extrapolation_mse=test_mse,
+            train_mse=kept[first][0] if np.isfinite(kept[first][0]) else float(np.nan),
+            complexity=int(sum(symbolic.complexity(e) for e in exprs)),
+            nan_reruns=reruns[first],
+            refit_reruns=poor[first],
+            reg_scale=float(scale),
+            weights=_trial_weights(model, k) if job.get("keep_weights") else None,
+        ))
+    return results
 
 
 def weight_key(variable):
