@@ -76,8 +76,8 @@ def parse_only(text, count):
 
 #: Training levers: one change each to the relaxed-L0 recipe
 #: (:func:`deepsymreg.recipes.l0_schedule`, :data:`deepsymreg.recipes.L0_INIT_STDDEV`):
-#: fields of its sparsity :class:`~deepsymreg.callbacks.Phase`, or the first layer's
-#: initial standard deviation.
+#: fields of its sparsity :class:`~deepsymreg.callbacks.Phase`, the first layer's
+#: initial standard deviation, or ``rerun_poor_fits`` (passed to ``run_benchmark``).
 LEVERS = {
     "lambda1e-3": {"reg_lambda": 1e-3},  # the sparsity phase's penalty (default 3e-3)
     "lambda1e-2": {"reg_lambda": 1e-2},
