@@ -310,9 +310,38 @@ def _table_one(model, sets, n_eval, seed):
     return entries, z, fits
 
 
+def _fit_eql_arithmetic(make, digits, recipe, seed, progress, log, retrain_above, max_sum=None,
+                        keep=None):
+    """Train an EQL :class:`DigitArithmetic` (:func:`fit_arithmetic`); when its best head's
+    MAE on 2000 fresh training-image pairs (sums where ``keep`` holds) is above
+    ``retrain_above`` (``(mae, retrains)``, or None: never), train again from a fresh
+    seed, up to ``retrains`` times, and keep the attempt with the lowest such MAE.
+    Returns ``(model, info)``; ``info`` adds ``retrains`` and every attempt's ``maes``."""
+    threshold, retrains = retrain_above or (np.inf, 0)
+    first, second, total, _, _ = digit_pairs(digits.x_train, digits.y_train, 2000,
+                                             seed=seed + 7, keep=keep)
+    pairs = np.stack([first, second], axis=1)
+    best, maes = None, []
+    for attempt in range(retrains + 1):
+        attempt_seed = seed + 1000 * attempt
+        model, info = fit_arithmetic(make, digits.x_train, digits.y_train, recipe,
+                                     max_sum=max_sum, seed=attempt_seed, progress=progress)
+        mae = float(np.min(model.trial_errors(pairs, total)))
+        maes.append(reports.finite_or_none(mae))
+        if best is None or mae < best[2]:
+            best = (model, info, mae)
+        if mae <= threshold:
+            break
+        if attempt < retrains:
+            log(f"[arithmetic] best head's MAE {mae:.3f} on training sums is above "
+                f"{threshold:g}: training again from seed {seed + 1000 * (attempt + 1)}")
+    model, info, _ = best
+    return model, {**info, "retrains": len(maes) - 1, "maes": maes}
+
+
 def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=None, figure=None,
                    fraction=None, n_eval=5000, steps=None, log=None, verbose=0, trials=8,
-                   select_sums=None, select_near=0.1, table_one=True):
+                   select_sums=None, select_near=0.1, table_one=True, retrain_above=(0.1, 1)):
     """MNIST arithmetic (Kim et al. 2020, §IV-A): the sum of two digit images.
 
     Trains a :class:`DigitArithmetic` with an EQL head on all pairs (Table I: latent
@@ -350,6 +379,14 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         table_one: False skips the all-pairs training (Table I: latent fit, equation,
             MAE, accuracy; their entries are None) and runs only Table II, in about
             half the time.
+        retrain_above: ``(mae, retrains)``: an EQL training whose best head has a MAE
+            above ``mae`` (digit-sum units) on fresh pairs of its training sums is run
+            again from a fresh seed (encoder included), up to ``retrains`` times, and
+            the attempt with the lowest MAE is kept (``result["retrains"]``). Default
+            ``(0.1, 1)``: the encoder can settle on a latent that is not monotone in
+            the digit (a fold, which the head then fits with even powers); none of the
+            kept runs in docs/results.md (best MAE 0.03-0.08) would be retrained. None:
+            never.
     """
     trials = check_int("trials", trials, allow_none=True)
     if select_sums is not None and (
@@ -360,6 +397,17 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
             f"0 < low < high <= 15. Received: select_sums={select_sums!r}"
         )
     select_near = check_number("select_near", select_near, 0.0)
+    if retrain_above is not None:
+        if (not isinstance(retrain_above, (list, tuple)) or len(retrain_above) != 2
+                or isinstance(retrain_above[1], bool) or not isinstance(retrain_above[1], int)
+                or retrain_above[1] < 0):
+            raise ValueError(
+                "Invalid value for argument `retrain_above`: expected None or (mae, retrains) "
+                f"with mae > 0 and an integer retrains >= 0. Received: "
+                f"retrain_above={retrain_above!r}"
+            )
+        retrain_above = (check_number("retrain_above[0]", retrain_above[0], 0.0,
+                                      strict=True), retrain_above[1])
 
     check_choice("baseline", baseline, ("relu", None))
     check_choice("table_one", table_one, (True, False))
@@ -384,11 +432,13 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
     def eql_model(s):
         return DigitArithmetic(head="eql", eql={**recipe.eql, "seed": s}, trials=trials)
 
-    selection, table, info = {}, dict(_NO_TABLE_ONE), {"nan_restarts": 0}
+    selection, table, info, retrains = {}, dict(_NO_TABLE_ONE), {"nan_restarts": 0}, {}
+    retrain_maes = None
     if table_one:
         log(f"[arithmetic] EQL head, all pairs: {recipe.total_steps} steps")
-        model, info = fit_arithmetic(eql_model, digits.x_train, digits.y_train, recipe,
-                                     seed=seed, progress=progress)
+        model, info = _fit_eql_arithmetic(eql_model, digits, recipe, seed, progress, log,
+                                          retrain_above)
+        retrains["all_pairs"] = info["retrains"]
         if trials:
             first, second, total, _, _ = digit_pairs(digits.x_train, digits.y_train, 2000,
                                                      seed=seed + 4)
@@ -405,8 +455,15 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         portfolio = trials and name == "eql"
         below = select_sums[0] if portfolio and select_sums else 15
         log(f"[arithmetic] {name} head, pairs with sum < {below}: {recipe.total_steps} steps")
-        gen_model, _ = fit_arithmetic(make, digits.x_train, digits.y_train, recipe,
-                                      max_sum=below, seed=seed + 100, progress=progress)
+        if name == "eql":
+            gen_model, gen_info = _fit_eql_arithmetic(
+                make, digits, recipe, seed + 100, progress, log, retrain_above, max_sum=below,
+                keep=lambda t, below=below: t < below)
+            retrains["lt15"] = gen_info["retrains"]
+            retrain_maes = gen_info["maes"]
+        else:
+            gen_model, _ = fit_arithmetic(make, digits.x_train, digits.y_train, recipe,
+                                          max_sum=below, seed=seed + 100, progress=progress)
         if portfolio:
             low, high = select_sums or (0, 15)
             first, second, total, _, _ = digit_pairs(
@@ -448,6 +505,9 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         "select_sums": list(select_sums) if trials and select_sums else None,
         "select_near": select_near if trials and not select_sums else None,
         "selection": selection or None,
+        "retrain_above": list(retrain_above) if retrain_above else None,
+        "retrains": retrains,
+        "retrain_maes_lt15": retrain_maes,
         "seconds": round(time.perf_counter() - started, 1),
     }
     if figure:
@@ -526,5 +586,10 @@ def format_arithmetic(result):
                      f"{pol['train_digits']['lt15']:.3f} / {pol['train_digits']['ge15']:.3f}, "
                      f"test digits {pol['test_digits']['lt15']:.3f} / "
                      f"{pol['test_digits']['ge15']:.3f}")
+    for key, count in (result.get("retrains") or {}).items():
+        if count:
+            which = "all-pairs" if key == "all_pairs" else "sums < 15"
+            lines.append(f"  the {which} EQL model was trained {count + 1} times (best head's "
+                         f"MAE above {result['retrain_above'][0]:g}); the lowest MAE kept")
     lines.append(f"time: {result['seconds']} s")
     return "\n".join(lines)

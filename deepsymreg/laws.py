@@ -357,9 +357,10 @@ def _rejection(terms, symbols):
     """Why the law is not well conditioned (a short reason), or None."""
     near, far = _points(len(symbols), 1.0), _points(len(symbols), 2.0)
     with np.errstate(all="ignore"):
-        values = [symbolic.to_numpy_function(t, symbols)(near) for t in terms]
+        columns = symbolic.to_numpy_columns(terms, symbols)
+        values = list(columns(near).T)
         law_near = np.sum(values, axis=0)
-        law_far = np.sum([symbolic.to_numpy_function(t, symbols)(far) for t in terms], axis=0)
+        law_far = np.sum(list(columns(far).T), axis=0)
     if not (np.all(np.isfinite(law_near)) and np.all(np.isfinite(law_far))):
         return "not finite"
     rms = float(np.sqrt(np.mean(law_near**2)))

@@ -111,6 +111,23 @@ def to_numpy_function(expr, symbols):
     return f
 
 
+def to_numpy_columns(exprs, symbols):
+    """A NumPy function of arrays ``(n, len(symbols))`` returning ``(n, len(exprs))``, one
+    column per expression: one code generation for them all (a lambdify per term costs
+    milliseconds each, which dominated the polish of long equations)."""
+    exprs = [elementary(sympy.sympify(e)) for e in exprs]
+    fn = sympy.lambdify(symbols, exprs, "numpy")
+
+    def f(x):
+        x = np.asarray(x, dtype=float)
+        with np.errstate(all="ignore"):
+            outs = fn(*[x[:, i] for i in range(x.shape[1])])
+        columns = [np.broadcast_to(np.asarray(o, dtype=float), (x.shape[0],)) for o in outs]
+        return np.stack(columns, axis=1) if columns else np.zeros((x.shape[0], 0))
+
+    return f
+
+
 def normalized_rmse(y_hat, y):
     """``rms(y_hat - y) / std(y)`` (``rms(y)`` if ``y`` is constant); inf if not finite."""
     y_hat, y = np.asarray(y_hat, float), np.asarray(y, float)
@@ -155,7 +172,7 @@ def judge(candidate, truth, symbols, domain, n_points=4000, tolerance=0.05, far_
     scale = np.std(y_true[0][keep[0]]) or 1.0
     terms = sympy.Add.make_args(sympy.expand(elementary(sympy.sympify(candidate))))
     with np.errstate(all="ignore"):
-        sizes = [np.sqrt(np.mean(to_numpy_function(t, symbols)(points[0]) ** 2)) for t in terms]
+        sizes = np.sqrt(np.mean(to_numpy_columns(terms, symbols)(points[0]) ** 2, axis=0))
     main = sympy.Add(*[t for t, size in zip(terms, sizes) if not size < small_term * scale])
     whole = normalized_rmse(to_numpy_function(candidate, symbols)(points[0])[keep[0]], y_true[0][keep[0]])
     near, far = (
@@ -300,11 +317,12 @@ def _polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=(), sample_weight=N
         _, g = term.as_coeff_Mul()
         if g not in bases:
             bases.append(g)
-    with np.errstate(all="ignore"):
-        columns = [to_numpy_function(g, symbols)(x) for g in bases]
-    if not bases or not all(np.all(np.isfinite(c)) for c in columns):
+    if not bases:
         return expr
-    a = np.stack(columns, axis=1)
+    with np.errstate(all="ignore"):
+        a = to_numpy_columns(bases, symbols)(x)
+    if not np.all(np.isfinite(a)):
+        return expr
     w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float).ravel()
     w = w / w.mean()
     variance = float(np.average((y - np.average(y, weights=w)) ** 2, weights=w))

@@ -17,6 +17,7 @@ upscaled to 28x28, which every output states.
     python examples/mnist_arithmetic.py --quick --quiet  # no progress bar (none off a terminal)
     python examples/mnist_arithmetic.py --quick --trials 1  # the paper's single EQL head
     python examples/mnist_arithmetic.py --quick --select held-out  # choose on sums 13-14
+    python examples/mnist_arithmetic.py --retrains 0  # never train a poorly fitting model again
 
 By default a portfolio of 8 EQL heads shares the encoder and Table II keeps the simplest
 head within 10% of the lowest MAE on sums < 15 (docs/deep_models.md).
@@ -61,10 +62,19 @@ def main(argv=None):
     parser.add_argument("--table-two-only", action="store_true",
                         help="skip the all-pairs training (Table I) and run only Table II, in "
                              "about half the time")
+    parser.add_argument("--retrain-above", type=float, default=0.1, metavar="MAE",
+                        help="train an EQL model again from a fresh seed when its best head's "
+                             "MAE on its training sums is above this (default 0.1)")
+    parser.add_argument("--retrains", type=int, default=1,
+                        help="at most this many such re-trainings (default 1; 0: never)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.trials < 1:
         parser.error(f"argument --trials: expected a count >= 1, got {args.trials}")
+    if args.retrains < 0:
+        parser.error(f"argument --retrains: expected a count >= 0, got {args.retrains}")
+    if not args.retrain_above > 0:
+        parser.error(f"argument --retrain-above: expected a MAE > 0, got {args.retrain_above}")
     result = experiments.run_arithmetic(
         quick=args.quick, baseline=None if args.baseline == "none" else "relu",
         seed=args.seed, source=args.source, path=args.mnist_path,
@@ -73,6 +83,7 @@ def main(argv=None):
         verbose=reports.on_terminal(args.quiet), trials=None if args.trials == 1 else args.trials,
         select_sums=(13, 15) if args.select == "held-out" else None,
         table_one=not args.table_two_only,
+        retrain_above=(args.retrain_above, args.retrains) if args.retrains else None,
     )
     print(experiments.format_arithmetic(result))
     if args.json_path:

@@ -125,3 +125,14 @@ def test_judge_rejects_non_finite_candidates():
 )
 def test_extra_functions_names_what_the_law_lacks(candidate, truth, extra):
     assert symbolic.extra_functions(candidate, truth) == extra
+
+
+def test_to_numpy_columns_matches_one_function_per_expression():
+    x, y = sympy.symbols("x y")
+    exprs = [sympy.sin(2 * x) * y, sympy.Integer(3), x / (1 + sympy.exp(-4 * y)), y**2]
+    points = np.random.default_rng(0).uniform(-1, 1, (50, 2))
+    columns = symbolic.to_numpy_columns(exprs, [x, y])(points)
+    assert columns.shape == (50, 4)
+    for k, e in enumerate(exprs):  # the same numbers, bit for bit; a constant broadcast
+        np.testing.assert_array_equal(columns[:, k], symbolic.to_numpy_function(e, [x, y])(points))
+    assert symbolic.to_numpy_columns([], [x, y])(points).shape == (50, 0)

@@ -61,7 +61,7 @@ def test_mnist_example_quick_path(tmp_path, capsys):
     out, fig = tmp_path / "m.json", tmp_path / "m.png"
     code = _load("mnist_arithmetic").main(
         ["--quick", "--fraction", "0.01", "--n-eval", "200", "--source", "sklearn",
-         "--trials", "1", "--json", str(out), "--figure", str(fig)]
+         "--trials", "1", "--retrains", "0", "--json", str(out), "--figure", str(fig)]
     )
     printed = capsys.readouterr().out
     assert code == 0
@@ -82,7 +82,8 @@ def test_mnist_example_portfolio_of_heads(tmp_path, capsys):
     out = tmp_path / "m.json"
     code = _load("mnist_arithmetic").main(
         ["--quick", "--fraction", "0.01", "--n-eval", "100", "--source", "sklearn",
-         "--baseline", "none", "--trials", "3", "--select", "held-out", "--json", str(out),
+         "--baseline", "none", "--trials", "3", "--select", "held-out", "--retrains", "0",
+         "--json", str(out),
          "--figure", str(tmp_path / "m.png")]
     )
     printed = capsys.readouterr().out
@@ -111,6 +112,8 @@ def test_mnist_example_defaults_to_8_heads_and_the_simplest_choice(tmp_path, cap
     result = json.loads(out.read_text())
     assert result["trials"] == 8
     assert result["select_sums"] is None and result["select_near"] == 0.1
+    assert result["retrain_above"] == [0.1, 1]  # 18 steps fit poorly: trained twice
+    assert result["retrains"] == {"all_pairs": 1, "lt15": 1}
     sel = result["selection"]["lt15"]
     maes = np.array([m if m is not None else np.inf for m in sel["mae"]])
     assert len(maes) == 8 and maes[sel["trial"]] <= 1.1 * maes.min()  # among the near ties
@@ -123,7 +126,7 @@ def test_mnist_example_table_two_only(tmp_path, capsys):
     out = tmp_path / "m.json"
     code = _load("mnist_arithmetic").main(
         ["--quick", "--fraction", "0.01", "--n-eval", "100", "--source", "sklearn",
-         "--baseline", "none", "--table-two-only", "--json", str(out)]
+         "--baseline", "none", "--table-two-only", "--retrains", "0", "--json", str(out)]
     )
     printed = capsys.readouterr().out
     assert code == 0
@@ -139,3 +142,46 @@ def test_mnist_example_table_two_only(tmp_path, capsys):
     from deepsymreg.experiments import run_arithmetic
     with pytest.raises(ValueError, match="`figure`"):
         run_arithmetic(quick=True, table_one=False, figure="f.png")
+
+
+def test_mnist_retrains_a_poorly_fitting_model_and_keeps_the_better(tmp_path, capsys):
+    from deepsymreg import experiments
+    from deepsymreg.data.digits import digit_pairs, load_digits
+    from deepsymreg.recipes import arithmetic_recipe
+    from deepsymreg.models.arithmetic import DigitArithmetic
+
+    digits = load_digits("sklearn", seed=0)
+    recipe = arithmetic_recipe(1.0, (8, 2), batch_size=16)
+    lines = []
+
+    def make(s):
+        return DigitArithmetic(head="eql", eql={**recipe.eql, "seed": s}, trials=2)
+
+    # 10 steps cannot fit the sums to a MAE of 0.1: both attempts run, the better is kept.
+    model, info = experiments._fit_eql_arithmetic(make, digits, recipe, 5, None, lines.append,
+                                                  (0.1, 1), max_sum=15, keep=lambda t: t < 15)
+    assert info["retrains"] == 1 and len(info["maes"]) == 2
+    assert all(m > 0.1 for m in info["maes"]) and "training again from seed 1005" in lines[0]
+    first, second, total, _, _ = digit_pairs(digits.x_train, digits.y_train, 2000, seed=12,
+                                             keep=lambda t: t < 15)
+    kept = float(np.min(model.trial_errors(np.stack([first, second], axis=1), total)))
+    assert kept == pytest.approx(min(info["maes"]), rel=1e-5)
+    # A lenient threshold: one training, no message.
+    _, info = experiments._fit_eql_arithmetic(make, digits, recipe, 5, None, lines.append,
+                                              (100.0, 3), max_sum=15, keep=lambda t: t < 15)
+    assert info["retrains"] == 0 and len(lines) == 1
+
+    out = tmp_path / "m.json"
+    code = _load("mnist_arithmetic").main(
+        ["--quick", "--fraction", "0.01", "--n-eval", "100", "--source", "sklearn",
+         "--baseline", "none", "--table-two-only", "--trials", "2", "--json", str(out)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["retrain_above"] == [0.1, 1] and result["retrains"] == {"lt15": 1}
+    assert len(result["retrain_maes_lt15"]) == 2
+    assert "trained 2 times" in capsys.readouterr().out
+    for bad in ((0.0, 1), (0.1, -1), (0.1, 1.5), 0.1):
+        with pytest.raises(ValueError, match="`retrain_above"):
+            experiments.run_arithmetic(quick=True, retrain_above=bad)
+    with pytest.raises(SystemExit):
+        _load("mnist_arithmetic").main(["--quick", "--retrains", "-1"])
