@@ -383,10 +383,10 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
             above ``mae`` (digit-sum units) on fresh pairs of its training sums is run
             again from a fresh seed (encoder included), up to ``retrains`` times, and
             the attempt with the lowest MAE is kept (``result["retrains"]``). Default
-            ``(0.1, 1)``: the encoder can settle on a latent that is not monotone in
-            the digit (a fold, which the head then fits with even powers); none of the
-            kept runs in docs/results.md (best MAE 0.03-0.08) would be retrained. None:
-            never.
+            ``(0.1, 1)``: the heads share the encoder, and one full run (seed 1) ended
+            with every head fitting even powers of ``z1`` (best MAE 0.14) where the
+            runs that found the line reached 0.03-0.08 (docs/results.md); none of
+            those would be re-trained. None: never.
     """
     trials = check_int("trials", trials, allow_none=True)
     if select_sums is not None and (
