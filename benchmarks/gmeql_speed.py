@@ -17,9 +17,13 @@ Everything is measured in one run, so that the rows share the machine's state.
    compilation, read-out and judging included), its wall time against the paper's
    3-4 hours per run on one CPU core.
 
+``--steps-per-call 100,500,2000 --repeats 3`` times every number of runs at each number
+of iterations per compiled call, the configurations in alternation (repeats show how
+much the machine varies between otherwise equal rows).
+
 Usage:
     python benchmarks/gmeql_speed.py [--iterations 3000] [--runs 1,2,4] [--full]
-        [--ablate] [--json PATH]
+        [--ablate] [--steps-per-call 500] [--repeats 1] [--json PATH]
 """
 
 import argparse
@@ -79,6 +83,7 @@ def time_iterations(runs, iterations, steps_per_call=500, x=None, y=None, **mode
     per_iteration = wall / n
     return {
         "runs": runs,
+        "steps_per_call": steps_per_call,
         "iterations": n,
         "first_call_seconds": compile_seconds,
         "ms_per_iteration": 1e3 * per_iteration,
@@ -100,10 +105,12 @@ def time_full_run(seed=0):
 
 def table(rows):
     lines = ["| runs per graph | ms per iteration | ms per run-iteration | CPU ms per iteration "
-             "| s per 54 000-iteration run (training) |", "|---|---|---|---|---|"]
+             "| s per 54 000-iteration run (training) | iterations per call |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['runs']} | {r['ms_per_iteration']:.2f} | {r['ms_per_run_iteration']:.2f} "
-                     f"| {r['cpu_ms_per_iteration']:.2f} | {r['seconds_per_full_run']:.0f} |")
+                     f"| {r['cpu_ms_per_iteration']:.2f} | {r['seconds_per_full_run']:.0f} "
+                     f"| {r['steps_per_call']} |")
     return "\n".join(lines)
 
 
@@ -115,19 +122,30 @@ def main(argv=None):
     parser.add_argument("--full", action="store_true", help="also time one full b1 run")
     parser.add_argument("--ablate", action="store_true",
                         help="also time the iteration with each of its parts switched off")
+    parser.add_argument("--steps-per-call", default="500",
+                        help="iterations per compiled call, comma-separated (default 500)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="time every configuration this many times, in alternation")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
-    try:
-        runs = [int(r) for r in args.runs.split(",") if r.strip()]
-    except ValueError:
-        parser.error(f"--runs: expected comma-separated integers, got {args.runs!r}")
-    if not runs or min(runs) < 1 or args.iterations < 1:
-        parser.error("--runs and --iterations must be positive")
+    lists = {}
+    for flag, text in (("--runs", args.runs), ("--steps-per-call", args.steps_per_call)):
+        try:
+            lists[flag] = [int(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            parser.error(f"{flag}: expected comma-separated integers, got {text!r}")
+        if not lists[flag] or min(lists[flag]) < 1:
+            parser.error(f"{flag}: expected positive integers, got {text!r}")
+    if args.iterations < 1 or args.repeats < 1:
+        parser.error("--iterations and --repeats must be positive")
     x, y = b1_data()
     rows = []
-    for r in runs:
-        rows.append(time_iterations(r, args.iterations, x=x, y=y))
-        print(f"runs per graph {r}: {rows[-1]['ms_per_iteration']:.2f} ms per iteration", flush=True)
+    for _ in range(args.repeats):
+        for r in lists["--runs"]:
+            for spc in lists["--steps-per-call"]:
+                rows.append(time_iterations(r, args.iterations, steps_per_call=spc, x=x, y=y))
+                print(f"runs per graph {r}, {spc} iterations per call: "
+                      f"{rows[-1]['ms_per_iteration']:.2f} ms per iteration", flush=True)
     print()
     print(table(rows))
     result = {"machine": platform.platform(), "cpus": os.cpu_count(), "iterations": rows}

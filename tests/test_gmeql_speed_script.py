@@ -23,13 +23,18 @@ def test_one_tiny_configuration_and_its_table(script):
     assert r["ms_per_run_iteration"] == pytest.approx(r["ms_per_iteration"] / 2)
     assert r["seconds_per_full_run"] == pytest.approx(r["ms_per_run_iteration"] * 54000 / 1e3)
     text = script.table([r])
-    assert text.splitlines()[2].startswith("| 2 | ")
+    assert text.splitlines()[2].startswith("| 2 | ") and text.splitlines()[2].endswith("| 10 |")
+    assert r["steps_per_call"] == 10
 
 
-def test_bad_runs_is_a_usage_error(script, capsys):
+@pytest.mark.parametrize("argv, flag", [(["--runs", "0"], "--runs"),
+                                        (["--steps-per-call", "5,x"], "--steps-per-call"),
+                                        (["--steps-per-call", "0"], "--steps-per-call"),
+                                        (["--repeats", "0"], "--repeats")])
+def test_bad_arguments_are_usage_errors(script, capsys, argv, flag):
     with pytest.raises(SystemExit) as info:
-        script.main(["--runs", "0"])
-    assert info.value.code == 2 and "--runs" in capsys.readouterr().err
+        script.main(argv)
+    assert info.value.code == 2 and flag in capsys.readouterr().err
 
 
 def test_each_ablation_switches_one_part_off(script):
