@@ -589,7 +589,10 @@ def format_arithmetic(result):
     for key, count in (result.get("retrains") or {}).items():
         if count:
             which = "all-pairs" if key == "all_pairs" else "sums < 15"
+            maes = result.get("retrain_maes_lt15") if key == "lt15" else None
+            listed = f" {', '.join(_fmt(m, '.3f') for m in maes)}" if maes else ""
             lines.append(f"  the {which} EQL model was trained {count + 1} times (best head's "
-                         f"MAE above {result['retrain_above'][0]:g}); the lowest MAE kept")
+                         f"MAE{listed} against {result['retrain_above'][0]:g}); the lowest "
+                         "kept")
     lines.append(f"time: {result['seconds']} s")
     return "\n".join(lines)
