@@ -172,7 +172,8 @@ def judge(candidate, truth, symbols, domain, n_points=4000, tolerance=0.05, far_
     scale = np.std(y_true[0][keep[0]]) or 1.0
     terms = sympy.Add.make_args(sympy.expand(elementary(sympy.sympify(candidate))))
     with np.errstate(all="ignore"):
-        sizes = np.sqrt(np.mean(to_numpy_columns(terms, symbols)(points[0]) ** 2, axis=0))
+        rows = np.ascontiguousarray(to_numpy_columns(terms, symbols)(points[0]).T)
+        sizes = [np.sqrt(np.mean(row**2)) for row in rows]  # summed as before, bit for bit
     main = sympy.Add(*[t for t, size in zip(terms, sizes) if not size < small_term * scale])
     whole = normalized_rmse(to_numpy_function(candidate, symbols)(points[0])[keep[0]], y_true[0][keep[0]])
     near, far = (
