@@ -255,8 +255,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         row = self._row(index)
         if self._is_parametric():
             return self._predict_parametric(X, self.rows_.index(row))
-        outs = [symbolic.to_numpy_function(e, self._internal)(X) for e in row["internal"]]
-        out = np.stack(outs, axis=1)
+        out = symbolic.to_numpy_columns(row["internal"], self._internal)(X)
         return out[:, 0] if self._y_1d else out
 
     def sympy(self, index=None, t=None):
@@ -1068,7 +1067,7 @@ def _form(expr):
 
 def _mse(exprs, symbols, x, y, sample_weight=None):
     """Mean squared error of the equations on ``(x, y)``, weighted by the rows' weights."""
-    pred = np.stack([symbolic.to_numpy_function(e, symbols)(x) for e in exprs], axis=1)
+    pred = symbolic.to_numpy_columns(exprs, symbols)(x)
     with np.errstate(all="ignore"):
         err = float(np.average(np.mean((pred - y) ** 2, axis=1), weights=sample_weight))
     return err if math.isfinite(err) else math.inf

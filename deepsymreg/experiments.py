@@ -398,16 +398,13 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
         )
     select_near = check_number("select_near", select_near, 0.0)
     if retrain_above is not None:
-        if (not isinstance(retrain_above, (list, tuple)) or len(retrain_above) != 2
-                or isinstance(retrain_above[1], bool) or not isinstance(retrain_above[1], int)
-                or retrain_above[1] < 0):
+        if not isinstance(retrain_above, (list, tuple)) or len(retrain_above) != 2:
             raise ValueError(
-                "Invalid value for argument `retrain_above`: expected None or (mae, retrains) "
-                f"with mae > 0 and an integer retrains >= 0. Received: "
-                f"retrain_above={retrain_above!r}"
+                "Invalid value for argument `retrain_above`: expected None or (mae, retrains). "
+                f"Received: retrain_above={retrain_above!r}"
             )
-        retrain_above = (check_number("retrain_above[0]", retrain_above[0], 0.0,
-                                      strict=True), retrain_above[1])
+        retrain_above = (check_number("retrain_above[0]", retrain_above[0], 0.0, strict=True),
+                         check_int("retrain_above[1]", retrain_above[1], minimum=0))
 
     check_choice("baseline", baseline, ("relu", None))
     check_choice("table_one", table_one, (True, False))
