@@ -80,3 +80,18 @@ def check_saved_format(cls_name, config, current):
             f"`{cls_name}.from_config({{**config, 'format': {current}}})`, call it once on data and `set_weights(weights)` (the weight order is unchanged), then save."
         )
     return config
+
+
+def check_rerun_rule(name, value, what):
+    """None, or ``value`` as ``(threshold, count)``: a number > 0 and an integer >= 0 (a rule
+    "re-run when the error is above ``threshold``, at most ``count`` times"); a ValueError
+    naming ``name`` otherwise. ``what`` names the two parts in the message."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected None or {what}. "
+            f"Received: {name}={value!r}"
+        )
+    return (check_number(f"{name}[0]", value[0], 0.0, strict=True),
+            check_int(f"{name}[1]", value[1], minimum=0))

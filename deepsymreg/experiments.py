@@ -17,7 +17,7 @@ import numpy as np
 import sympy
 
 from deepsymreg import reports, symbolic
-from deepsymreg._validation import check_choice, check_int, check_number
+from deepsymreg._validation import check_choice, check_int, check_number, check_rerun_rule
 from deepsymreg.data import dynamics as dynamics_data
 from deepsymreg.data.digits import digit_pairs, load_digits
 from deepsymreg.models.arithmetic import DigitArithmetic
@@ -397,14 +397,7 @@ def run_arithmetic(quick=False, baseline="relu", seed=0, source="auto", path=Non
             f"0 < low < high <= 15. Received: select_sums={select_sums!r}"
         )
     select_near = check_number("select_near", select_near, 0.0)
-    if retrain_above is not None:
-        if not isinstance(retrain_above, (list, tuple)) or len(retrain_above) != 2:
-            raise ValueError(
-                "Invalid value for argument `retrain_above`: expected None or (mae, retrains). "
-                f"Received: retrain_above={retrain_above!r}"
-            )
-        retrain_above = (check_number("retrain_above[0]", retrain_above[0], 0.0, strict=True),
-                         check_int("retrain_above[1]", retrain_above[1], minimum=0))
+    retrain_above = check_rerun_rule("retrain_above", retrain_above, "(mae, retrains)")
 
     check_choice("baseline", baseline, ("relu", None))
     check_choice("table_one", table_one, (True, False))

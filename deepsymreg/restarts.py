@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from deepsymreg._validation import check_int, check_number
+from deepsymreg._validation import check_int, check_number, check_rerun_rule
 
 __all__ = ["TrialResult", "fit_restarts", "select_best", "network_from_weights"]
 
@@ -339,14 +339,8 @@ def fit_restarts(
     schedule = list(schedule) if schedule is not None else paper_schedule()
     steps_per_call = _steps_per_call(schedule, steps_per_call)
     check_number("lambda_spread", lambda_spread, 1.0)
-    if rerun_poor_fits is not None:
-        if not isinstance(rerun_poor_fits, (tuple, list)) or len(rerun_poor_fits) != 2:
-            raise ValueError(
-                "Invalid value for argument `rerun_poor_fits`: expected None or "
-                f"(tolerance, reruns). Received: rerun_poor_fits={rerun_poor_fits!r}"
-            )
-        rerun_poor_fits = (check_number("rerun_poor_fits[0]", rerun_poor_fits[0], 0.0, strict=True),
-                           check_int("rerun_poor_fits[1]", rerun_poor_fits[1], minimum=0))
+    rerun_poor_fits = check_rerun_rule("rerun_poor_fits", rerun_poor_fits,
+                                       "(tolerance, reruns)")
     from deepsymreg import primitives as primitives_lib
 
     names = model_kwargs.get("primitives", primitives_lib.DEFAULT)
