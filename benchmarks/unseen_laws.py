@@ -86,6 +86,10 @@ LEVERS = {
     # a restart fitting the training points worse than 1% relative RMS is re-run once
     "rerun1": {"rerun_poor_fits": (0.01, 1)},
     "rerun2": {"rerun_poor_fits": (0.01, 2)},
+    # every hidden-layer primitive of default10 twice (36 units per layer instead of 18)
+    "wide": {"copies": 2},
+    # the penalty-free first phase 6000 steps instead of 2000 (20 000 steps in all kept)
+    "warm6000": {"warm_steps": 6000},
 }
 
 
@@ -99,9 +103,17 @@ def lever_settings(name):
     change = LEVERS[name]
     if "rerun_poor_fits" in change:
         return dict(change)
+    if "copies" in change:
+        from deepsymreg.primitives import SETS
+
+        return {"primitives": [p for p in SETS["default10"] for _ in range(change["copies"])]}
     if "first_stddev" in change:
         return {"init_stddev": (change["first_stddev"],) + tuple(L0_INIT_STDDEV[1:])}
     warm, sparse, final = l0_schedule()
+    if "warm_steps" in change:
+        shift = change["warm_steps"] - warm.steps
+        return {"schedule": [dataclasses.replace(warm, steps=warm.steps + shift),
+                             dataclasses.replace(sparse, steps=sparse.steps - shift), final]}
     return {"schedule": [warm, dataclasses.replace(sparse, **change), final]}
 
 

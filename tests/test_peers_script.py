@@ -1,11 +1,14 @@
 """benchmarks/peers.py (pyoperon beside us) and benchmarks/unseen_laws.py, on tiny budgets."""
 
+import collections
 import importlib
 import json
 import pathlib
 import sys
 
 import pytest
+
+from deepsymreg.primitives import SETS
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -95,6 +98,12 @@ def test_a_lever_changes_one_setting_and_keys_its_rows(unseen, tmp_path, monkeyp
     assert unseen.lever_settings("rerun1") == {"rerun_poor_fits": (0.01, 1)}
     long = unseen.lever_settings("long")["schedule"]
     assert [p.steps for p in long] == [2000, 24000, 4000]
+    warm = unseen.lever_settings("warm6000")["schedule"]
+    assert [p.steps for p in warm] == [6000, 10000, 4000]  # same 20 000 steps
+    assert [p.reg_lambda for p in warm] == [0.0, 3e-3, 0.0]
+    wide = unseen.lever_settings("wide")["primitives"]
+    assert len(wide) == 36 and wide[:4] == ["constant"] * 4  # each default10 unit twice, grouped
+    assert collections.Counter(wide) == {k: 2 * v for k, v in collections.Counter(SETS["default10"]).items()}
     with pytest.raises(ValueError, match="`--lever`"):
         unseen.lever_settings("wider")
     with pytest.raises(SystemExit):
