@@ -229,9 +229,11 @@ def polish_trial(result, symbols, train, test, digits=6):
     if better == expr:
         return
 
+    function = symbolic.to_numpy_function(better, symbols)
+
     def mse(points):
         with np.errstate(all="ignore"):
-            pred = symbolic.to_numpy_function(better, symbols)(points[0])
+            pred = function(points[0])
             err = float(np.mean((np.broadcast_to(pred, np.shape(points[1])) - points[1]) ** 2))
         return err if np.isfinite(err) else float("inf")
 
