@@ -367,6 +367,25 @@ def _polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=(), sample_weight=N
     return sympy.Add(*[sympy.Float(float(c)) * bases[k] for c, k in zip(coef, keep)])
 
 
+def polish_refined(expr, symbols, x, y):
+    """:func:`polish` with every variable and a constant offered as extra terms, then
+    :func:`refine` (every number, inner rates and frequencies too), then :func:`polish`
+    again.
+
+    For a read-out whose structure is right but whose inner numbers are a little off, or
+    which lacks a small additive term in a variable (a Gumbel-max EQL expression
+    ``2.073*x1*x2*cos(1.206*x3)`` on b7's data becomes ``2.1*x1*x2*cos(1.2*x3) + 1.1*x1 +
+    0.9*x2``). Returns the first polish when the refinement does not lower the mean
+    squared error on ``(x, y)``.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float).ravel()
+    polished = polish(expr, symbols, x, y, extra_terms=[*symbols, sympy.Integer(1)])
+    refined = refine(polished, symbols, x, y)
+    if refined is polished:
+        return polished
+    return polish(refined, symbols, x, y)
+
+
 def _free_numbers(expr):
     """The floats of ``expr`` a refit may move: all but the exponents of powers (an
     exponent such as 2.0 moved to 1.97 makes a negative base NaN)."""

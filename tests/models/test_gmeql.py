@@ -233,6 +233,7 @@ def test_tiny_run_finds_a_b_like_law():
     trial = result["trials"][0]
     assert trial["success"], result
     assert result["success_rate"] == 1.0 and result["steps"] == 1200
+    assert result["settings"]["refit"] and result["settings"]["refine"]  # the read-out's defaults
 
 
 def test_loss_quantile_trains_on_the_best_instances_only(rng):
