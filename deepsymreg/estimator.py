@@ -104,7 +104,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             the variables and (up to four variables) their squares and products refitted
             by least squares on the training rows, and the terms the fit does not need
             dropped (:func:`deepsymreg.symbolic.polish`); the polished form competes in
-            selection like any other (default True).
+            selection like any other (default True). With ``method="gmeql"``, the
+            polished form with every number refitted as well (inner frequencies and
+            rates, :func:`deepsymreg.symbolic.refine`) is one more candidate.
 
     Attributes:
         equations_: one row per distinct equation form: ``equation``, ``sympy_format``,
@@ -734,6 +736,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 ]
                 if any(p != e for p, e in zip(polished, exprs)):
                     candidates.append((polished, r.seed, r.weights))
+                if self.method == "gmeql":
+                    # Every number refitted too, inner frequencies and rates included,
+                    # as run_gmeql(refine=True) reads its runs (one target, no weights).
+                    refined = symbolic.refine(polished[0], self._internal, x, y[:, 0])
+                    if refined is not polished[0]:
+                        refined = symbolic.polish(refined, self._internal, x, y[:, 0],
+                                                  extra_terms=self._polish_terms())
+                        candidates.append(([symbolic.rounded(refined, 6)], r.seed, r.weights))
         rows = {}
         for exprs, seed, weights in candidates:
             key = tuple(_form(e) for e in exprs)

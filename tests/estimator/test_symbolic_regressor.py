@@ -177,3 +177,35 @@ def test_gmeql_method_refuses_what_it_cannot_do(kwargs, fit_kwargs, match):
     X = np.random.default_rng(0).uniform(0, 2, (40, 2))
     with pytest.raises(ValueError, match=match):
         SymbolicRegressor(method="gmeql", trials=1, steps=30, **kwargs).fit(X, X[:, 0], **fit_kwargs)
+
+
+def test_gmeql_rows_include_the_refined_read_out():
+    # A read-out with the right structure, its frequency 0.5% off and without the linear
+    # term: the polish alone cannot mend it, every number refitted can (run_gmeql's
+    # refine), and that candidate is in the table.
+    from deepsymreg.restarts import TrialResult
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 2, (120, 2))
+    law = lambda a, b: 2.1 * a * np.cos(1.2 * b) + 1.1 * a  # noqa: E731
+    y = law(X[:, 0], X[:, 1])
+    est = SymbolicRegressor(method="gmeql")  # the state fit() leaves before the table
+    est._internal, est.variable_names_ = sympy.symbols("_v0 _v1"), ["x0", "x1"]
+    est.x_center_, est.x_scale_ = np.zeros(2), np.array([2.0, 4.0])
+    # the runs' expressions are in the scaled inputs x / x_scale_
+    near = TrialResult(seed=7, expression="4.18*_v0*cos(4.824*_v1)",
+                       extrapolation_mse=1.0, train_mse=1.0, complexity=8, nan_reruns=0,
+                       reg_scale=1.0)
+    est._build_table([near], X, y[:, None], X, y[:, None])
+    wide = rng.uniform(-1, 3, (500, 2))
+    x0, x1 = sympy.symbols("x0 x1")
+    errors = [np.sqrt(np.mean((sympy.lambdify([x0, x1], e, "numpy")(wide[:, 0], wide[:, 1])
+                               - law(wide[:, 0], wide[:, 1])) ** 2))
+              for e in est.equations_["sympy_format"]]
+    assert min(errors) < 1e-4 * np.sqrt(np.mean(law(wide[:, 0], wide[:, 1]) ** 2))
+    est.method = "eql"  # the same read-out without the refined candidate misses
+    est._build_table([near], X, y[:, None], X, y[:, None])
+    errors = [np.sqrt(np.mean((sympy.lambdify([x0, x1], e, "numpy")(wide[:, 0], wide[:, 1])
+                               - law(wide[:, 0], wide[:, 1])) ** 2))
+              for e in est.equations_["sympy_format"]]
+    assert min(errors) > 1e-2
