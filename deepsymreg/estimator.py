@@ -739,11 +739,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 if self.method == "gmeql":
                     # Every number refitted too, inner frequencies and rates included,
                     # as run_gmeql(refine=True) reads its runs (one target, no weights).
-                    refined = symbolic.refine(polished[0], self._internal, x, y[:, 0])
-                    if refined is not polished[0]:
-                        refined = symbolic.polish(refined, self._internal, x, y[:, 0],
-                                                  extra_terms=self._polish_terms())
-                        candidates.append(([symbolic.rounded(refined, 6)], r.seed, r.weights))
+                    refined = symbolic.rounded(symbolic.polish_refined(
+                        exprs[0], self._internal, x, y[:, 0], extra_terms=self._polish_terms()), 6)
+                    if refined != polished[0]:
+                        candidates.append(([refined], r.seed, r.weights))
         rows = {}
         for exprs, seed, weights in candidates:
             key = tuple(_form(e) for e in exprs)

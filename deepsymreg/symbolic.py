@@ -367,10 +367,10 @@ def _polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=(), sample_weight=N
     return sympy.Add(*[sympy.Float(float(c)) * bases[k] for c, k in zip(coef, keep)])
 
 
-def polish_refined(expr, symbols, x, y):
-    """:func:`polish` with every variable and a constant offered as extra terms, then
-    :func:`refine` (every number, inner rates and frequencies too), then :func:`polish`
-    again.
+def polish_refined(expr, symbols, x, y, extra_terms=None):
+    """:func:`polish` with ``extra_terms`` offered (default: every variable and a
+    constant), then :func:`refine` (every number, inner rates and frequencies too), then
+    :func:`polish` again.
 
     For a read-out whose structure is right but whose inner numbers are a little off, or
     which lacks a small additive term in a variable (a Gumbel-max EQL expression
@@ -379,7 +379,8 @@ def polish_refined(expr, symbols, x, y):
     squared error on ``(x, y)``.
     """
     x, y = np.asarray(x, float), np.asarray(y, float).ravel()
-    polished = polish(expr, symbols, x, y, extra_terms=[*symbols, sympy.Integer(1)])
+    extra = [*symbols, sympy.Integer(1)] if extra_terms is None else list(extra_terms)
+    polished = polish(expr, symbols, x, y, extra_terms=extra)
     refined = refine(polished, symbols, x, y)
     if refined is polished:
         return polished
