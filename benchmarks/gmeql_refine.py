@@ -33,12 +33,18 @@ from deepsymreg.gmeql import relative_rms  # noqa: E402
 from deepsymreg.reports import finite_or_none, run_script, write_json  # noqa: E402
 
 
-def read_run(result, trial):
-    """One stored run read both ways: ``{"refit": (right, rel, mae), "refined": ...}``."""
+def training_points(result):
+    """The truth, its symbols and ``run_gmeql``'s training points of a stored result."""
     truth, symbols = symbolic.parse(result["expr"], result["vars"])
     x, y = make_data(truth, symbols, tuple(result["train_domain"]), result["n_train"],
                      result.get("noise", 0.0), np.random.default_rng(result["seed"]))
-    x, y = x.astype(float), y.astype(float)
+    return truth, symbols, x.astype(float), y.astype(float)
+
+
+def read_run(result, trial, points):
+    """One stored run read both ways: ``{"refit": {right, relative_rms, mae, expression},
+    "refined": {...}}``; ``points`` from :func:`training_points`."""
+    truth, symbols, x, y = points
     raw, _ = symbolic.parse(trial["raw_expression"], result["vars"])
     out = {}
     for name, readout in (("refit", symbolic.polish), ("refined", symbolic.polish_refined)):
@@ -54,7 +60,8 @@ def read_run(result, trial):
 
 def read_result(result, source):
     """A JSON-ready row: per run both read-outs, the rates and the selected runs."""
-    runs = [{"seed": t["seed"], "stored_success": t["success"], **read_run(result, t)}
+    points = training_points(result)
+    runs = [{"seed": t["seed"], "stored_success": t["success"], **read_run(result, t, points)}
             for t in result["trials"]]
     row = {"problem": result.get("problem", result["expr"]), "source": source,
            "memetic": bool(result.get("memetic")), "ablation": result.get("ablation", "none"),
