@@ -106,7 +106,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             dropped (:func:`deepsymreg.symbolic.polish`); the polished form competes in
             selection like any other (default True). With ``method="gmeql"``, the
             polished form with every number refitted as well (inner frequencies and
-            rates, :func:`deepsymreg.symbolic.refine`) is one more candidate.
+            rates, :func:`deepsymreg.symbolic.polish_refined`) is one more candidate.
 
     Attributes:
         equations_: one row per distinct equation form: ``equation``, ``sympy_format``,
