@@ -14,9 +14,12 @@ Per law: strict success rate and selected-right, before and after the polish.
 
 With ``--refine``, every number of the polished equation (inner ones too: rates,
 frequencies) is then refitted by nonlinear least squares (``deepsymreg.symbolic.refine``)
-and the terms polished again.
+and the terms polished again. With ``--refined``, the read-out is
+``deepsymreg.symbolic.polish_refined`` instead (the polish offered every variable and a
+constant as extra terms, then the refit of every number, then the polish again: the
+Gumbel-max EQL read-out since 2026-12-03).
 
-    python benchmarks/polish_lever.py unseen_seed0.json [--refine] [--json OUT]
+    python benchmarks/polish_lever.py unseen_seed0.json [--refine | --refined] [--json OUT]
 """
 
 from __future__ import annotations
@@ -62,7 +65,10 @@ def candidate(expression, symbols, test):
 
 def polish_expression(expr, symbols, x, y, refine=False):
     """The polish of one equation; with ``refine``, every number of the polished
-    equation refitted (``symbolic.refine``) and the terms polished again."""
+    equation refitted (``symbolic.refine``) and the terms polished again; with
+    ``refine="variables"``, ``symbolic.polish_refined``."""
+    if refine == "variables":
+        return symbolic.polish_refined(expr, symbols, x, y)
     polished = symbolic.polish(expr, symbols, x, y)
     if refine:
         refined = symbolic.refine(polished, symbols, x, y)
@@ -109,10 +115,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", help="a JSON written by benchmarks/unseen_laws.py")
     parser.add_argument("--json", dest="json_path", help="write the figures here")
-    parser.add_argument("--refine", action="store_true",
-                        help="refit every number of the polished equation (symbolic.refine), then "
-                        "polish again")
+    readout = parser.add_mutually_exclusive_group()
+    readout.add_argument("--refine", action="store_true",
+                         help="refit every number of the polished equation (symbolic.refine), then "
+                         "polish again")
+    readout.add_argument("--refined", action="store_true",
+                         help="read out with symbolic.polish_refined (the variables and a constant "
+                         "offered as terms, every number refitted, polished again)")
     args = parser.parse_args(argv)
+    refine = "variables" if args.refined else args.refine
     import json
 
     with open(args.results) as f:
@@ -120,7 +131,7 @@ def main(argv=None):
     start = time.time()
     out = []
     for row in rows:
-        out.append(polish_row(row, args.refine))
+        out.append(polish_row(row, refine))
         print(f"law {row['index']}: {out[-1]['success_rate']:.2f} -> "
               f"{out[-1]['polished_success_rate']:.2f} ({time.time() - start:.0f} s)", flush=True)
     print("| # | law | success rate | polished | selected right | polished | polished selected equation |")

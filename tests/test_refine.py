@@ -39,3 +39,28 @@ def test_exponents_stay_and_a_worse_fit_is_never_returned():
     bad = sympy.sympify("log(x0 - 3.0)")  # not finite on the data: returned as given
     assert refine(bad, [X0, X1], X, y) == bad
     assert refine(sympy.sympify("x0*x1"), [X0, X1], X, y) == X0 * X1  # no number to fit
+
+
+@pytest.mark.parametrize("budget", [None, 200])
+def test_the_evaluation_budget_holds_the_jacobians_included(monkeypatch, budget):
+    # Twelve numbers far from any fit of y: the solver runs to its budget. SciPy >= 1.16
+    # no longer counts finite-difference evaluations against max_nfev; ours must.
+    import deepsymreg.symbolic as symbolic_module
+
+    calls = []
+    lambdify = sympy.lambdify
+
+    def counting_lambdify(*args, **kwargs):
+        fn = lambdify(*args, **kwargs)
+        return lambda *a: (calls.append(1), fn(*a))[1]
+
+    monkeypatch.setattr(symbolic_module.sympy, "lambdify", counting_lambdify)
+    y = np.sign(X[:, 0]) * np.abs(X[:, 1]) ** 0.3
+    expr = sum(sympy.Float(0.11 * (k + 1)) * sympy.sin(sympy.Float(1.0 + 0.37 * k) * X0 + sympy.Float(0.23 * k + 0.07) * X1)
+               for k in range(4))
+    n = len(symbolic_module._free_numbers(expr))
+    assert n == 12
+    refine(expr, [X0, X1], X, y, max_evaluations=budget)
+    cap = budget or 50 * (n + 2)
+    # One iteration is one Jacobian (n + 1 evaluations) and a few trial steps.
+    assert 2 * (n + 2) <= len(calls) <= 1.5 * cap + 2 * (n + 2)
