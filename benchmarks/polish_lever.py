@@ -17,7 +17,8 @@ frequencies) is then refitted by nonlinear least squares (``deepsymreg.symbolic.
 and the terms polished again. With ``--refined``, the read-out is
 ``deepsymreg.symbolic.polish_refined`` instead (the polish offered every variable and a
 constant as extra terms, then the refit of every number, then the polish again: the
-Gumbel-max EQL read-out since 2026-12-03).
+Gumbel-max EQL read-out since 2026-12-03), refitting every number only of equations
+with at most ``--max-numbers`` of them (default: ``run_benchmark``'s cap).
 
     python benchmarks/polish_lever.py unseen_seed0.json [--refine | --refined] [--json OUT]
 """
@@ -36,7 +37,7 @@ import numpy as np  # noqa: E402
 
 from deepsymreg import laws as laws_lib  # noqa: E402
 from deepsymreg import symbolic  # noqa: E402
-from deepsymreg.benchmark import make_data  # noqa: E402
+from deepsymreg.benchmark import REFINE_MAX_NUMBERS, make_data  # noqa: E402
 from deepsymreg.reports import finite_or_none, run_script, write_json  # noqa: E402
 from deepsymreg.restarts import select_best  # noqa: E402
 
@@ -63,12 +64,12 @@ def candidate(expression, symbols, test):
     return _Candidate(expression, mse if np.isfinite(mse) else float("inf"), symbolic.complexity(expr))
 
 
-def polish_expression(expr, symbols, x, y, refine=False):
+def polish_expression(expr, symbols, x, y, refine=False, max_numbers=None):
     """The polish of one equation; with ``refine``, every number of the polished
     equation refitted (``symbolic.refine``) and the terms polished again; with
-    ``refine="variables"``, ``symbolic.polish_refined``."""
+    ``refine="variables"``, ``symbolic.polish_refined`` (its ``max_numbers``)."""
     if refine == "variables":
-        return symbolic.polish_refined(expr, symbols, x, y)
+        return symbolic.polish_refined(expr, symbols, x, y, max_numbers=max_numbers)
     polished = symbolic.polish(expr, symbols, x, y)
     if refine:
         refined = symbolic.refine(polished, symbols, x, y)
@@ -87,14 +88,14 @@ def judged(row, candidates):
     return float(np.mean(rights)), best_right, best
 
 
-def polish_row(row, refine=False):
+def polish_row(row, refine=False, max_numbers=None):
     """Before/after figures of one law's restarts."""
     symbols, (x, y), test = law_data(row)
     before, after = [], []
     for r in row["restarts"]:
         raw = candidate(r["expression"], symbols, test)
         expr = symbolic.parse(r["expression"], [s.name for s in symbols])[0]
-        polished = str(symbolic.rounded(polish_expression(expr, symbols, x, y, refine), 4))
+        polished = str(symbolic.rounded(polish_expression(expr, symbols, x, y, refine, max_numbers), 4))
         before.append(raw)
         after.append(candidate(polished, symbols, test))
     rate_before, right_before, _ = judged(row, before)
@@ -122,8 +123,12 @@ def main(argv=None):
     readout.add_argument("--refined", action="store_true",
                          help="read out with symbolic.polish_refined (the variables and a constant "
                          "offered as terms, every number refitted, polished again)")
+    parser.add_argument("--max-numbers", type=int, default=REFINE_MAX_NUMBERS,
+                        help="with --refined: refit only equations with at most this many numbers "
+                        f"(default {REFINE_MAX_NUMBERS}, run_benchmark's; 0 or less: no cap)")
     args = parser.parse_args(argv)
     refine = "variables" if args.refined else args.refine
+    max_numbers = args.max_numbers if args.max_numbers > 0 else None
     import json
 
     with open(args.results) as f:
@@ -131,7 +136,7 @@ def main(argv=None):
     start = time.time()
     out = []
     for row in rows:
-        out.append(polish_row(row, refine))
+        out.append(polish_row(row, refine, max_numbers))
         print(f"law {row['index']}: {out[-1]['success_rate']:.2f} -> "
               f"{out[-1]['polished_success_rate']:.2f} ({time.time() - start:.0f} s)", flush=True)
     print("| # | law | success rate | polished | selected right | polished | polished selected equation |")

@@ -19,10 +19,11 @@ the laws outside Table V that docs/results.md reports on (``deepsymreg.laws.UNLI
 **Tune on seed 0's set, report on seed 1's set you did not look at**: any change to the
 method or its defaults is measured on ``--seed 0`` only; ``--seed 1`` (same ``--n-laws``)
 is run once the change is settled, and its figures are the ones to report. Do not print
-or read seed 1's laws while tuning.
+or read seed 1's laws while tuning. Seed 1's set was reported on 2026-12-02; a change
+tuned after that is reported on seed 2's set, and so on.
 
 ``--json`` is resumable: rows are written law by law, and a law already there (same
-law, restarts, ``--run-seed``, ``--regularization`` and polish setting) is not run again.
+law, restarts, ``--run-seed``, ``--regularization``, lever and read-out) is not run again.
 
     python benchmarks/unseen_laws.py [--seed 0] [--n-laws 30] [--trials 20] [--unlisted]
         [--only 0,3,7] [--run-seed 0] [--regularization l0] [--lever NAME] [--json PATH]
@@ -140,6 +141,7 @@ def measure(law, trials, run_seed, progress=None, regularization="l0", curriculu
         "n_restarts": trials,
         "run_seed": run_seed,
         "polish": result["polish"],
+        "refine": result["refine"],
         "regularization": regularization,
         "curriculum": None if curriculum is None else list(curriculum),
         "lever": lever,
@@ -154,18 +156,19 @@ def measure(law, trials, run_seed, progress=None, regularization="l0", curriculu
 
 
 def stored(rows, law, trials=None, run_seed=0, polish=True, regularization="l0",
-           curriculum=None, lever=None):
+           curriculum=None, lever=None, refine=None):
     """The row of ``rows`` for ``law`` (same law and run seed; the same polish setting,
-    regularization and restarts, each unless given as None; the same curriculum), or
-    None. Rows written before those keys existed were not polished, used L0.5 and no
-    curriculum."""
+    regularization, restarts and refined read-out, each unless given as None; the same
+    curriculum), or None. Rows written before those keys existed were not polished,
+    used L0.5, no curriculum and no refined read-out."""
     for row in rows:
         if (row["expr"], row["vars"], row["run_seed"]) == (law["expr"], law["vars"], run_seed) and (
                 trials is None or row["n_restarts"] == trials) and (
                 polish is None or row.get("polish", False) == polish) and (
                 regularization is None or row.get("regularization", "l05") == regularization) and (
                 row.get("curriculum") == (None if curriculum is None else list(curriculum))) and (
-                row.get("lever") == lever):
+                row.get("lever") == lever) and (
+                refine is None or row.get("refine", False) == refine):
             return row
     return None
 
@@ -215,7 +218,7 @@ def main(argv=None):
         parser.error(str(err))
     rows = read_rows(args.json_path)
     key = {"trials": args.trials, "run_seed": args.run_seed, "regularization": args.regularization,
-           "curriculum": curriculum, "lever": args.lever}
+           "curriculum": curriculum, "lever": args.lever, "refine": True}
     todo = sum(stored(rows, law, **key) is None for law in picked)
     from deepsymreg.recipes import restart_steps  # TensorFlow: after parsing, as run_benchmark
 

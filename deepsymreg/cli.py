@@ -86,6 +86,10 @@ def build_parser():
                        help="judge the equations as read off the networks (default: each "
                             "restart's equation refitted by least squares, terms not needed "
                             "dropped; eql only)")
+    bench.add_argument("--no-refine", action="store_true",
+                       help="polish without refitting inner numbers (default: the variables "
+                            "and a constant offered as terms, every number of a short "
+                            "equation refitted by nonlinear least squares; eql only)")
     bench.add_argument("--memetic", action="store_true",
                        help="gmeql only: the memetic step (the best elites refitted with their "
                             "own weights during the search; deepsymreg.callbacks.MemeticRefit)")
@@ -432,6 +436,7 @@ def _run(args):
             workers=args.workers,
             tolerance=0.05 if args.tolerance is None else args.tolerance,
             polish=not args.no_polish,
+            refine=not args.no_refine,
             executor=_executor(args.scheduler),
             progress=_progress(args, args.trials * recipes.restart_steps(args.regularization)),
         )

@@ -104,9 +104,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             the variables and (up to four variables) their squares and products refitted
             by least squares on the training rows, and the terms the fit does not need
             dropped (:func:`deepsymreg.symbolic.polish`); the polished form competes in
-            selection like any other (default True). With ``method="gmeql"``, the
+            selection like any other (default True). Without sample weights, the
             polished form with every number refitted as well (inner frequencies and
-            rates, :func:`deepsymreg.symbolic.polish_refined`) is one more candidate.
+            rates, :func:`deepsymreg.symbolic.polish_refined`, for equations of at most
+            :data:`deepsymreg.symbolic.REFINE_MAX_NUMBERS` numbers) is one more candidate.
 
     Attributes:
         equations_: one row per distinct equation form: ``equation``, ``sympy_format``,
@@ -736,13 +737,18 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 ]
                 if any(p != e for p, e in zip(polished, exprs)):
                     candidates.append((polished, r.seed, r.weights))
-                if self.method == "gmeql":
-                    # Every number refitted too, inner frequencies and rates included,
-                    # as run_gmeql(refine=True) reads its runs (one target, no weights).
-                    refined = symbolic.rounded(symbolic.polish_refined(
-                        exprs[0], self._internal, x, y[:, 0], extra_terms=self._polish_terms()), 6)
-                    if refined != polished[0]:
-                        candidates.append(([refined], r.seed, r.weights))
+                if w is None:
+                    # Every number refitted too, inner frequencies and rates included, as
+                    # run_gmeql(refine=True) and run_benchmark(refine=True) read their
+                    # runs (unweighted least squares: not offered with sample weights).
+                    refined = [
+                        symbolic.rounded(symbolic.polish_refined(
+                            e, self._internal, x, y[:, j], extra_terms=self._polish_terms(),
+                            max_numbers=symbolic.REFINE_MAX_NUMBERS), 6)
+                        for j, e in enumerate(exprs)
+                    ]
+                    if refined != polished:
+                        candidates.append((refined, r.seed, r.weights))
         rows = {}
         for exprs, seed, weights in candidates:
             key = tuple(_form(e) for e in exprs)

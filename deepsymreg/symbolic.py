@@ -12,6 +12,12 @@ from deepsymreg.primitives import elementary
 #: Relative step of :func:`refine`'s forward differences.
 _SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
 
+#: The ``max_numbers`` of the benchmark's and the estimator's refined read-outs: on the
+#: unseen laws of set seed 0 every restart that the refit turned right had 10 or fewer
+#: numbers, and the longest equations (up to 200 numbers) cost minutes each
+#: (``benchmarks/polish_lever.py --refined``, docs/results.md).
+REFINE_MAX_NUMBERS = 16
+
 __all__ = [
     "make_symbols",
     "clean",
@@ -25,7 +31,9 @@ __all__ = [
     "term_coefficients",
     "coefficient_curves",
     "polish",
+    "polish_refined",
     "refine",
+    "REFINE_MAX_NUMBERS",
 ]
 
 
@@ -370,10 +378,14 @@ def _polish(expr, symbols, x, y, tolerance=1e-4, extra_terms=(), sample_weight=N
     return sympy.Add(*[sympy.Float(float(c)) * bases[k] for c, k in zip(coef, keep)])
 
 
-def polish_refined(expr, symbols, x, y, extra_terms=None):
+def polish_refined(expr, symbols, x, y, extra_terms=None, max_numbers=None):
     """:func:`polish` with ``extra_terms`` offered (default: every variable and a
     constant), then :func:`refine` (every number, inner rates and frequencies too), then
     :func:`polish` again.
+
+    ``max_numbers``: refine only when the first polish has at most this many free
+    numbers (a refit's cost grows with their square; a long equation is rarely one
+    refit away from a law). None: always.
 
     For a read-out whose structure is right but whose inner numbers are a little off, or
     which lacks a small additive term in a variable (a Gumbel-max EQL expression
@@ -384,6 +396,8 @@ def polish_refined(expr, symbols, x, y, extra_terms=None):
     x, y = np.asarray(x, float), np.asarray(y, float).ravel()
     extra = [*symbols, sympy.Integer(1)] if extra_terms is None else list(extra_terms)
     polished = polish(expr, symbols, x, y, extra_terms=extra)
+    if max_numbers is not None and len(_free_numbers(polished)) > max_numbers:
+        return polished
     refined = refine(polished, symbols, x, y)
     if refined is polished:
         return polished

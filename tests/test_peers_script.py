@@ -39,7 +39,7 @@ def fake_benchmark(expr, var_names, trials, seed, regularization="l05", progress
     restarts = [{"seed": seed + i, "expression": expr if i == 0 else "0.5*x",
                  "raw_expression": expr if i == 0 else "0.5*x + 0.01"} for i in range(trials)]
     return {"trials": restarts, "best_expression": expr, "success_rate": 1 / trials,
-            "wall_seconds": 2.0, "polish": True}
+            "wall_seconds": 2.0, "polish": True, "refine": True}
 
 
 def test_law_list_and_only(unseen):
@@ -72,7 +72,7 @@ def test_unseen_laws_judges_and_resumes(unseen, tmp_path, monkeypatch, capsys):
                         "selected_right", "selected_expression", "judge_rate", "wall_seconds", "restarts"}
     assert row["success_rate"] == 0.25 and row["selected_right"] is True
     assert [r["right"] for r in row["restarts"]] == [True, False, False, False]
-    assert row["polish"] is True and row["regularization"] == "l0"  # the command line's default
+    assert row["polish"] is True and row["refine"] is True and row["regularization"] == "l0"  # the command line's default
     assert row["restarts"][1]["raw_expression"] == "0.5*x + 0.01"
     assert "| 1 | `" in capsys.readouterr().out
 
@@ -156,3 +156,8 @@ def test_rows_before_the_polish_count_as_unpolished_l05(unseen):
     assert unseen.stored([old], law, polish=None, regularization=None) is old  # peers.py reads any
     assert unseen.stored([old], law, polish=False, regularization="l0") is None  # old rows: L0.5
     assert unseen.stored([old], law, polish=None, regularization=None) is old
+    # Rows before the refined read-out: not what the command line runs now.
+    polished = {**old, "polish": True, "regularization": "l0"}
+    assert unseen.stored([polished], law, 20) is polished  # any read-out unless asked
+    assert unseen.stored([polished], law, 20, refine=True) is None
+    assert unseen.stored([{**polished, "refine": True}], law, 20, refine=True) is not None
