@@ -20,7 +20,11 @@ constant as extra terms, then the refit of every number, then the polish again: 
 Gumbel-max EQL read-out since 2026-12-03), refitting every number only of equations
 with at most ``--max-numbers`` of them (default: ``run_benchmark``'s cap).
 
-    python benchmarks/polish_lever.py unseen_seed0.json [--refine | --refined] [--json OUT]
+``--from-raw`` starts from each restart's equation as read off the network instead of
+its stored one (runs made with the refined read-out, read with the plain polish).
+
+    python benchmarks/polish_lever.py unseen_seed0.json [--refine | --refined] [--from-raw]
+        [--max-numbers 16] [--json OUT]
 """
 
 from __future__ import annotations
@@ -88,13 +92,15 @@ def judged(row, candidates):
     return float(np.mean(rights)), best_right, best
 
 
-def polish_row(row, refine=False, max_numbers=None):
-    """Before/after figures of one law's restarts."""
+def polish_row(row, refine=False, max_numbers=None, from_raw=False):
+    """Before/after figures of one law's restarts ("before": the stored equations;
+    "after": their read-out again, or with ``from_raw`` that of the raw equations)."""
     symbols, (x, y), test = law_data(row)
     before, after = [], []
     for r in row["restarts"]:
         raw = candidate(r["expression"], symbols, test)
-        expr = symbolic.parse(r["expression"], [s.name for s in symbols])[0]
+        source = r["raw_expression"] if from_raw else r["expression"]
+        expr = symbolic.parse(source, [s.name for s in symbols])[0]
         polished = str(symbolic.rounded(polish_expression(expr, symbols, x, y, refine, max_numbers), 4))
         before.append(raw)
         after.append(candidate(polished, symbols, test))
@@ -126,6 +132,10 @@ def main(argv=None):
     parser.add_argument("--max-numbers", type=int, default=REFINE_MAX_NUMBERS,
                         help="with --refined: refit only equations with at most this many numbers "
                         f"(default {REFINE_MAX_NUMBERS}, run_benchmark's; 0 or less: no cap)")
+    parser.add_argument("--from-raw", action="store_true",
+                        help="read out each restart's equation as read off the network "
+                        "(raw_expression), not its stored (polished) one: e.g. the plain polish "
+                        "of runs made with the refined read-out")
     args = parser.parse_args(argv)
     refine = "variables" if args.refined else args.refine
     max_numbers = args.max_numbers if args.max_numbers > 0 else None
@@ -136,7 +146,7 @@ def main(argv=None):
     start = time.time()
     out = []
     for row in rows:
-        out.append(polish_row(row, refine, max_numbers))
+        out.append(polish_row(row, refine, max_numbers, args.from_raw))
         print(f"law {row['index']}: {out[-1]['success_rate']:.2f} -> "
               f"{out[-1]['polished_success_rate']:.2f} ({time.time() - start:.0f} s)", flush=True)
     print("| # | law | success rate | polished | selected right | polished | polished selected equation |")

@@ -87,6 +87,20 @@ def test_polish_trial_refits_and_drops_a_small_look_alike_term():
     assert trial.complexity == symbolic.complexity(polished) < 99
 
 
+def test_polish_trial_with_refine_mends_an_inner_rate():
+    # The law's form with its rate 10% off: the polish refits only the outer coefficient,
+    # the refined read-out (run_benchmark's default) the rate too.
+    truth, symbols = symbolic.parse("0.8*exp(1.4*x) - 0.5*x", "x")
+    rng = np.random.default_rng(1)
+    train = benchmark.make_data(truth, symbols, (-1, 1), 256, rng=rng)
+    test = benchmark.make_data(truth, symbols, (-2, 2), 512, rng=rng)
+    plain, refined = _trial("0.7*exp(1.26*x) - 0.5*x"), _trial("0.7*exp(1.26*x) - 0.5*x")
+    benchmark.polish_trial(plain, symbols, train, test)
+    benchmark.polish_trial(refined, symbols, train, test, refine=True)
+    assert refined.extrapolation_mse < 1e-8 < plain.extrapolation_mse
+    assert symbolic.judge(symbolic.parse(refined.expression, "x")[0], truth, symbols, (-2, 2))[0]
+
+
 def test_polish_trial_leaves_an_unreadable_equation_alone():
     truth, symbols = symbolic.parse("x", "x")
     data = benchmark.make_data(truth, symbols, (-1, 1), 32, rng=0)

@@ -48,6 +48,24 @@ def test_refine_mends_an_inner_number_the_polish_cannot():
     assert out["polished_success_rate"] == 1.0 and out["polished_selected_right"]
 
 
+def test_refined_offers_the_variables_and_reads_raw_equations_when_asked(tmp_path, capsys):
+    lever = load_script("benchmarks/polish_lever.py")
+    # The law's exponential with its rate off and no linear term: the refined read-out
+    # (polish_refined: x offered as a term, every number refitted) mends it.
+    row = {"index": 0, "expr": "exp(1.3*x) - 0.6*x", "vars": ["x"], "run_seed": 0,
+           "restarts": [{"seed": 0, "expression": "1.2*x**2", "raw_expression": "1.02*exp(1.2*x)"}]}
+    assert lever.polish_row(row, refine=True, from_raw=True)["polished_success_rate"] == 0.0
+    out = lever.polish_row(row, refine="variables", from_raw=True)
+    assert out["success_rate"] == 0.0 and out["polished_success_rate"] == 1.0
+    assert lever.polish_row(row, refine="variables")["polished_success_rate"] == 0.0  # 1.2*x**2
+    assert lever.polish_row(row, refine="variables", max_numbers=0, from_raw=True)[
+        "polished_success_rate"] == 0.0  # no equation is short enough to refit
+    source = tmp_path / "unseen.json"
+    source.write_text(json.dumps({"laws": [row]}))
+    assert lever.main([str(source), "--refined", "--from-raw"]) == 0
+    assert "0.000 -> 1.000" in capsys.readouterr().out
+
+
 def test_portfolio_takes_the_first_restarts_of_each_run(tmp_path, capsys):
     portfolio = load_script("benchmarks/portfolio_lever.py")
     law = {"index": 0, "expr": "x**2", "vars": ["x"], "run_seed": 0, "polish": True}

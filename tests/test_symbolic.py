@@ -164,6 +164,17 @@ def test_polish_refined_mends_off_frequencies_and_a_missing_linear_term():
     assert symbolic.complexity(mended) == symbolic.complexity(truth)  # no leftover terms
 
 
+def test_polish_refined_leaves_equations_longer_than_max_numbers_to_the_polish():
+    symbols, truth, x, y = _b7_points()
+    x1, x2, x3 = symbols
+    near = 2.073 * x1 * x2 * sympy.cos(1.206 * x3)  # two numbers once polished
+    capped = symbolic.polish_refined(near, symbols, x, y, max_numbers=1)
+    assert capped == symbolic.polish(near, symbols, x, y, extra_terms=[*symbols, sympy.Integer(1)])
+    assert _relative_rms(capped, truth, symbols) > 0.02  # the refit would have mended it
+    assert _relative_rms(symbolic.polish_refined(near, symbols, x, y, max_numbers=16),
+                         truth, symbols) < 1e-5
+
+
 def test_polish_refined_is_never_worse_than_the_polish_on_the_training_points():
     symbols, truth, x, y = _b7_points()
     x1, x2, x3 = symbols
