@@ -21,7 +21,6 @@ __all__ = [
 ]
 
 
-
 def parse_domain(text, name="domain"):
     """``"-1,1"`` (or a pair) -> ``(-1.0, 1.0)`` with ``low < high``."""
     try:
