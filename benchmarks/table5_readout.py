@@ -1,0 +1,118 @@
+"""Table V's stored runs read again: the polish against the refined read-out.
+
+Reads JSON files of ``examples/benchmark_table5.py`` (every restart keeps the equation
+read off its network, ``raw_expression``), rebuilds each law's training and selection
+points exactly as ``run_benchmark`` drew them (its ``seed``, domains, ``n_train`` and
+``noise``; 1024 selection points), and reads every restart twice with
+``deepsymreg.benchmark.polish_trial``: ``refine=False`` (the read-out of Table V's runs
+until 2026-12-03) and ``refine=True`` (``run_benchmark``'s default since). Each read-out
+is judged as ``run_benchmark`` judges (``deepsymreg.symbolic.judge`` at the run's
+``tolerance``) and the restart is selected by ``restarts.select_best``. No training.
+
+Per law: success rate and whether the selected restart is right, both ways; per file:
+the summed rates (the figure Table V reports) and the selected-right counts.
+
+    python benchmarks/table5_readout.py docs/runs/table5_l05_polish.json [more.json] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from deepsymreg import symbolic  # noqa: E402
+from deepsymreg.benchmark import make_data, polish_trial  # noqa: E402
+from deepsymreg.reports import run_script, write_json  # noqa: E402
+from deepsymreg.restarts import TrialResult, select_best  # noqa: E402
+
+#: ``run_benchmark``'s selection points per law (its ``n_test``, not stored in the JSON).
+N_TEST = 1024
+
+
+def law_points(result):
+    """The truth, its symbols, and ``run_benchmark``'s training and selection points."""
+    truth, symbols = symbolic.parse(result["expr"], result["vars"])
+    rng = np.random.default_rng(result["seed"])
+    train = make_data(truth, symbols, tuple(result["train_domain"]), result["n_train"],
+                      result.get("noise", 0.0), rng)
+    test = make_data(truth, symbols, tuple(result["test_domain"]), N_TEST, 0.0, rng)
+    return truth, symbols, train, test
+
+
+def read_out(raw, symbols, train, test, refine):
+    """A restart's raw equation through ``polish_trial``: a ``TrialResult`` whose errors
+    and complexity describe the equation it ends with."""
+    expr = symbolic.parse(raw, [s.name for s in symbols])[0]
+    fn = symbolic.to_numpy_function(expr, symbols)
+
+    def mse(points):
+        with np.errstate(all="ignore"):
+            err = float(np.mean((np.broadcast_to(fn(points[0]), np.shape(points[1])) - points[1]) ** 2))
+        return err if np.isfinite(err) else float("inf")
+
+    trial = TrialResult(seed=0, expression=raw, extrapolation_mse=mse(test), train_mse=mse(train),
+                        complexity=symbolic.complexity(expr))
+    polish_trial(trial, symbols, train, test, refine=refine)
+    return trial
+
+
+def read_law(result):
+    """One law's restarts read both ways: ``{"polish": {...}, "refined": {...}}`` with the
+    success rate, whether the selected restart is right and its equation."""
+    truth, symbols, train, test = law_points(result)
+    row = {"expr": result["expr"], "vars": result["vars"],
+           "regularization": result.get("regularization"), "stored_success_rate": result["success_rate"]}
+    for name, refine in (("polish", False), ("refined", True)):
+        trials = []
+        for t in result["trials"]:
+            trial = read_out(t["raw_expression"], symbols, train, test, refine)
+            candidate = symbolic.parse(trial.expression, [s.name for s in symbols])[0]
+            trial.success = bool(symbolic.judge(candidate, truth, symbols, tuple(result["test_domain"]),
+                                                tolerance=result["tolerance"])[0])
+            trials.append(trial)
+        best = select_best(trials)
+        row[name] = {"success_rate": float(np.mean([t.success for t in trials])),
+                     "selected_right": bool(best.success), "selected_expression": best.expression}
+    return row
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="+", help="JSON files of examples/benchmark_table5.py")
+    parser.add_argument("--json", dest="json_path", help="write the figures here")
+    args = parser.parse_args(argv)
+    start = time.time()
+    files = []
+    print("| file | law | stored rate | polish: rate | selected right | refined: rate | selected right |")
+    print("|---|---|---|---|---|---|---|")
+    for path in args.results:
+        with open(path) as f:
+            rows = [read_law(r) for r in json.load(f)]
+        for r in rows:
+            print(f"| {os.path.basename(path)} | `{r['expr']}` | {r['stored_success_rate']:.2f} | "
+                  f"{r['polish']['success_rate']:.2f} | {'yes' if r['polish']['selected_right'] else 'no'} | "
+                  f"{r['refined']['success_rate']:.2f} | {'yes' if r['refined']['selected_right'] else 'no'} |",
+                  flush=True)
+        summary = {name: {"summed_rate": float(sum(r[name]["success_rate"] for r in rows)),
+                          "selected_right": int(sum(r[name]["selected_right"] for r in rows))}
+                   for name in ("polish", "refined")}
+        files.append({"source": path, "laws": rows, **summary})
+    for f in files:
+        print(f"\n{f['source']}: summed rate {f['polish']['summed_rate']:.2f} -> "
+              f"{f['refined']['summed_rate']:.2f}, selected right {f['polish']['selected_right']} -> "
+              f"{f['refined']['selected_right']} of {len(f['laws'])}")
+    print(f"read in {time.time() - start:.1f} s")
+    if args.json_path:
+        write_json(args.json_path, {"command": " ".join(sys.argv), "files": files})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_script(main))
