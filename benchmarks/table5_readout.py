@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from deepsymreg import symbolic  # noqa: E402
-from deepsymreg.benchmark import make_data, polish_trial  # noqa: E402
+from deepsymreg.benchmark import equation_errors, make_data, polish_trial  # noqa: E402
 from deepsymreg.reports import run_script, write_json  # noqa: E402
 from deepsymreg.restarts import TrialResult, select_best  # noqa: E402
 
@@ -50,14 +50,8 @@ def read_out(raw, symbols, train, test, refine):
     """A restart's raw equation through ``polish_trial``: a ``TrialResult`` whose errors
     and complexity describe the equation it ends with."""
     expr = symbolic.parse(raw, [s.name for s in symbols])[0]
-    fn = symbolic.to_numpy_function(expr, symbols)
-
-    def mse(points):
-        with np.errstate(all="ignore"):
-            err = float(np.mean((np.broadcast_to(fn(points[0]), np.shape(points[1])) - points[1]) ** 2))
-        return err if np.isfinite(err) else float("inf")
-
-    trial = TrialResult(seed=0, expression=raw, extrapolation_mse=mse(test), train_mse=mse(train),
+    test_mse, train_mse = equation_errors(expr, symbols, test, train)
+    trial = TrialResult(seed=0, expression=raw, extrapolation_mse=test_mse, train_mse=train_mse,
                         complexity=symbolic.complexity(expr))
     polish_trial(trial, symbols, train, test, refine=refine)
     return trial

@@ -17,7 +17,7 @@ from deepsymreg.restarts import fit_restarts, select_best
 
 __all__ = [
     "REGULARIZATIONS", "make_data", "parse_domain", "run_benchmark", "model_settings", "l0_schedule",
-    "L0_INIT_STDDEV", "polish_trial", "REFINE_MAX_NUMBERS",
+    "L0_INIT_STDDEV", "polish_trial", "equation_errors", "REFINE_MAX_NUMBERS",
 ]
 
 
@@ -246,15 +246,18 @@ def polish_trial(result, symbols, train, test, digits=6, refine=False):
     better = symbolic.rounded(better, digits)
     if better == expr:
         return
-
-    function = symbolic.to_numpy_function(better, symbols)
-
-    def mse(points):
-        with np.errstate(all="ignore"):
-            pred = function(points[0])
-            err = float(np.mean((np.broadcast_to(pred, np.shape(points[1])) - points[1]) ** 2))
-        return err if np.isfinite(err) else float("inf")
-
     result.expression = str(better)
-    result.extrapolation_mse, result.train_mse = mse(test), mse(train)
+    result.extrapolation_mse, result.train_mse = equation_errors(better, symbols, test, train)
     result.complexity = symbolic.complexity(better)
+
+
+def equation_errors(expr, symbols, *point_sets):
+    """Mean squared error of ``expr`` on each ``(x, y)`` of ``point_sets`` (the code is
+    generated once); ``inf`` where it is not finite."""
+    function = symbolic.to_numpy_function(expr, symbols)
+    errors = []
+    for x, y in point_sets:
+        with np.errstate(all="ignore"):
+            err = float(np.mean((np.broadcast_to(function(x), np.shape(y)) - y) ** 2))
+        errors.append(err if np.isfinite(err) else float("inf"))
+    return tuple(errors)
