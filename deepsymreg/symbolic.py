@@ -457,6 +457,7 @@ def refine(expr, symbols, x, y, max_evaluations=None):
     first = raw_residual(start)
     if not np.all(np.isfinite(first)):
         return expr
+
     def jacobian(c):  # forward differences, ours: len(c) + 1 evaluations per call
         r0 = residual(c)
         steps = _SQRT_EPS * np.maximum(1.0, np.abs(c))
