@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 
 from deepsymreg import laws as laws_lib  # noqa: E402
 from deepsymreg import symbolic  # noqa: E402
-from deepsymreg.benchmark import REFINE_MAX_NUMBERS, make_data  # noqa: E402
+from deepsymreg.benchmark import REFINE_MAX_NUMBERS, equation_errors, make_data  # noqa: E402
 from deepsymreg.reports import finite_or_none, run_script, write_json  # noqa: E402
 from deepsymreg.restarts import select_best  # noqa: E402
 
@@ -62,10 +62,8 @@ def law_data(row, n_train=256, n_test=1024):
 def candidate(expression, symbols, test):
     """A selectable candidate: the equation's MSE on the selection points and its size."""
     expr = symbolic.parse(expression, [s.name for s in symbols])[0]
-    with np.errstate(all="ignore"):
-        pred = np.broadcast_to(symbolic.to_numpy_function(expr, symbols)(test[0]), test[1].shape)
-        mse = float(np.mean((pred - test[1]) ** 2))
-    return _Candidate(expression, mse if np.isfinite(mse) else float("inf"), symbolic.complexity(expr))
+    mse, = equation_errors(expr, symbols, test)
+    return _Candidate(expression, mse, symbolic.complexity(expr))
 
 
 def polish_expression(expr, symbols, x, y, refine=False, max_numbers=None):
