@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ZETA",
     "uniform_open",
     "stateless_uniform_open",
+    "counter_uniform",
     "trial_uniforms",
     "logistic_noise",
     "gumbel_noise",
@@ -61,14 +63,57 @@ def stateless_uniform_open(shape, seed, dtype="float32"):
                                        dtype=dtype)
 
 
+# Golden-ratio and odd multipliers of the counter hash below.
+_MIX = (-1640531535, 0x7FEB352D, -2073254261, 1013904223)
+
+
+def _hash32(k):
+    """``lowbias32`` (C. Wellons' integer hash): int32 in, well-mixed int32 out."""
+    k = tf.bitwise.bitwise_xor(k, tf.bitwise.right_shift(k, 16)) * _MIX[1]
+    k = tf.bitwise.bitwise_xor(k, tf.bitwise.right_shift(k, 15)) * _MIX[2]
+    return tf.bitwise.bitwise_xor(k, tf.bitwise.right_shift(k, 16))
+
+
+def counter_uniform(shape, seeds, counter, stream=0):
+    """Uniforms in (0, 1) from a counter hash: one independent stream per run.
+
+    ``u[r, ...] = hash(seeds[r], counter[r], stream, position)``: the same numbers for
+    the same ``(seed, counter, stream)`` whatever else runs in the graph, so a run's
+    result does not depend on how many runs share it. Under XLA on a CPU this costs a
+    fraction of ``tf.random.stateless_uniform`` (Philox), which matters when every
+    step draws thousands of them (a Gumbel-max EQL search; relaxed-L0 gates of many
+    restarts, see ``docs/performance.md``).
+
+    Args:
+        shape: shape of the draw for one run (a list of ints).
+        seeds: int32 vector ``(runs,)``.
+        counter: int32 scalar (e.g. the iteration, the same for every run) or vector
+            ``(runs,)`` (each run's own count).
+        stream: int, to draw several independent arrays at one counter.
+
+    Returns:
+        float32 ``(runs, *shape)``, never exactly 0 or 1 (23 random bits, offset by half
+        a step: ``log u``, ``log(1 - u)`` and ``-log(-log u)`` stay finite).
+    """
+    size = int(np.prod(shape, dtype=np.int64))
+    seeds = tf.cast(seeds, tf.int32)
+    counter = tf.cast(counter, tf.int32)
+    key = _hash32(_hash32(seeds * _MIX[0] + stream * _MIX[3]) + _hash32(counter + _MIX[1]))
+    k = _hash32(key[:, None] + tf.range(size, dtype=tf.int32)[None, :] * _MIX[0])
+    bits = tf.bitwise.right_shift(tf.bitwise.bitwise_and(k, 0x7FFFFFFF), 8)  # 23 bits
+    u = (tf.cast(bits, tf.float32) + 0.5) * (1.0 / 8388608.0)
+    return tf.reshape(u, tf.concat([tf.shape(seeds), tf.constant(list(shape), tf.int32)], 0))
+
+
 def trial_uniforms(shape, seeds, steps, dtype="float32"):
-    """One :func:`stateless_uniform_open` draw of ``shape`` per trial, stacked on a new
-    leading axis: trial ``k`` draws from its own stream, seed ``(seeds[k], steps[k])``
-    (``seeds`` and ``steps``: int32 vectors, e.g. a layer's per-trial noise variables)."""
-    return tf.stack([
-        stateless_uniform_open(shape, tf.stack([seeds[k], steps[k]]), dtype)
-        for k in range(int(seeds.shape[0]))
-    ])
+    """One draw of uniforms of ``shape`` per trial, stacked on a new leading axis: trial
+    ``k`` draws from its own stream, :func:`counter_uniform` at ``(seeds[k], steps[k])``
+    (``seeds`` and ``steps``: int32 vectors, e.g. a layer's per-trial noise variables).
+
+    Until 2026-12-03 each trial drew with ``tf.random.stateless_uniform`` (Philox), one
+    op per trial: the same distribution, other numbers, and about 40% more time per
+    optimizer step of 20 relaxed-L0 restarts (``docs/performance.md``)."""
+    return tf.cast(counter_uniform(list(shape), seeds, steps), dtype)
 
 
 def logistic_noise(shape, seed, dtype="float32", uniform=None):

@@ -1,6 +1,7 @@
 """A restart's result depends on its seed, not on the restarts it trains beside."""
 
 import concurrent.futures
+import functools
 import os
 import signal
 import subprocess
@@ -30,6 +31,18 @@ def run(**kwargs):
     return [(r.seed, r.expression, r.train_mse, r.extrapolation_mse) for r in results]
 
 
+@functools.cache
+def by_two():
+    """Results and progress reports of chunks of 2 restarts in this process (computed once:
+    the tests below compare other executors with it)."""
+    heard = []
+    return run(chunk_size=2, progress=heard.append), tuple(heard)
+
+
+# The tests comparing with `by_two` run on one pytest-xdist worker, which computes it once.
+together = pytest.mark.xdist_group("restart_chunks")
+
+
 def test_gate_noise_of_a_trial_does_not_depend_on_the_others():
     def draws(trials, index, seed):
         layer = HardConcreteDense(3, trials=trials, seed=0)
@@ -56,10 +69,11 @@ def test_nan_recovery_draws_fresh_seeds_per_restart():
     assert got == want
 
 
+@together
 def test_the_same_chunks_give_identical_results_on_any_executor_and_progress():
     steps = sum(p.steps for p in SCHEDULE)
-    here, there = [], []
-    local = run(chunk_size=2, progress=here.append)
+    there = []
+    local, here = by_two()
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         elsewhere = run(chunk_size=2, executor=pool, progress=there.append)
     assert elsewhere == local
@@ -83,10 +97,11 @@ def test_rejects_a_non_executor():
         run(executor="localhost:8786")
 
 
+@together
 def test_a_process_pool_gives_the_same_results_and_progress():
     heard = []
     pooled = run(workers=2, progress=heard.append)  # 2 chunks, as chunk_size=2
-    assert pooled == run(chunk_size=2)
+    assert pooled == by_two()[0]
     steps = sum(p.steps for p in SCHEDULE)
     assert sorted(heard) == [1 * steps, 2 * steps]
 

@@ -22,56 +22,15 @@ References:
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from deepsymreg import concrete
 from deepsymreg._validation import check_int, check_number
 
-__all__ = ["GumbelConnection", "TEMPERATURE", "counter_uniform"]
+__all__ = ["GumbelConnection", "TEMPERATURE"]
 
 #: Temperature of the relaxed one-hot samples (Maddison et al. 2016; Chen 2021).
 TEMPERATURE = 2 / 3
-
-# Golden-ratio and odd multipliers of the counter hash below.
-_MIX = (-1640531535, 0x7FEB352D, -2073254261, 1013904223)
-
-
-def _hash32(k):
-    """``lowbias32`` (C. Wellons' integer hash): int32 in, well-mixed int32 out."""
-    k = tf.bitwise.bitwise_xor(k, tf.bitwise.right_shift(k, 16)) * _MIX[1]
-    k = tf.bitwise.bitwise_xor(k, tf.bitwise.right_shift(k, 15)) * _MIX[2]
-    return tf.bitwise.bitwise_xor(k, tf.bitwise.right_shift(k, 16))
-
-
-def counter_uniform(shape, seeds, counter, stream=0):
-    """Uniforms in (0, 1) from a counter hash: one independent stream per run.
-
-    ``u[r, ...] = hash(seeds[r], counter, stream, position)``: the same numbers for the
-    same ``(seed, counter, stream)`` whatever else runs in the graph, so a run's result
-    does not depend on how many runs share it. Under XLA on a CPU this costs about a
-    twentieth of ``tf.random.stateless_uniform`` (Philox), which matters when every
-    iteration of a GMEQL search draws thousands of them.
-
-    Args:
-        shape: shape of the draw for one run (a list of ints).
-        seeds: int32 vector ``(runs,)``.
-        counter: int32 scalar (e.g. the iteration).
-        stream: int, to draw several independent arrays at one counter.
-
-    Returns:
-        float32 ``(runs, *shape)``, never exactly 0 or 1 (23 random bits, offset by half
-        a step: the Gumbel noise ``-log(-log u)`` stays finite).
-    """
-    size = int(np.prod(shape, dtype=np.int64))
-    seeds = tf.cast(seeds, tf.int32)
-    counter = tf.cast(counter, tf.int32)
-    key = _hash32(_hash32(seeds * _MIX[0] + stream * _MIX[3]) + _hash32(counter + _MIX[1]))
-    k = _hash32(key[:, None] + tf.range(size, dtype=tf.int32)[None, :] * _MIX[0])
-    bits = tf.bitwise.right_shift(tf.bitwise.bitwise_and(k, 0x7FFFFFFF), 8)  # 23 bits
-    u = (tf.cast(bits, tf.float32) + 0.5) * (1.0 / 8388608.0)
-    return tf.reshape(u, tf.concat([tf.shape(seeds), tf.constant(list(shape), tf.int32)], 0))
-
 
 def gumbel_from_uniform(u):
     """Standard Gumbel noise ``-log(-log u)`` from uniforms in (0, 1)."""
@@ -99,7 +58,7 @@ class GumbelConnection(keras.layers.Layer):
 
     The noise is the package's own (:func:`deepsymreg.concrete.gumbel_noise` from the
     layer's seed generator, or uniforms handed in by the caller, e.g.
-    :func:`counter_uniform`), not TFP's ``RelaxedOneHotCategorical``: the maths is two
+    :func:`deepsymreg.concrete.counter_uniform`), not TFP's ``RelaxedOneHotCategorical``: the maths is two
     lines, sampling then works inside XLA-compiled loops with the package's seeding,
     and ``import deepsymreg`` does not pay TFP's import (1-1.5 s). Samples are kept in
     log space (``log_softmax``): finite where ``softmax`` underflows to 0, which the

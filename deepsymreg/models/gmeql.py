@@ -8,11 +8,12 @@ import sympy
 import tensorflow as tf
 
 from deepsymreg import symbolic
+from deepsymreg.concrete import counter_uniform
 from deepsymreg.curriculum import check_curriculum, origin_rank, share_weights
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.layers.function_nodes import DEFAULT_BOUND, SUM, FunctionNodes
 from deepsymreg.models.elites import PARENT_LAWS, merge_repository, pick_elites, resample_mask
-from deepsymreg.layers.gumbel import TEMPERATURE, GumbelConnection, counter_uniform
+from deepsymreg.layers.gumbel import TEMPERATURE, GumbelConnection
 from deepsymreg.primitives import elementary
 
 __all__ = ["GMEQL", "GMEQLStages", "DEFAULT_FUNCTIONS", "OFFLINE_RULES"]

@@ -102,10 +102,12 @@ def test_mnist_example_portfolio_of_heads(tmp_path, capsys):
 
 
 def test_mnist_example_defaults_to_8_heads_and_the_simplest_choice(tmp_path, capsys):
+    # Table II only (the all-pairs head trains with the same defaults: the portfolio
+    # test covers its selection), so the test trains 8 heads twice, not four times.
     out = tmp_path / "m.json"
     code = _load("mnist_arithmetic").main(
         ["--quick", "--fraction", "0.01", "--n-eval", "100", "--source", "sklearn",
-         "--baseline", "none", "--json", str(out), "--figure", str(tmp_path / "m.png")]
+         "--baseline", "none", "--table-two-only", "--json", str(out)]
     )
     printed = capsys.readouterr().out
     assert code == 0
@@ -113,25 +115,13 @@ def test_mnist_example_defaults_to_8_heads_and_the_simplest_choice(tmp_path, cap
     assert result["trials"] == 8
     assert result["select_sums"] is None and result["select_near"] == 0.1
     assert result["retrain_above"] == [0.1, 1]  # 18 steps fit poorly: trained twice
-    assert result["retrains"] == {"all_pairs": 1, "lt15": 1}
+    assert result["retrains"] == {"lt15": 1}
     assert len(result["retrain_maes_lt15"]) == 2 and "trained 2 times" in printed
     sel = result["selection"]["lt15"]
     maes = np.array([m if m is not None else np.inf for m in sel["mae"]])
     assert len(maes) == 8 and maes[sel["trial"]] <= 1.1 * maes.min()  # among the near ties
     assert "8 heads trained on sums < 15" in printed and "simplest within 0.1" in printed
-    with pytest.raises(SystemExit):
-        _load("mnist_arithmetic").main(["--quick", "--trials", "0"])
-
-
-def test_mnist_example_table_two_only(tmp_path, capsys):
-    out = tmp_path / "m.json"
-    code = _load("mnist_arithmetic").main(
-        ["--quick", "--fraction", "0.01", "--n-eval", "100", "--source", "sklearn",
-         "--baseline", "none", "--table-two-only", "--retrains", "0", "--json", str(out)]
-    )
-    printed = capsys.readouterr().out
-    assert code == 0
-    result = json.loads(out.read_text())
+    # Table II only: no latent fit, no all-pairs equation, no figure.
     assert result["table_one"] is False and "Table I: not run" in printed
     assert result["latent_fit"] is None and result["equations"]["eql"] is None
     assert result["equations"]["eql_lt15"] is not None
@@ -140,6 +130,8 @@ def test_mnist_example_table_two_only(tmp_path, capsys):
         assert all(0.0 <= v <= 1.0 for v in result["generalization_polished"][digits].values())
     assert result["equations"]["eql_lt15_polished"] and "EQL polished" in printed
     assert not (tmp_path / "mnist_arithmetic.png").exists()
+    with pytest.raises(SystemExit):
+        _load("mnist_arithmetic").main(["--quick", "--trials", "0"])
     from deepsymreg.experiments import run_arithmetic
     with pytest.raises(ValueError, match="`figure`"):
         run_arithmetic(quick=True, table_one=False, figure="f.png")
