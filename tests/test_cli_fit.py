@@ -52,22 +52,29 @@ def test_unknown_feature_and_existing_folder(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
-def test_dropna_drops_rows(tmp_path, capsys):
-    text = table(n=30)
-    lines = text.splitlines()
-    lines[2] = "1.0,,2.0"
+def test_dropna_drops_only_the_rows_with_a_missing_nan_or_infinite_cell(tmp_path):
+    from deepsymreg.tables import read_table
+
+    lines = table(n=12).splitlines()
+    lines[2], lines[5], lines[7] = "1.0,,2.0", "1.0,nan,2.0", "inf,1.0,2.0"
     path = write(tmp_path / "d.csv", "\n".join(lines) + "\n")
-    argv = ["fit", path, "--target", "y", "--trials", "1", "--steps", "300", "--quiet", "--dropna"]
-    assert cli.main(argv) == 0
-    assert "chosen law:  y = " in capsys.readouterr().out
+    header, data = read_table(path, ["b", "y"], dropna=True)
+    # The inf sits in column a, which is not read: that row stays.
+    assert header == ["b", "y"] and data.shape == (10, 2) and np.isfinite(data).all()
+    assert read_table(path, dropna=True, min_rows=1)[1].shape == (9, 3)
+    np.testing.assert_allclose(data[0], [float(c) for c in lines[1].split(",")[1:]])
 
 
 def test_fit_then_predict(tmp_path, capsys):
     path = write(tmp_path / "d.csv", table(n=60))
+    # The fit reads a copy with a missing cell, dropped by --dropna (one fit for both).
+    lines = table(n=60).splitlines()
+    holed = write(tmp_path / "holed.csv", "\n".join([*lines[:3], "1.0,,2.0", *lines[3:]]) + "\n")
     out, js = tmp_path / "fit", tmp_path / "fit.json"
-    argv = ["fit", path, "--target", "y", "--trials", "2", "--steps", "600", "--quiet",
+    argv = ["fit", holed, "--target", "y", "--trials", "2", "--steps", "600", "--quiet",
             "--out", str(out), "--json", str(js)]
-    assert cli.main(argv) == 0
+    assert cli.main(argv) == 2 and "--dropna" in capsys.readouterr().err
+    assert cli.main([*argv, "--dropna"]) == 0
     printed = capsys.readouterr().out
     assert "chosen law:  y = " in printed
     from deepsymreg.estimator import SymbolicRegressor
@@ -91,6 +98,9 @@ def test_fit_then_predict(tmp_path, capsys):
     est = SymbolicRegressor.load(out)
     x = np.loadtxt(path, delimiter=",", skiprows=1)[:, :2]
     np.testing.assert_allclose([float(v) for v in lines[1:]], est.predict(x), rtol=1e-12)
+    capsys.readouterr()
+    assert cli.main(["predict", str(out), holed, "--dropna"]) == 0  # to stdout, the hole dropped
+    assert capsys.readouterr().out.splitlines() == lines
     assert cli.main(["predict", str(tmp_path), path]) == 2
 
 

@@ -112,12 +112,13 @@ def test_range_scaling_reports_the_law_in_user_units():
 
 def test_a_product_of_powers_on_physical_ranges_is_chosen_in_user_units():
     # n*T/V with T in kelvin: the log-log candidate (symbolic.power_law) finds the form
-    # whatever the network does in its few steps; 1% noise.
+    # whatever the network does in its few steps; 1% noise. A small network: its raw
+    # equations only have to be beaten (reading long ones is tested elsewhere).
     rng = np.random.default_rng(5)
     X = np.column_stack([rng.uniform(1, 3, 120), rng.uniform(300, 400, 120), rng.uniform(1, 3, 120)])
     y = 0.0821 * X[:, 0] * X[:, 1] / X[:, 2]
     y = y * (1 + 0.01 * rng.normal(size=120))
-    est = SymbolicRegressor(**FAST).fit(X, y)
+    est = SymbolicRegressor(**FAST, depth=1, primitives=["identity", "sin", "product"]).fit(X, y)
     n, T, V = sympy.symbols("x0 x1 x2")
     expr = est.sympy()
     assert sympy.simplify(expr / (n * T / V)).is_number
