@@ -30,6 +30,7 @@ import tensorflow as tf  # noqa: E402
 
 from deepsymreg import concrete, recipes  # noqa: E402
 from deepsymreg.restarts import fit_restarts  # noqa: E402
+from train_speed import _data  # noqa: E402  (the same law and points)
 
 COUNTER = concrete.trial_uniforms
 
@@ -43,14 +44,6 @@ def philox_trial_uniforms(shape, seeds, steps, dtype="float32"):
 
 
 VARIANTS = {"philox": philox_trial_uniforms, "counter": COUNTER}
-
-
-def _data(seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(-1, 1, (256, 2)).astype("float32")
-    xt = rng.uniform(-2, 2, (256, 2)).astype("float32")
-    law = lambda v: v[:, :1] ** 2 + np.sin(2 * np.pi * v[:, 1:])  # noqa: E731
-    return x, law(x).astype("float32"), xt, law(xt).astype("float32")
 
 
 def schedule(steps):
