@@ -108,6 +108,9 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             polished form with every number refitted as well (inner frequencies and
             rates, :func:`deepsymreg.symbolic.polish_refined`, for equations of at most
             :data:`deepsymreg.symbolic.REFINE_MAX_NUMBERS` numbers) is one more candidate.
+        jit_compile: compile training with XLA (default True). False skips XLA's
+            compilation (about 1.5 s per fit on 2 CPU cores) and runs every step slower:
+            worth it only for fits of a few hundred steps (quick checks, debugging).
 
     Attributes:
         equations_: one row per distinct equation form: ``equation``, ``sympy_format``,
@@ -144,6 +147,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         param=None,
         param_method="stacked",
         polish=True,
+        jit_compile=True,
     ):
         self.method = method
         self.regularization = regularization
@@ -163,6 +167,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.param = param
         self.param_method = param_method
         self.polish = polish
+        self.jit_compile = jit_compile
 
     # -- scikit-learn ----------------------------------------------------------------
     def __sklearn_tags__(self):
@@ -505,10 +510,13 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                         f"Invalid value for argument `{name}`: not available with method='gmeql' "
                         f"(expected {name}={default!r}). Received: {name}={getattr(self, name)!r}"
                     )
-        if not isinstance(self.polish, (bool, np.bool_)):
-            raise ValueError(
-                f"Invalid value for argument `polish`: expected True or False. Received: polish={self.polish!r}"
-            )
+        for name in ("polish", "jit_compile"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(
+                    f"Invalid value for argument `{name}`: expected True or False. "
+                    f"Received: {name}={value!r}"
+                )
         check_choice("param_method", self.param_method, PARAM_METHODS)
         if self.param is not None:
             if not isinstance(self.param, (str, int, np.integer)) or isinstance(self.param, bool):
@@ -603,7 +611,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         groups = [list(range(i, min(i + size, self.trials))) for i in range(0, self.trials, size)]
         common = dict(schedule=schedule, var_names=[f"_v{i}" for i in range(x.shape[1])],
                       threshold=self.threshold, keep_weights=True, sample_weight=sample_weight,
-                      **kwargs)
+                      jit_compile=self.jit_compile, **kwargs)
         progress = reports.progress_bar(self.trials * sum(p.steps for p in schedule), bool(self.verbose))
         common["progress"] = progress
         start, results = time.perf_counter(), []
@@ -640,7 +648,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         y_std = ((y - mu) / sd)[:, 0]
         steps_per_call = min(500, per_round, main)
         model = GMEQL(functions, runs=self.trials if self.trials > 1 else None,
-                      steps_per_call=steps_per_call, seed=self._seed())
+                      steps_per_call=steps_per_call, seed=self._seed(), xla=self.jit_compile)
         progress = reports.progress_bar(self.trials * (rounds * per_round + main), bool(self.verbose))
         callbacks = None
         if progress is not None:
@@ -886,6 +894,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             inputs, targets, method=self.param_method, trials=self.trials, seed=self._seed_value,
             steps=steps, primitives=self._primitive_names(), depth=self.depth,
             t_range=self.t_range_, progress=reports.progress_bar(self.trials * steps, bool(self.verbose)),
+            jit_compile=self.jit_compile,
         )
         both = np.concatenate([train, val])  # one prediction call for both splits
         errors = self._restart_errors(X[both], y2[both, 0])

@@ -113,7 +113,7 @@ def parametric_schedule(steps=10000):
 def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps=10000,
                      batch_per_step=16, primitives=None, depth=2, t_range=None,
                      steps_per_call=250, t_per_step="auto", meta_hidden=None, progress=None,
-                     verbose=0):
+                     verbose=0, jit_compile=True):
     """Train ``trials`` restarts of a :class:`~deepsymreg.ParametricEQL` in one graph.
 
     Args:
@@ -130,6 +130,8 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
         meta_hidden: hidden widths of the meta-weight networks (``"meta"`` only; None:
             :data:`META_HIDDEN`). Their multiply-adds are most of a meta step.
         progress: a callable hearing of the optimizer steps done (summed over restarts).
+        jit_compile: compile the training loop with XLA (default True; False skips
+            XLA's compilation, which pays only for fits of a few hundred steps).
 
     Returns:
         The trained model.
@@ -178,7 +180,8 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
         init_stddev=(1.0, 0.5, 0.5), **grid,
     )
     model.build(inputs.shape)
-    model.compile(optimizer=RMSprop(schedule[0].learning_rate, epsilon=1e-10), jit_compile=True)
+    model.compile(optimizer=RMSprop(schedule[0].learning_rate, epsilon=1e-10),
+                  jit_compile=bool(jit_compile))
     phased = PhasedSchedule(schedule)
     callbacks = [phased] + ([StepProgress(progress, trials)] if progress is not None else [])
     model.fit(tf.data.Dataset.from_tensors((inputs, targets)).repeat(), epochs=1,

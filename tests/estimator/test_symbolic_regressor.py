@@ -81,11 +81,38 @@ def test_constant_target_is_its_own_law():
 @pytest.mark.parametrize("name, value", [
     ("trials", 0), ("regularization", "l2"), ("model_selection", "simplest"),
     ("validation_fraction", 1.0), ("primitives", "nonsense"), ("max_seconds", -1.0),
+    ("jit_compile", "yes"), ("polish", 1),
 ])
 def test_bad_parameters_name_themselves(name, value):
     X = np.random.default_rng(1).normal(size=(20, 2))
     with pytest.raises(ValueError, match=f"argument `{name}`"):
         SymbolicRegressor(**{**FAST, name: value}).fit(X, X[:, 0])
+
+
+def test_without_xla_the_same_restarts_up_to_rounding(monkeypatch):
+    from deepsymreg.models.eql import EQL
+
+    compiled = []
+    compile_ = EQL.compile
+
+    def recording_compile(self, *args, **kwargs):
+        compiled.append(kwargs.get("jit_compile"))
+        return compile_(self, *args, **kwargs)
+
+    monkeypatch.setattr(EQL, "compile", recording_compile)
+    # jit_compile only changes how the steps run: the same seeds train the same
+    # networks (XLA fuses and orders its float32 sums differently). Short: over a few
+    # hundred steps rounding can tip a weight across the freezing threshold.
+    X = np.random.default_rng(2).uniform(-1, 1, (64, 2))
+    y = 1.5 * X[:, 0] * X[:, 1] - X[:, 1]
+    settings = dict(trials=1, steps=60, depth=1, primitives=["identity", "product"],
+                    polish=False, validation_fraction=0.0)
+    out = [SymbolicRegressor(**settings, jit_compile=jit).fit(X, y).network_.predict(
+        X.astype("float32") / np.max(np.abs(X), axis=0).astype("float32"), verbose=0)
+        for jit in (True, False)]
+    assert compiled == [True, False]
+    assert np.std(out[0]) > 0.1  # a trained network, not a constant
+    np.testing.assert_allclose(out[1], out[0], rtol=1e-4, atol=1e-4 * np.std(y))
 
 
 def test_index_out_of_range(fitted):
