@@ -186,8 +186,10 @@ def test_gmeql_method_reads_its_runs_into_the_table():
     X = rng.uniform(0, 2, (80, 2))
     y = X[:, 0] * X[:, 1] + 1.0
     functions = [["identity", "square"], ["product", "add"]]
+    # Without XLA (jit_compile reaches the GMEQL model): 600 iterations do not repay
+    # its compilation.
     est = SymbolicRegressor(method="gmeql", trials=2, steps=600, primitives=functions,
-                            random_state=0).fit(X, y)
+                            random_state=0, jit_compile=False).fit(X, y)
     table = est.equations_
     assert table["restarts"].sum() >= 2  # both runs gave an equation
     expr = est.sympy()

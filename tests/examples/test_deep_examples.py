@@ -22,12 +22,16 @@ def _finite(x):
     return isinstance(x, float) and math.isfinite(x)
 
 
-@pytest.mark.parametrize("name, baselines", [("kinematics", {"eql", "relu"}),
-                                             ("sho", {"eql", "relu", "euler"})])
-def test_dynamics_example_quick_path(name, baselines, tmp_path, capsys):
+# Kinematics without its ReLU baseline (`--baseline none`), the oscillator with both
+# of its baselines: one run of each example covers the option and the baselines.
+@pytest.mark.parametrize("name, options, baselines", [
+    ("kinematics", ["--baseline", "none"], {"eql"}),
+    ("sho", [], {"eql", "relu", "euler"}),
+])
+def test_dynamics_example_quick_path(name, options, baselines, tmp_path, capsys):
     out, fig = tmp_path / "r.json", tmp_path / "f.png"
     code = _load(name).main(["--quick", "--fraction", "0.002", "--restarts", "1",
-                             "--json", str(out), "--figure", str(fig)])
+                             "--json", str(out), "--figure", str(fig)] + options)
     printed = capsys.readouterr().out
     assert code == 0
     result = json.loads(out.read_text())
@@ -42,14 +46,6 @@ def test_dynamics_example_quick_path(name, baselines, tmp_path, capsys):
     assert "latent fit" in printed and fig.stat().st_size > 10_000
     if name == "sho":  # Euler needs no training: its error is a real number
         assert _finite(result["extrapolation_mse"]["euler"])
-
-
-def test_dynamics_example_without_baseline(tmp_path):
-    out = tmp_path / "r.json"
-    _load("kinematics").main(["--quick", "--fraction", "0.002", "--baseline", "none",
-                              "--json", str(out), "--figure", str(tmp_path / "f.png"),
-                              "--restarts", "1"])
-    assert set(json.loads(out.read_text())["extrapolation_mse"]) == {"eql"}
 
 
 def test_dynamics_example_rejects_bad_restarts():
@@ -82,20 +78,20 @@ def test_mnist_example_portfolio_of_heads(tmp_path, capsys):
     out = tmp_path / "m.json"
     code = _load("mnist_arithmetic").main(
         ["--quick", "--fraction", "0.01", "--n-eval", "100", "--source", "sklearn",
-         "--baseline", "none", "--trials", "3", "--select", "held-out", "--retrains", "0",
+         "--baseline", "none", "--trials", "2", "--select", "held-out", "--retrains", "0",
          "--json", str(out),
          "--figure", str(tmp_path / "m.png")]
     )
     printed = capsys.readouterr().out
     assert code == 0
     result = json.loads(out.read_text())
-    assert result["trials"] == 3 and result["select_sums"] == [13, 15]
+    assert result["trials"] == 2 and result["select_sums"] == [13, 15]
     for key in ("all_pairs", "lt15"):
         sel = result["selection"][key]
         maes = [m if m is not None else float("inf") for m in sel["mae"]]
-        assert len(maes) == 3 and sel["trial"] == int(np.argmin(maes))
-        assert len(sel["equations"]) == 3
-    assert "3 heads trained on sums < 13" in printed
+        assert len(maes) == 2 and sel["trial"] == int(np.argmin(maes))
+        assert len(sel["equations"]) == 2
+    assert "2 heads trained on sums < 13" in printed
     with pytest.raises(ValueError, match="`select_sums`"):
         from deepsymreg.experiments import run_arithmetic
         run_arithmetic(quick=True, select_sums=(14, 16))

@@ -226,7 +226,7 @@ def test_tiny_run_finds_a_b_like_law():
     # 1200 iterations of the default network (the paper's run has 54000).
     result = run_gmeql(
         "x1**2 + x2", "x1,x2", trials=1, seed=1, rounds=1, round_iterations=200,
-        iterations=1000, steps_per_call=200, polish_steps=300,
+        iterations=1000, steps_per_call=200, polish_steps=300, top=5,
     )
     assert set(result) >= {"expr", "vars", "success_rate", "best_expression", "best_success",
                            "wall_seconds", "steps", "trials"}
