@@ -110,7 +110,8 @@ def test_seeded_l0_restarts_repeat_exactly():
 
 
 def _short_l0_restarts(**kwargs):
-    """Two L0 restarts of 150 steps on x0 * x1: too short to fit it well."""
+    """Two L0 restarts of 150 steps on x0 * x1: too short to fit it well (no XLA: its
+    compilation for every attempt would cost more than the steps)."""
     from deepsymreg.callbacks import Phase
 
     rng = np.random.default_rng(1)
@@ -118,7 +119,7 @@ def _short_l0_restarts(**kwargs):
     xt = rng.uniform(-2, 2, (64, 2))
     return fit_restarts(
         x, x[:, 0] * x[:, 1], xt, xt[:, 0] * xt[:, 1], trials=2, seed=0, var_names=["a", "b"],
-        regularizer="l0", steps_per_call=50,
+        regularizer="l0", steps_per_call=50, jit_compile=False,
         schedule=[Phase(100, 1e-2, 1e-2, threshold=0.01), Phase(50, 1e-3, 0.0)], **kwargs)
 
 
