@@ -86,7 +86,7 @@ def _build_and_train(job, x, y, seeds, scales, progress=None):
     model.initialize_trials(seeds)
     schedule = job["schedule"]
     model.compile(optimizer=RMSprop(schedule[0].learning_rate, epsilon=1e-10),
-                  jit_compile=job.get("jit_compile", True))
+                  jit_compile=job["jit_compile"])
     phased = PhasedSchedule(schedule)
     # Per-restart streams: a restart's result depends on its seed alone, not on the
     # restarts it shares a graph (a chunk) with.
