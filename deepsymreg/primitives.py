@@ -415,21 +415,23 @@ def apply_groups(groups, values, axis=-1):
     rank = values.shape.rank
     axis = axis % rank
     shape = tf.shape(values)
+    # One split into every group's arguments, not a slice per argument: the gradient
+    # of a split is one concat, while each slice's gradient pads back to the full
+    # width and the pads are summed (under XLA a third of an EQL network's backward).
+    sizes = [count for prim, count in groups for _ in range(prim.arity)]
+    width = values.shape[axis]
+    if width is not None and width > sum(sizes):
+        sizes.append(width - sum(sizes))  # unused trailing pre-activations
+    pieces = iter(tf.split(values, sizes, axis=axis) if sizes else [])
 
-    def take(start, stop):
-        index = [slice(None)] * rank
-        index[axis] = slice(start, stop)
-        return values[tuple(index)]
-
-    outputs, col = [], 0
+    outputs = []
     for prim, count in groups:
         if prim.arity == 0:
             # Slices and a concat of the shape: XLA folds them to a constant shape.
             fill = tf.concat([shape[:axis], [count], shape[axis + 1:]], 0)
             outputs.append(tf.fill(fill, tf.cast(float(prim.expression), values.dtype)))
             continue
-        args = [take(col + j * count, col + (j + 1) * count) for j in range(prim.arity)]
-        col += prim.arity * count
+        args = [next(pieces) for _ in range(prim.arity)]
         out = prim.tensorflow(*args)
         if not tf.is_tensor(out):  # an expression without its arguments, e.g. 0*g
             out = tf.fill(tf.shape(args[0]), tf.cast(out, values.dtype))

@@ -188,6 +188,10 @@ class GumbelConnection(keras.layers.Layer):
         ``(runs, p, slots, batch)``. Needs ``runs`` (a leading axis).
         """
         kernel = self.kernel if kernel is None else kernel
+        # The regression weight scales the mixing weights, not the product: the same
+        # values, and its gradient sums over the previous outputs instead of over
+        # every instance and point.
+        weights = weights * kernel[:, None, :, None]
         if inputs.shape.rank == 3:  # (R, n_prev, B): one product for all p instances
             shape = tf.shape(weights)
             flat = tf.reshape(weights, [shape[0], shape[1] * shape[2], shape[3]])
@@ -195,7 +199,7 @@ class GumbelConnection(keras.layers.Layer):
                                 [shape[0], shape[1], shape[2], tf.shape(inputs)[-1]])
         else:
             values = tf.matmul(weights, inputs)
-        return values * kernel[:, None, :, None]
+        return values
 
     def gather_columns(self, inputs, choice, kernel=None):
         """The hard choice ``(runs, p, slots)`` as a gather, features-first layout (see
