@@ -12,7 +12,10 @@ Everything is measured in one run, so that the rows share the machine's state.
 2. ``--ablate``: where an iteration's time goes, one run per graph: the iteration timed
    again with one of its parts switched off (:data:`ABLATIONS`: the hard-structure
    forward pass that ranks instances, the offline step, the elite repository's parents).
-3. ``--full``: one run of b1 end to end as the command line does it
+3. ``--profile N``: where an iteration's CPU time goes: ``N`` stage-2 iterations of
+   the default configuration traced by TensorFlow's profiler, XLA:CPU kernels summed
+   by family (:mod:`xla_kernels`).
+4. ``--full``: one run of b1 end to end as the command line does it
    (:func:`deepsymreg.gmeql.run_gmeql`, the paper's 3 x 2000 + 48 000 iterations,
    compilation, read-out and judging included), its wall time against the paper's
    3-4 hours per run on one CPU core.
@@ -23,7 +26,7 @@ much the machine varies between otherwise equal rows).
 
 Usage:
     python benchmarks/gmeql_speed.py [--iterations 3000] [--runs 1,2,4] [--full]
-        [--ablate] [--steps-per-call 500] [--repeats 1] [--json PATH]
+        [--ablate] [--profile 200] [--steps-per-call 500] [--repeats 1] [--json PATH]
 """
 
 import argparse
@@ -41,6 +44,7 @@ from deepsymreg.benchmark import make_data  # noqa: E402
 from deepsymreg.gmeql import BENCHMARKS, PAPER_SETTINGS, run_gmeql  # noqa: E402
 from deepsymreg.models.gmeql import GMEQL  # noqa: E402
 from deepsymreg.reports import write_json  # noqa: E402
+from xla_kernels import kernel_table, kernel_times  # noqa: E402
 
 #: Iterations of one paper run (3 x 2000 + 48 000).
 FULL_RUN = PAPER_SETTINGS["rounds"] * PAPER_SETTINGS["round_iterations"] + PAPER_SETTINGS["iterations"]
@@ -94,6 +98,19 @@ def time_iterations(runs, iterations, steps_per_call=500, x=None, y=None, **mode
     }
 
 
+def profile_iterations(iterations, x=None, y=None, **model_kwargs):
+    """CPU time per stage-2 iteration by XLA kernel family (one run per graph, after a
+    compiling call): :func:`xla_kernels.kernel_times` of one call of ``iterations``."""
+    if x is None:
+        x, y = b1_data()
+    x, y = np.asarray(x, "float32"), np.asarray(y, "float32")
+    model = GMEQL(steps_per_call=iterations, **model_kwargs)
+    model.search(x, y, rounds=0, iterations=iterations, stage1=False)
+    data = tf.data.Dataset.from_tensors((x, y)).repeat()
+    return kernel_times(lambda: model.fit(data, epochs=1, steps_per_epoch=1, verbose=0),
+                        iterations=iterations)
+
+
 def time_full_run(seed=0):
     """One b1 run of :func:`run_gmeql` at the paper's settings: wall seconds and result."""
     law, names, domain = BENCHMARKS["b1"]
@@ -122,6 +139,8 @@ def main(argv=None):
     parser.add_argument("--full", action="store_true", help="also time one full b1 run")
     parser.add_argument("--ablate", action="store_true",
                         help="also time the iteration with each of its parts switched off")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also trace N iterations and print CPU time by XLA kernel family")
     parser.add_argument("--steps-per-call", default="500",
                         help="iterations per compiled call, comma-separated (default 500)")
     parser.add_argument("--repeats", type=int, default=1,
@@ -138,6 +157,8 @@ def main(argv=None):
             parser.error(f"{flag}: expected positive integers, got {text!r}")
     if args.iterations < 1 or args.repeats < 1:
         parser.error("--iterations and --repeats must be positive")
+    if args.profile < 0:
+        parser.error(f"--profile: expected a number of iterations >= 0, got {args.profile}")
     x, y = b1_data()
     rows = []
     for _ in range(args.repeats):
@@ -157,6 +178,12 @@ def main(argv=None):
             ablations.append({"name": name, "settings": kwargs, **r})
             print(f"| {name} | {r['ms_per_iteration']:.2f} |", flush=True)
         result["ablations"] = ablations
+    if args.profile:
+        times = profile_iterations(args.profile, x=x, y=y)
+        print(f"\nCPU time of one iteration by XLA kernel family ({args.profile} iterations "
+              "traced):\n")
+        print(kernel_table(times))
+        result["profile"] = {k: times[k] for k in ("families", "total", "executor", "events")}
     if args.full:
         full = time_full_run()
         result["full_run"] = full
