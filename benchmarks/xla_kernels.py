@@ -24,11 +24,13 @@ import tempfile
 
 import tensorflow as tf
 
-#: Trace spans that are not kernels: the executor's own, and the compiled call's.
-NOT_KERNELS = ("ThunkExecutor::Execute", "BlockUntilReady")
+#: The span of the thunk executor on a worker thread: kernels run inside it.
+EXECUTOR_SPAN = "ThunkExecutor::Execute"
 #: The span of one compiled call on the calling thread; kernels small enough to run
 #: inline appear inside it on that thread.
 CALL_SPAN = "CpuExecutable::ExecuteAsyncOnStream"
+#: Spans that are not kernels: the two above, and the wait for a call's result.
+NOT_KERNELS = (EXECUTOR_SPAN, CALL_SPAN, "BlockUntilReady")
 
 
 def family(name):
@@ -69,13 +71,12 @@ def kernel_times(run, iterations=1, logdir=None):
                             for e in line.events
                             if not names[e.metadata_id].name.startswith("end: ")),
                            key=lambda t: (t[0], -t[1]))
-            pools = [(a, a + d) for a, d, name in spans if name == "ThunkExecutor::Execute"]
+            pools = [(a, a + d) for a, d, name in spans if name == EXECUTOR_SPAN]
             calls = [(a, a + d) for a, d, name in spans if name == CALL_SPAN]
             for i, (start, duration, name) in enumerate(spans):
+                if name == EXECUTOR_SPAN:
+                    executor += duration / 1e9 / iterations
                 if name in NOT_KERNELS:
-                    executor += duration / 1e9 / iterations if name == NOT_KERNELS[0] else 0.0
-                    continue
-                if name == CALL_SPAN:
                     continue
                 if not any(a <= start < b for a, b in pools):
                     # Outside the executor's worker spans, a kernel runs inline inside

@@ -417,7 +417,8 @@ def apply_groups(groups, values, axis=-1):
     shape = tf.shape(values)
     # One split into every group's arguments, not a slice per argument: the gradient
     # of a split is one concat, while each slice's gradient pads back to the full
-    # width and the pads are summed (under XLA a third of an EQL network's backward).
+    # width and the pads are summed (under XLA, a third of the kernel time of a
+    # Gumbel-max EQL iteration: docs/performance.md).
     sizes = [count for prim, count in groups for _ in range(prim.arity)]
     width = values.shape[axis]
     if width is not None and width > sum(sizes):

@@ -157,11 +157,11 @@ def test_group_keeps_first_appearance_order_and_counts():
     assert [(p.name, c) for p, c in groups] == [("square", 2), ("identity", 2), ("product", 1)]
 
 
-
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_apply_groups_reads_the_grouped_layout_and_its_gradient(axis, rng):
     # Layout: square x2 | product x1 (a, then b) | constant | identity x1 | one unused
-    # trailing pre-activation, along the last axis of a (3, 6) tensor or the first of a (6, 3).
+    # trailing pre-activation, along the last axis of a (3, 6) tensor or the first of
+    # a (6, 3) one.
     groups = primitives.group(["square", "product", "square", "constant", "identity"])
     g = rng.normal(size=(3, 6)).astype("float32")
     values = tf.constant(g if axis == -1 else g.T)
@@ -178,6 +178,7 @@ def test_apply_groups_reads_the_grouped_layout_and_its_gradient(axis, rng):
     np.testing.assert_allclose(out[3][:, 0], g[:, 4], rtol=1e-6)
     expected = np.stack([2 * g[:, 0], 2 * g[:, 1], g[:, 3], g[:, 2], np.ones(3), np.zeros(3)], 1)
     np.testing.assert_allclose(grad, expected, rtol=1e-6)
+
 
 @pytest.mark.parametrize("bad", [[], "identity", None, ("identity", "nope")])
 def test_group_rejects_bad_lists(bad):
