@@ -25,7 +25,7 @@ from deepsymreg.models.gmeql import DEFAULT_FUNCTIONS, GMEQL
 from deepsymreg.primitives import elementary
 from deepsymreg.reports import finite_or_none
 
-__all__ = ["run_gmeql", "summarize", "relative_rms", "widened", "PAPER_SETTINGS", "BENCHMARKS", "PAPER_RATES"]
+__all__ = ["run_gmeql", "read_out", "SCREEN_REFIT", "summarize", "relative_rms", "widened", "PAPER_SETTINGS", "BENCHMARKS", "PAPER_RATES"]
 
 #: Algorithm 1's settings in the paper (Chen 2021, section 5).
 PAPER_SETTINGS = {"rounds": 3, "round_iterations": 2000, "iterations": 48000, "samples": 40}
@@ -42,6 +42,10 @@ BENCHMARKS = {
     "b7": ("1.1*x1 + 0.9*x2 + 2.1*x1*x2*cos(1.2*x3)", "x1,x2,x3", (0.0, 10.0)),
     "b8": ("sqrt(1.3 + 1.2*x2/x1)", "x1,x2", (1.0, 20.0)),
 }
+#: The full refit after a screen of the repository (:func:`read_out`): the memetic
+#: step's settings (:class:`~deepsymreg.callbacks.MemeticRefit`).
+SCREEN_REFIT = {"top": 10, "starts": 4, "steps": 3000, "learning_rate": 1e-2}
+
 #: The paper's success rates (fraction of 20 runs that found the law), b1-b8.
 PAPER_RATES = {"b1": 0.61, "b2": 0.70, "b3": 0.45, "b4": 0.40, "b5": 0.53, "b6": 1.00,
                "b7": 0.47, "b8": 1.00}
@@ -82,6 +86,47 @@ def summarize(rows):
     }
 
 
+def read_out(model, truth, symbols, x, y, test_domain, seed=0, screen=None, top=100,
+             polish_steps=1000, tolerance=0.02, refit=True, refine=True):
+    """Judge a searched :class:`GMEQL`: one row per run (see :func:`run_gmeql`).
+
+    With ``screen`` (a dict of :meth:`GMEQL.refit_elites` arguments), every elite of
+    the repository first gets a short refit with its own weights, so that structures
+    ranked low under the search's shared weights can reach the top, then the 10 best
+    by that screen get the memetic step's full refit (:data:`SCREEN_REFIT`); the
+    read-out (:meth:`GMEQL.select`) follows. ``seed`` is run 0's seed.
+    """
+    names = [s.name for s in symbols]
+    elite_mae = model.repository_mae.numpy()[:, 0]
+    if screen is not None:
+        model.refit_elites(x, y, **{"top": model.repository_size, **screen})
+        model.refit_elites(x, y, **SCREEN_REFIT)
+    selected = model.select(x, y, top=top, polish_steps=polish_steps)
+    rows = []
+    for r, (mae, choices) in enumerate(selected):
+        run = r if model.runs else None
+        raw = (elementary(model.to_sympy(names, choices, run=run))
+               if choices is not None else sympy.nan)
+        expression = raw
+        if refit and choices is not None:
+            expression = (symbolic.polish_refined if refine else symbolic.polish)(raw, symbols, x, y)
+            with np.errstate(all="ignore"):
+                fitted = np.abs(symbolic.to_numpy_function(expression, symbols)(x) - y)
+            mae = float(np.mean(fitted)) if np.all(np.isfinite(fitted)) else np.inf
+        rel = relative_rms(expression, truth, symbols, test_domain) if choices is not None else float("inf")
+        rows.append({
+            "seed": int(seed) + r,
+            "expression": str(symbolic.rounded(expression, 4)),
+            "raw_expression": str(symbolic.rounded(raw, 4)),
+            "success": bool(rel < tolerance),
+            "mae": finite_or_none(mae),
+            "relative_rms": finite_or_none(rel),
+            "elite_mae": finite_or_none(float(elite_mae[r])),
+            "complexity": symbolic.complexity(expression),
+        })
+    return rows
+
+
 def run_gmeql(
     expr,
     var_names,
@@ -108,6 +153,7 @@ def run_gmeql(
     refit=True,
     refine=True,
     memetic=None,
+    screen=None,
     verbose=0,
     progress=None,
     **model_kwargs,
@@ -154,6 +200,10 @@ def run_gmeql(
             :class:`~deepsymreg.callbacks.MemeticRefit` arguments: the memetic step
             (the best elites refitted with their own weights during stage 2; True: its
             defaults).
+        screen: None (default) or a dict of :meth:`GMEQL.refit_elites` arguments (e.g.
+            ``{"starts": 1, "steps": 1000}``; ``top`` defaults to the whole
+            repository): after the search, every elite gets a short refit with its
+            own weights and the best of them the full one (see :func:`read_out`).
         progress: a callable hearing of finished runs (``progress(n)``).
         model_kwargs: further :class:`~deepsymreg.models.gmeql.GMEQL` arguments.
 
@@ -189,6 +239,9 @@ def run_gmeql(
         except TypeError as err:
             raise ValueError(f"Invalid value for argument `memetic`: {err}. Received: "
                              f"memetic={memetic!r}") from None
+    if screen is not None and not isinstance(screen, dict):
+        raise ValueError("Invalid value for argument `screen`: expected None or a dict of "
+                         f"GMEQL.refit_elites arguments. Received: screen={screen!r}")
     tolerance = check_number("tolerance", tolerance, 0.0, strict=True)
     rng = np.random.default_rng(seed)
     x, y = make_data(truth, symbols, train_domain, n_train, noise, rng)
@@ -204,29 +257,9 @@ def run_gmeql(
         callbacks = [] if memetic is None else [MemeticRefit(x, y, **memetic)]
         model.search(x, y, rounds=rounds, round_iterations=round_iterations,
                      iterations=iterations, stage1=stage1, verbose=verbose, callbacks=callbacks)
-        elite_mae = model.repository_mae.numpy()[:, 0]
-        selected = model.select(x, y, top=top, polish_steps=polish_steps)
-        for r, (mae, choices) in enumerate(selected):
-            run = r if model.runs else None
-            raw = (elementary(model.to_sympy(names, choices, run=run))
-                   if choices is not None else sympy.nan)
-            expression = raw
-            if refit and choices is not None:
-                expression = (symbolic.polish_refined if refine else symbolic.polish)(raw, symbols, x, y)
-                with np.errstate(all="ignore"):
-                    fitted = np.abs(symbolic.to_numpy_function(expression, symbols)(x) - y)
-                mae = float(np.mean(fitted)) if np.all(np.isfinite(fitted)) else np.inf
-            rel = relative_rms(expression, truth, symbols, test_domain) if choices is not None else float("inf")
-            rows.append({
-                "seed": int(seed) + first + r,
-                "expression": str(symbolic.rounded(expression, 4)),
-                "raw_expression": str(symbolic.rounded(raw, 4)),
-                "success": bool(rel < tolerance),
-                "mae": finite_or_none(mae),
-                "relative_rms": finite_or_none(rel),
-                "elite_mae": finite_or_none(float(elite_mae[r])),
-                "complexity": symbolic.complexity(expression),
-            })
+        rows += read_out(model, truth, symbols, x, y, test_domain, seed=int(seed) + first,
+                         screen=screen, top=top, polish_steps=polish_steps,
+                         tolerance=tolerance, refit=refit, refine=refine)
         if progress is not None:
             progress(k)
     wall = time.perf_counter() - start
@@ -248,7 +281,7 @@ def run_gmeql(
             "samples": samples, "stage1": stage1, "elites": elites, "offline_rule": offline_rule,
             "functions": [list(f) for f in functions], "runs_per_graph": runs_per_graph,
             "top": top, "polish_steps": polish_steps, "refit": refit, "refine": refine,
-            "memetic": memetic,
+            "memetic": memetic, "screen": screen,
         },
         "trials": rows,
     }
