@@ -415,3 +415,35 @@ def test_memetic_refit_callback_refits_during_stage_two(small):
     assert np.all(np.diff(mae[np.isfinite(mae)]) >= 0)
     with pytest.raises(ValueError, match="`every`"):
         MemeticRefit(x, y, every=0)
+
+
+def test_read_out_screen_lifts_a_right_structure_ranked_last(small, monkeypatch):
+    """Under the search's shared weights the law's structure can rank last; the read-out
+    of the top 2 misses it, the screen (every elite refitted with its own weights)
+    puts it first and the read-out then finds the law."""
+    from deepsymreg import gmeql
+
+    model, x = small
+    y = 2.5 * x[:, 0] ** 2 - 1.5 * x[:, 1]
+    truth, symbols = symbolic.parse("2.5*x0**2 - 1.5*x1", "x0,x1")
+    c0 = np.array([0, 1, 0, 1])  # id(x0), id(x1), square(x0), sin(x1)
+    wrong = [[c0, np.array([a, b, 0, 0]), np.array([0])] for a, b in
+             ((0, 3), (0, 1), (2, 3), (0, 0), (1, 3))]  # add(a, b)
+    wrong += [[c0, np.array([0, 0, a, b]), np.array([1])] for a, b in ((0, 1), (2, 3))]  # product
+    right = [c0, np.array([0, 0, 0, 0]), np.array([2])]  # the weighted sum of every node
+    entries = [(w, 0.1 * (i + 1)) for i, w in enumerate(wrong)] + [(right, 5.0)]
+    monkeypatch.setattr(gmeql, "SCREEN_REFIT", {"top": 2, "starts": 2, "steps": 300,
+                                                "learning_rate": 0.02, "curriculum": None})
+    rows = {}
+    for name, screen in (("default", None),
+                         ("screen", {"starts": 3, "steps": 1500, "learning_rate": 0.02,
+                                     "curriculum": None})):
+        _hand_set_repository(model, entries)
+        rows[name], = gmeql.read_out(model, truth, symbols, x, y, (0.125, 2.375), seed=7,
+                                     screen=screen, top=2, polish_steps=50)
+    assert not rows["default"]["success"], rows["default"]
+    assert rows["screen"]["success"], rows["screen"]
+    assert rows["screen"]["seed"] == 7 and rows["screen"]["relative_rms"] < 0.02
+    assert rows["default"]["elite_mae"] == pytest.approx(0.1)  # the search's best, as given
+    with pytest.raises(ValueError, match="`screen`"):
+        run_gmeql("x1", "x1", screen=True)
