@@ -25,7 +25,7 @@ from deepsymreg.models.gmeql import DEFAULT_FUNCTIONS, GMEQL
 from deepsymreg.primitives import elementary
 from deepsymreg.reports import finite_or_none
 
-__all__ = ["run_gmeql", "read_out", "SCREEN_REFIT", "summarize", "relative_rms", "widened", "PAPER_SETTINGS", "BENCHMARKS", "PAPER_RATES"]
+__all__ = ["run_gmeql", "read_out", "SCREEN_REFIT", "MEMETIC_PRESETS", "summarize", "relative_rms", "widened", "PAPER_SETTINGS", "BENCHMARKS", "PAPER_RATES"]
 
 #: Algorithm 1's settings in the paper (Chen 2021, section 5).
 PAPER_SETTINGS = {"rounds": 3, "round_iterations": 2000, "iterations": 48000, "samples": 40}
@@ -45,6 +45,17 @@ BENCHMARKS = {
 #: The full refit after a screen of the repository (:func:`read_out`): the memetic
 #: step's settings (:class:`~deepsymreg.callbacks.MemeticRefit`).
 SCREEN_REFIT = {"top": 10, "starts": 4, "steps": 3000, "learning_rate": 1e-2}
+
+#: Named settings of the memetic step (``run_gmeql(memetic=name)``): ``"elites"``, the
+#: :class:`~deepsymreg.callbacks.MemeticRefit` defaults (the 10 best elites, 4 starts,
+#: 3000 steps); ``"screen"``, every elite of the repository not refitted before, one
+#: start of 1000 steps each, so that the repository is ranked by each structure's own
+#: weights rather than by the weights shared during the search.
+MEMETIC_PRESETS = {
+    "elites": {},
+    "screen": {"top": 400, "starts": 1, "steps": 1000, "learning_rate": 1e-2,
+               "curriculum": (0.03, 500)},
+}
 
 #: The paper's success rates (fraction of 20 runs that found the law), b1-b8.
 PAPER_RATES = {"b1": 0.61, "b2": 0.70, "b3": 0.45, "b4": 0.40, "b5": 0.53, "b6": 1.00,
@@ -196,10 +207,10 @@ def run_gmeql(
             a structure whose frequencies are a little off, or that lacks a small linear
             term, becomes the law (on the stored b1-b8 runs of docs/results.md, b7 went
             from 0 to 3 of 6 runs right). Kept only when it lowers the training error.
-        memetic: None (default, the paper's Algorithm 1), True, or a dict of
-            :class:`~deepsymreg.callbacks.MemeticRefit` arguments: the memetic step
-            (the best elites refitted with their own weights during stage 2; True: its
-            defaults).
+        memetic: None (default, the paper's Algorithm 1), True, a name of
+            :data:`MEMETIC_PRESETS` (``"elites"``, the same as True, or ``"screen"``) or
+            a dict of :class:`~deepsymreg.callbacks.MemeticRefit` arguments: the memetic
+            step (elites refitted with their own weights during stage 2).
         screen: None (default) or a dict of :meth:`GMEQL.refit_elites` arguments (e.g.
             ``{"starts": 1, "steps": 1000}``; ``top`` defaults to the whole
             repository): after the search, every elite gets a short refit with its
@@ -229,10 +240,13 @@ def run_gmeql(
                          f"{trials}. Received: first_trial={first_trial}")
     runs_per_graph = check_int("runs_per_graph", runs_per_graph)
     if memetic is True:
-        memetic = {}
+        memetic = "elites"
+    if isinstance(memetic, str) and memetic in MEMETIC_PRESETS:
+        memetic = dict(MEMETIC_PRESETS[memetic])
     if memetic is not None and not isinstance(memetic, dict):
-        raise ValueError("Invalid value for argument `memetic`: expected None, True or a dict "
-                         f"of MemeticRefit arguments. Received: memetic={memetic!r}")
+        raise ValueError("Invalid value for argument `memetic`: expected None, True, one of "
+                         f"{sorted(MEMETIC_PRESETS)} or a dict of MemeticRefit arguments. "
+                         f"Received: memetic={memetic!r}")
     if memetic is not None:
         try:  # a bad setting fails before any run
             MemeticRefit(None, None, **memetic)

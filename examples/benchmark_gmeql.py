@@ -17,13 +17,14 @@ every problem before the full table). The paper's ablations are ``--ablation no-
 ``--noise-std 0.1`` (Gaussian noise of that standard deviation on the training targets,
 the paper's unit; it tried 0.1, 0.2 and 0.5 on b2) or ``--noise 0.01`` (relative to the
 targets' standard deviation). ``--memetic`` adds the memetic step (see
-:class:`deepsymreg.callbacks.MemeticRefit`). ``--quick`` is a short check (5 runs of 6000
+:class:`deepsymreg.callbacks.MemeticRefit`; ``--memetic screen`` refits every new elite,
+``deepsymreg.gmeql.MEMETIC_PRESETS``). ``--quick`` is a short check (5 runs of 6000
 iterations per problem), not a reproduction. On a terminal, one progress bar counts the
 runs still to do (``--quiet``: none).
 
     python examples/benchmark_gmeql.py [--quick] [--only b1,b2] [--trials 20] [--eql]
         [--ablation none|no-stage1|no-elites|no-offline] [--noise 0.01 | --noise-std 0.1]
-        [--runs-per-graph 1] [--max-new-runs 4] [--memetic] [--json docs/runs/gmeql_b1_b8.json]
+        [--runs-per-graph 1] [--max-new-runs 4] [--memetic [elites|screen]] [--json docs/runs/gmeql_b1_b8.json]
         [--quiet]
 """
 
@@ -36,7 +37,7 @@ if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.
     os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
 from deepsymreg.gmeql import (  # noqa: E402
-    BENCHMARKS, PAPER_RATES, PAPER_SETTINGS, relative_rms, run_gmeql, summarize, widened,
+    BENCHMARKS, MEMETIC_PRESETS, PAPER_RATES, PAPER_SETTINGS, relative_rms, run_gmeql, summarize, widened,
 )
 from deepsymreg.reports import line_printer, on_terminal, progress_bar, run_script, write_json  # noqa: E402
 
@@ -112,10 +113,11 @@ def main(argv=None):
                         help="at most this many new runs per problem in this call (the rest "
                              "on a later call with the same --json): a first look at every "
                              "problem before the full table")
-    parser.add_argument("--memetic", action="store_true",
-                        help="the memetic step: the 10 best elites refitted with their own "
-                             "weights from 4 starts every 12000 stage-2 iterations "
-                             "(deepsymreg.callbacks.MemeticRefit; default off, the paper's)")
+    parser.add_argument("--memetic", nargs="?", const="elites", choices=sorted(MEMETIC_PRESETS),
+                        help="the memetic step every 12000 stage-2 iterations "
+                             "(deepsymreg.callbacks.MemeticRefit; default off, the paper's): "
+                             "'elites' (alone: --memetic) refits the 10 best elites with their "
+                             "own weights from 4 starts; 'screen' every new elite, one start")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(BENCHMARKS)
@@ -143,7 +145,8 @@ def main(argv=None):
     keys = {name: {"problem": name, "runs": settings["trials"], "seed": args.seed,
                    "ablation": args.ablation, "noise": noise[name],
                    **({"noise_std": args.noise_std} if args.noise_std is not None else {}),
-                   **({"memetic": True} if args.memetic else {}),
+                   **({"memetic": True if args.memetic == "elites" else args.memetic}
+                      if args.memetic else {}),
                    **{k: settings[k] for k in ("rounds", "round_iterations", "iterations")}}
             for name in names}
 
@@ -181,7 +184,7 @@ def main(argv=None):
                              rounds=settings["rounds"],
                              round_iterations=settings["round_iterations"],
                              iterations=settings["iterations"], runs_per_graph=per_graph,
-                             memetic=True if args.memetic else None, progress=progress)
+                             memetic=args.memetic, progress=progress)
             if result is None:
                 result = {**part, **key}
                 done.append(result)
