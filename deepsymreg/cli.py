@@ -90,9 +90,11 @@ def build_parser():
                        help="polish without refitting inner numbers (default: the variables "
                             "and a constant offered as terms, every number of a short "
                             "equation refitted by nonlinear least squares; eql only)")
-    bench.add_argument("--memetic", action="store_true",
-                       help="gmeql only: the memetic step (the best elites refitted with their "
-                            "own weights during the search; deepsymreg.callbacks.MemeticRefit)")
+    bench.add_argument("--memetic", nargs="?", const="elites", choices=["elites", "screen"],
+                       help="gmeql only: the memetic step, elites refitted with their own "
+                            "weights during the search (deepsymreg.callbacks.MemeticRefit): "
+                            "'elites' (alone: --memetic) the 10 best from 4 starts; 'screen' "
+                            "every new elite from one start")
     bench.add_argument("--tolerance", type=float, default=None,
                        help="error on the test domain that counts as success: normalized "
                             "RMSE for eql (default 0.05), RMS error relative to the truth's "
@@ -479,7 +481,7 @@ def _run_gmeql(args):
                            test_domain=args.test_domain, n_train=n_train, trials=args.trials,
                            seed=args.seed, noise=args.noise,
                            tolerance=0.02 if args.tolerance is None else args.tolerance,
-                           memetic=True if args.memetic else None)
+                           memetic=args.memetic)
     except ValueError as err:
         raise _UsageError(str(err)) from None
     return _report(args, result, "mae", "train MAE", "runs")

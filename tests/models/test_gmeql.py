@@ -218,6 +218,8 @@ def test_bad_input_is_a_value_error(small):
         run_gmeql("x1", "x1", trials=2, first_trial=2)
     with pytest.raises(ValueError, match="`memetic`.*'bad'"):
         run_gmeql("x1", "x1", memetic={"bad": 1})
+    with pytest.raises(ValueError, match="`memetic`.*'screen'.*memetic='bogus'"):
+        run_gmeql("x1", "x1", memetic="bogus")
     with pytest.raises(ValueError, match="`top`"):
         run_gmeql("x1", "x1", memetic={"top": 0})
 
@@ -415,6 +417,10 @@ def test_memetic_refit_callback_refits_during_stage_two(small):
     assert np.all(np.diff(mae[np.isfinite(mae)]) >= 0)
     with pytest.raises(ValueError, match="`every`"):
         MemeticRefit(x, y, every=0)
+    from deepsymreg.gmeql import MEMETIC_PRESETS
+
+    for preset in MEMETIC_PRESETS.values():  # every named setting is a valid one
+        MemeticRefit(x, y, **preset)
 
 
 def test_read_out_screen_lifts_a_right_structure_ranked_last(small, monkeypatch):
