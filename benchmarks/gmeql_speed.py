@@ -25,7 +25,8 @@ of iterations per compiled call, the configurations in alternation (repeats show
 much the machine varies between otherwise equal rows).
 
 Usage:
-    python benchmarks/gmeql_speed.py [--iterations 3000] [--runs 1,2,4] [--full]
+    python benchmarks/gmeql_speed.py [--iterations 3000] [--runs 1,2,4] [--full
+        [--full-memetic none,screen]]
         [--ablate] [--profile 200] [--steps-per-call 500] [--repeats 1] [--json PATH]
 """
 
@@ -41,7 +42,7 @@ import tensorflow as tf  # noqa: E402
 
 from deepsymreg import symbolic  # noqa: E402
 from deepsymreg.benchmark import make_data  # noqa: E402
-from deepsymreg.gmeql import BENCHMARKS, PAPER_SETTINGS, run_gmeql  # noqa: E402
+from deepsymreg.gmeql import BENCHMARKS, MEMETIC_PRESETS, PAPER_SETTINGS, run_gmeql  # noqa: E402
 from deepsymreg.models.gmeql import GMEQL  # noqa: E402
 from deepsymreg.reports import write_json  # noqa: E402
 from xla_kernels import kernel_table, kernel_times  # noqa: E402
@@ -111,13 +112,15 @@ def profile_iterations(iterations, x=None, y=None, **model_kwargs):
                         iterations=iterations)
 
 
-def time_full_run(seed=0):
-    """One b1 run of :func:`run_gmeql` at the paper's settings: wall seconds and result."""
+def time_full_run(seed=0, memetic=None):
+    """One b1 run of :func:`run_gmeql` at the paper's settings (``memetic``: as in
+    :func:`run_gmeql`): wall seconds and result."""
     law, names, domain = BENCHMARKS["b1"]
     start = time.perf_counter()
-    result = run_gmeql(law, names, train_domain=domain, n_train=300, trials=1, seed=seed)
+    result = run_gmeql(law, names, train_domain=domain, n_train=300, trials=1, seed=seed,
+                       memetic=memetic)
     return {"wall_seconds": time.perf_counter() - start, "expression": result["best_expression"],
-            "success": result["best_success"], "steps": result["steps"]}
+            "success": result["best_success"], "steps": result["steps"], "memetic": memetic}
 
 
 def table(rows):
@@ -137,6 +140,9 @@ def main(argv=None):
                         help="timed iterations per configuration (default 3000)")
     parser.add_argument("--runs", default="1,2,4", help="runs per graph to time (default 1,2,4)")
     parser.add_argument("--full", action="store_true", help="also time one full b1 run")
+    parser.add_argument("--full-memetic", default="none",
+                        help="with --full: comma-separated memetic settings, one full run each "
+                             "in this order (none, elites, screen; default none)")
     parser.add_argument("--ablate", action="store_true",
                         help="also time the iteration with each of its parts switched off")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
@@ -147,6 +153,11 @@ def main(argv=None):
                         help="time every configuration this many times, in alternation")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
+    settings = args.full_memetic.split(",")
+    unknown = sorted(set(settings) - {"none", *MEMETIC_PRESETS})
+    if unknown:
+        parser.error(f"--full-memetic: unknown settings {unknown}; choose from none, "
+                     f"{', '.join(sorted(MEMETIC_PRESETS))}")
     lists = {}
     for flag, text in (("--runs", args.runs), ("--steps-per-call", args.steps_per_call)):
         try:
@@ -185,13 +196,17 @@ def main(argv=None):
         print(kernel_table(times))
         result["profile"] = {k: times[k] for k in ("families", "total", "executor", "events")}
     if args.full:
-        full = time_full_run()
-        result["full_run"] = full
-        low, high = PAPER_SECONDS
-        print(f"\none b1 run ({full['steps']} iterations, p = 40, 300 points, read-out "
-              f"included): {full['wall_seconds']:.0f} s; the paper's 3-4 hours are "
-              f"{low / full['wall_seconds']:.0f}-{high / full['wall_seconds']:.0f}x that. "
-              f"Expression {full['expression']} ({'right' if full['success'] else 'wrong'})")
+        result["full_runs"] = []
+        for setting in settings:
+            full = time_full_run(memetic=None if setting == "none" else setting)
+            result["full_runs"].append(full)
+            low, high = PAPER_SECONDS
+            print(f"\none b1 run, memetic {setting} ({full['steps']} iterations, p = 40, 300 "
+                  f"points, read-out included): {full['wall_seconds']:.0f} s; the paper's 3-4 "
+                  f"hours are {low / full['wall_seconds']:.0f}-{high / full['wall_seconds']:.0f}x "
+                  f"that. Expression {full['expression']} "
+                  f"({'right' if full['success'] else 'wrong'})", flush=True)
+        result["full_run"] = result["full_runs"][0]
     if args.json_path:
         write_json(args.json_path, result)
     return 0
