@@ -90,11 +90,13 @@ def build_parser():
                        help="polish without refitting inner numbers (default: the variables "
                             "and a constant offered as terms, every number of a short "
                             "equation refitted by nonlinear least squares; eql only)")
-    bench.add_argument("--memetic", nargs="?", const="elites", choices=["elites", "screen"],
+    bench.add_argument("--memetic", nargs="?", const="elites",
+                       choices=["none", "elites", "screen"],
                        help="gmeql only: the memetic step, elites refitted with their own "
                             "weights during the search (deepsymreg.callbacks.MemeticRefit): "
-                            "'elites' (alone: --memetic) the 10 best from 4 starts; 'screen' "
-                            "every new elite from one start")
+                            "'screen' (default) every new elite from one start; 'elites' "
+                            "(alone: --memetic) the 10 best from 4 starts; 'none' the paper's "
+                            "Algorithm 1")
     bench.add_argument("--tolerance", type=float, default=None,
                        help="error on the test domain that counts as success: normalized "
                             "RMSE for eql (default 0.05), RMS error relative to the truth's "
@@ -420,7 +422,7 @@ def _run(args):
     _check_json_folder(args.json_path)
     if args.method == "gmeql":
         return _run_gmeql(args)
-    if args.memetic:
+    if args.memetic is not None:
         raise _UsageError("argument --memetic: only with --method gmeql")
     try:
         result = run_benchmark(
@@ -472,6 +474,10 @@ def _report(args, result, error_key, error_label, runs_word, wall_suffix=""):
     return 0
 
 
+#: --memetic -> run_gmeql(memetic=...); not given: the screen, run_gmeql's default.
+_MEMETIC = {None: "screen", "none": None}
+
+
 def _run_gmeql(args):
     from deepsymreg.gmeql import run_gmeql
 
@@ -481,7 +487,7 @@ def _run_gmeql(args):
                            test_domain=args.test_domain, n_train=n_train, trials=args.trials,
                            seed=args.seed, noise=args.noise,
                            tolerance=0.02 if args.tolerance is None else args.tolerance,
-                           memetic=args.memetic)
+                           memetic=_MEMETIC.get(args.memetic, args.memetic))
     except ValueError as err:
         raise _UsageError(str(err)) from None
     return _report(args, result, "mae", "train MAE", "runs")

@@ -16,15 +16,16 @@ every problem before the full table). The paper's ablations are ``--ablation no-
 ``no-elites`` and ``no-offline`` (run them on b2, as the paper), and its noise test
 ``--noise-std 0.1`` (Gaussian noise of that standard deviation on the training targets,
 the paper's unit; it tried 0.1, 0.2 and 0.5 on b2) or ``--noise 0.01`` (relative to the
-targets' standard deviation). ``--memetic`` adds the memetic step (see
-:class:`deepsymreg.callbacks.MemeticRefit`; ``--memetic screen`` refits every new elite,
-``deepsymreg.gmeql.MEMETIC_PRESETS``). ``--quick`` is a short check (5 runs of 6000
+targets' standard deviation). The memetic step (see :class:`deepsymreg.callbacks.MemeticRefit` and
+``deepsymreg.gmeql.MEMETIC_PRESETS``) is on by default as ``--memetic screen`` (every new
+elite refitted with its own weights); ``--memetic none`` runs the paper's Algorithm 1,
+``--memetic`` alone the 10 best elites from 4 starts. ``--quick`` is a short check (5 runs of 6000
 iterations per problem), not a reproduction. On a terminal, one progress bar counts the
 runs still to do (``--quiet``: none).
 
     python examples/benchmark_gmeql.py [--quick] [--only b1,b2] [--trials 20] [--eql]
         [--ablation none|no-stage1|no-elites|no-offline] [--noise 0.01 | --noise-std 0.1]
-        [--runs-per-graph 1] [--max-new-runs 4] [--memetic [elites|screen]] [--json docs/runs/gmeql_b1_b8.json]
+        [--runs-per-graph 1] [--max-new-runs 4] [--memetic [none|elites|screen]] [--json docs/runs/gmeql_b1_b8.json]
         [--quiet]
 """
 
@@ -40,6 +41,10 @@ from deepsymreg.gmeql import (  # noqa: E402
     BENCHMARKS, MEMETIC_PRESETS, PAPER_RATES, PAPER_SETTINGS, relative_rms, run_gmeql, summarize, widened,
 )
 from deepsymreg.reports import line_printer, on_terminal, progress_bar, run_script, write_json  # noqa: E402
+
+#: Keys of a stored record written only when set: a record without one is a run without
+#: that setting (tables stored before the setting existed resume).
+OPTIONAL_KEYS = ("memetic", "noise_std")
 
 #: --ablation -> run_gmeql's flags (the paper's section 5 ablations).
 ABLATIONS = {
@@ -113,11 +118,13 @@ def main(argv=None):
                         help="at most this many new runs per problem in this call (the rest "
                              "on a later call with the same --json): a first look at every "
                              "problem before the full table")
-    parser.add_argument("--memetic", nargs="?", const="elites", choices=sorted(MEMETIC_PRESETS),
+    parser.add_argument("--memetic", nargs="?", const="elites", default="screen",
+                        choices=["none", *sorted(MEMETIC_PRESETS)],
                         help="the memetic step every 12000 stage-2 iterations "
-                             "(deepsymreg.callbacks.MemeticRefit; default off, the paper's): "
-                             "'elites' (alone: --memetic) refits the 10 best elites with their "
-                             "own weights from 4 starts; 'screen' every new elite, one start")
+                             "(deepsymreg.callbacks.MemeticRefit): 'screen' (default) refits "
+                             "every new elite with its own weights from one start; 'elites' "
+                             "(alone: --memetic) the 10 best from 4 starts; 'none' is the "
+                             "paper's Algorithm 1")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(BENCHMARKS)
@@ -146,12 +153,12 @@ def main(argv=None):
                    "ablation": args.ablation, "noise": noise[name],
                    **({"noise_std": args.noise_std} if args.noise_std is not None else {}),
                    **({"memetic": True if args.memetic == "elites" else args.memetic}
-                      if args.memetic else {}),
+                      if args.memetic != "none" else {}),
                    **{k: settings[k] for k in ("rounds", "round_iterations", "iterations")}}
             for name in names}
 
-    def stored(key):
-        return [r for r in done if all(r.get(k) == v for k, v in key.items())]
+    def stored(key):  # the optional keys must match when absent too
+        return [r for r in done if all(r.get(k) == key.get(k) for k in {*key, *OPTIONAL_KEYS})]
 
     def complete(record):
         return len(record["trials"]) >= record["runs"] and (not args.eql or "eql" in record)
@@ -184,7 +191,8 @@ def main(argv=None):
                              rounds=settings["rounds"],
                              round_iterations=settings["round_iterations"],
                              iterations=settings["iterations"], runs_per_graph=per_graph,
-                             memetic=args.memetic, progress=progress)
+                             memetic=None if args.memetic == "none" else args.memetic,
+                             progress=progress)
             if result is None:
                 result = {**part, **key}
                 done.append(result)

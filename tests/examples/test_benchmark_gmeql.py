@@ -136,3 +136,20 @@ def test_noise_std_is_the_papers_absolute_noise(tmp_path, monkeypatch, capsys):
         with pytest.raises(SystemExit) as exit_info:
             module.main(["--quick", "--only", "b2", *bad])
         assert exit_info.value.code == 2 and text in capsys.readouterr().err
+
+
+def test_memetic_setting_reaches_run_gmeql_and_keys_the_record(tmp_path, monkeypatch):
+    """The screen is the default; 'none' (the paper's Algorithm 1) keeps the key of
+    tables stored before the memetic step existed, so they resume."""
+    module = _load()
+    path = str(tmp_path / "m.json")
+    expected = {None: ("screen", "screen"), "none": (None, None), "": ("elites", True)}
+    for flag, (passed, key) in expected.items():
+        seen = {}
+        monkeypatch.setattr(module, "run_gmeql", _recording_run(seen))
+        extra = [] if flag is None else ["--memetic"] + ([flag] if flag else [])
+        module.main(["--quick", "--only", "b8", *extra, "--json", path])
+        assert seen["memetic"] == passed
+        record = json.loads(open(path).read())["runs"][-1]
+        assert record.get("memetic") == key
+    assert len(json.loads(open(path).read())["runs"]) == 3  # three settings, three records
