@@ -5,7 +5,7 @@ repository ranks structures by an error under weights that are none of theirs. T
 screen (:func:`deepsymreg.gmeql.read_out` with ``screen``) gives every elite a short
 refit with its own weights, then the 10 best by that a full refit, before the usual
 read-out. This script measures it paired: for each problem and run seed, one search
-at the paper's settings (on the benchmark's data of ``--data-seed``), then the
+(the paper's Algorithm 1, no memetic step) at the paper's settings (on the benchmark's data of ``--data-seed``), then the
 read-out without and with the screen from the same state, each judged as
 ``deepsymreg benchmark --method gmeql`` judges (RMS error under 2% of the truth's RMS on
 the range widened 1.5x).
