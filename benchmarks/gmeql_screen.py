@@ -34,14 +34,15 @@ from deepsymreg.reports import write_json  # noqa: E402
 
 
 def paired(problem, seed, screen, data_seed=0, rounds=3, round_iterations=2000,
-           iterations=48000, steps_per_call=500):
+           iterations=48000, steps_per_call=500, xla=True, **read_kwargs):
     """One search, then its read-out without and with ``screen`` from the same state.
     Returns a dict: ``search_seconds`` and, under ``"default"`` and ``"screen"``, the
-    read-out row (:func:`read_out`) and its ``seconds``."""
+    read-out row (:func:`read_out`) and its ``seconds``. ``xla``: as in :class:`GMEQL`;
+    ``read_kwargs``: further :func:`read_out` arguments (``top``, ``polish_steps``)."""
     law, names, domain = BENCHMARKS[problem]
     truth, symbols = symbolic.parse(law, names)
     x, y = make_data(truth, symbols, domain, 300, 0.0, np.random.default_rng(data_seed))
-    model = GMEQL(seed=seed, steps_per_call=steps_per_call)
+    model = GMEQL(seed=seed, steps_per_call=steps_per_call, xla=xla)
     start = time.perf_counter()
     model.search(x, y, rounds=rounds, round_iterations=round_iterations, iterations=iterations)
     out = {"problem": problem, "seed": seed, "data_seed": data_seed,
@@ -51,7 +52,8 @@ def paired(problem, seed, screen, data_seed=0, rounds=3, round_iterations=2000,
         for var, value in zip(model.variables, state):
             var.assign(value)
         start = time.perf_counter()
-        row = read_out(model, truth, symbols, x, y, widened(domain), seed=seed, screen=option)[0]
+        row = read_out(model, truth, symbols, x, y, widened(domain), seed=seed, screen=option,
+                       **read_kwargs)[0]
         out[name] = {**row, "seconds": time.perf_counter() - start}
     return out
 
