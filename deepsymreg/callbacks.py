@@ -583,6 +583,10 @@ class MemeticRefit(keras.callbacks.Callback):
         top, starts, steps, learning_rate, curriculum, adopt: as in
             :meth:`GMEQL.refit_elites`.
 
+    Named settings: ``deepsymreg.gmeql.MEMETIC_PRESETS`` (``"screen"``, the benchmark's
+    default, refits every new elite from one start: ``top=400, starts=1, steps=1000,
+    curriculum=(0.03, 500)``).
+
     Logs ``memetic_best`` (the lowest refit MAE of the last refit) after every epoch;
     ``history`` keeps every refit's iteration and MAEs.
     """

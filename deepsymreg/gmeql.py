@@ -211,8 +211,9 @@ def run_gmeql(
             2): a name of :data:`MEMETIC_PRESETS` (``"screen"``, the default: every new
             elite, one start; ``"elites"`` or True: the 10 best, 4 starts), a dict of
             :class:`~deepsymreg.callbacks.MemeticRefit` arguments, or None (the paper's
-            Algorithm 1). On runs 0-1 of b1-b8 the screen found 9 of 16 laws, Algorithm 1
-            6 and ``"elites"`` 4, at the same wall time on b1 (docs/results.md).
+            Algorithm 1). On runs 0-3 of b1-b8 the screen found 19 of 32 laws and
+            Algorithm 1 14 (runs 0-1: ``"elites"`` 4 of 16), with no cost on b1 beyond
+            the run-to-run spread (docs/results.md, docs/performance.md).
         screen: None (default) or a dict of :meth:`GMEQL.refit_elites` arguments (e.g.
             ``{"starts": 1, "steps": 1000}``; ``top`` defaults to the whole
             repository): after the search, every elite gets a short refit with its
