@@ -474,10 +474,6 @@ def _report(args, result, error_key, error_label, runs_word, wall_suffix=""):
     return 0
 
 
-#: --memetic -> run_gmeql(memetic=...); not given: the screen, run_gmeql's default.
-_MEMETIC = {None: "screen", "none": None}
-
-
 def _run_gmeql(args):
     from deepsymreg.gmeql import run_gmeql
 
@@ -487,7 +483,7 @@ def _run_gmeql(args):
                            test_domain=args.test_domain, n_train=n_train, trials=args.trials,
                            seed=args.seed, noise=args.noise,
                            tolerance=0.02 if args.tolerance is None else args.tolerance,
-                           memetic=_MEMETIC.get(args.memetic, args.memetic))
+                           memetic=args.memetic or "screen")
     except ValueError as err:
         raise _UsageError(str(err)) from None
     return _report(args, result, "mae", "train MAE", "runs")

@@ -210,8 +210,8 @@ def run_gmeql(
         memetic: the memetic step (elites refitted with their own weights during stage
             2): a name of :data:`MEMETIC_PRESETS` (``"screen"``, the default: every new
             elite, one start; ``"elites"`` or True: the 10 best, 4 starts), a dict of
-            :class:`~deepsymreg.callbacks.MemeticRefit` arguments, or None (the paper's
-            Algorithm 1). On runs 0-3 of b1-b8 the screen found 19 of 32 laws and
+            :class:`~deepsymreg.callbacks.MemeticRefit` arguments, or None or ``"none"``
+            (the paper's Algorithm 1). On runs 0-3 of b1-b8 the screen found 19 of 32 laws and
             Algorithm 1 14 (runs 0-1: ``"elites"`` 4 of 16), with no cost on b1 beyond
             the run-to-run spread (docs/results.md, docs/performance.md).
         screen: None (default) or a dict of :meth:`GMEQL.refit_elites` arguments (e.g.
@@ -244,6 +244,8 @@ def run_gmeql(
     runs_per_graph = check_int("runs_per_graph", runs_per_graph)
     if memetic is True:
         memetic = "elites"
+    if memetic == "none":  # the command lines' spelling of None
+        memetic = None
     if isinstance(memetic, str) and memetic in MEMETIC_PRESETS:
         memetic = dict(MEMETIC_PRESETS[memetic])
     if memetic is not None and not isinstance(memetic, dict):

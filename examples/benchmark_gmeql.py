@@ -191,8 +191,7 @@ def main(argv=None):
                              rounds=settings["rounds"],
                              round_iterations=settings["round_iterations"],
                              iterations=settings["iterations"], runs_per_graph=per_graph,
-                             memetic=None if args.memetic == "none" else args.memetic,
-                             progress=progress)
+                             memetic=args.memetic, progress=progress)
             if result is None:
                 result = {**part, **key}
                 done.append(result)

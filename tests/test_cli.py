@@ -211,7 +211,7 @@ def test_python_log_records_after_the_hidden_import_reach_stderr():
 @pytest.mark.parametrize("extra, noise, tolerance, memetic", [
     ([], 0.0, 0.02, "screen"),
     (["--noise", "0.01", "--tolerance", "0.05", "--memetic"], 0.01, 0.05, "elites"),
-    (["--memetic", "none"], 0.0, 0.02, None)])
+    (["--memetic", "none"], 0.0, 0.02, "none")])
 def test_benchmark_gmeql_passes_noise_and_tolerance(monkeypatch, extra, noise, tolerance,
                                                     memetic):
     import deepsymreg.gmeql

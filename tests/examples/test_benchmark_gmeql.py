@@ -143,7 +143,7 @@ def test_memetic_setting_reaches_run_gmeql_and_keys_the_record(tmp_path, monkeyp
     tables stored before the memetic step existed, so they resume."""
     module = _load()
     path = str(tmp_path / "m.json")
-    expected = {None: ("screen", "screen"), "none": (None, None), "": ("elites", True)}
+    expected = {None: ("screen", "screen"), "none": ("none", None), "": ("elites", True)}
     for flag, (passed, key) in expected.items():
         seen = {}
         monkeypatch.setattr(module, "run_gmeql", _recording_run(seen))
