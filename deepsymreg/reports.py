@@ -3,6 +3,7 @@ progress bar over a run with TensorFlow's native log off the terminal (:func:`ru
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -12,7 +13,7 @@ import tempfile
 import keras
 import numpy as np
 
-__all__ = ["finite_or_none", "latent_fit", "write_json", "plot_latent", "plot_propagation",
+__all__ = ["finite_or_none", "latent_fit", "write_json", "locked", "plot_latent", "plot_propagation",
            "progress_bar", "on_terminal", "line_printer", "StepProgress", "run_script",
            "plot_coefficient_curves"]
 
@@ -67,6 +68,26 @@ def write_json(path, payload):
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def locked(path):
+    """Hold an exclusive lock on ``path`` (through a ``path + ".lock"`` file) for the body
+    of a ``with``, so processes that read, change and rewrite one JSON file take turns.
+    Advisory (``fcntl.flock``); where ``fcntl`` does not exist (Windows) it does nothing."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.abspath(path) + ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def pyplot():

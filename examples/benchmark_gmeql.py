@@ -12,7 +12,9 @@ The full table is 160 runs of 54 000 iterations (about two minutes each on two i
 cores): results are written to ``--json`` after every run, and a second call with the
 same settings goes on where the first stopped (``--only b3,b4`` picks problems;
 ``--max-new-runs 4`` does at most 4 new runs per problem in one call, a first look at
-every problem before the full table). The paper's ablations are ``--ablation no-stage1``,
+every problem before the full table). Calls on disjoint ``--only`` sets may run at the
+same time on one ``--json`` file (each record is merged in under a file lock); two calls
+on one problem are stopped with an error at the second one's first save. The paper's ablations are ``--ablation no-stage1``,
 ``no-elites`` and ``no-offline`` (run them on b2, as the paper), and its noise test
 ``--noise-std 0.1`` (Gaussian noise of that standard deviation on the training targets,
 the paper's unit; it tried 0.1, 0.2 and 0.5 on b2) or ``--noise 0.01`` (relative to the
@@ -30,6 +32,7 @@ runs still to do (``--quiet``: none).
 """
 
 import argparse
+import contextlib
 import json
 import os
 
@@ -40,7 +43,8 @@ if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.
 from deepsymreg.gmeql import (  # noqa: E402
     BENCHMARKS, MEMETIC_PRESETS, PAPER_RATES, PAPER_SETTINGS, relative_rms, run_gmeql, summarize, widened,
 )
-from deepsymreg.reports import line_printer, on_terminal, progress_bar, run_script, write_json  # noqa: E402
+from deepsymreg.reports import (  # noqa: E402
+    line_printer, locked, on_terminal, progress_bar, run_script, write_json)
 
 #: Keys of a stored record written only when set: a record without one is a run without
 #: that setting (tables stored before the setting existed resume).
@@ -157,15 +161,39 @@ def main(argv=None):
                    **{k: settings[k] for k in ("rounds", "round_iterations", "iterations")}}
             for name in names}
 
-    def stored(key):  # the optional keys must match when absent too
-        return [r for r in done if all(r.get(k) == key.get(k) for k in {*key, *OPTIONAL_KEYS})]
+    def same(record, key):  # the optional keys must match when absent too
+        return all(record.get(k) == key.get(k) for k in {*key, *OPTIONAL_KEYS})
+
+    def stored(key):
+        return [r for r in done if same(r, key)]
+
+    # runs per problem in --json when this call last read or wrote it
+    counts = {name: len(stored(key)[0]["trials"]) if stored(key) else 0 for name, key in keys.items()}
 
     def complete(record):
         return len(record["trials"]) >= record["runs"] and (not args.eql or "eql" in record)
 
-    def save():
-        if args.json_path:
-            write_json(args.json_path, {"runs": done})
+    def save(result, key):
+        """Write ``result`` into --json, merged under a lock with what other calls wrote
+        there meanwhile, so calls on disjoint --only sets can share one file."""
+        if not args.json_path:
+            return
+        with locked(args.json_path):
+            with open(args.json_path) if os.path.exists(args.json_path) else contextlib.nullcontext() as f:
+                runs = json.load(f)["runs"] if f else []
+            at = [i for i, record in enumerate(runs) if same(record, key)]
+            there = len(runs[at[0]]["trials"]) if at else 0
+            if there != counts[key["problem"]]:
+                raise RuntimeError(
+                    f"--json {args.json_path}: another call added runs of {key['problem']} "
+                    f"({there} stored, {counts[key['problem']]} expected); calls that share "
+                    "a file must take disjoint --only sets")
+            if at:
+                runs[at[0]] = result
+            else:
+                runs.append(result)
+            write_json(args.json_path, {"runs": runs})
+        counts[key["problem"]] = len(result["trials"])
 
     def remaining(key):
         left = settings["trials"] - (len(stored(key)[0]["trials"]) if stored(key) else 0)
@@ -200,13 +228,13 @@ def main(argv=None):
                 result["wall_seconds"] += part["wall_seconds"]
                 result.update(summarize(result["trials"]))
             first = len(result["trials"])
-            save()
+            save(result, key)
         if result is None:
             continue
         if args.eql and "eql" not in result and len(result["trials"]) >= result["runs"]:
             rate, selected, wall = eql_rate(name, args.seed)
             result["eql"] = {"success_rate": rate, "best_success": selected, "wall_seconds": wall}
-            save()
+            save(result, key)
         eql = result.get("eql")
         eql_text = f"{eql['success_rate']:.2f}" if eql else "-"
         per_run = result["wall_seconds"] / max(len(result["trials"]), 1)

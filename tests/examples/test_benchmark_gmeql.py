@@ -153,3 +153,40 @@ def test_memetic_setting_reaches_run_gmeql_and_keys_the_record(tmp_path, monkeyp
         record = json.loads(open(path).read())["runs"][-1]
         assert record.get("memetic") == key
     assert len(json.loads(open(path).read())["runs"]) == 3  # three settings, three records
+
+
+def test_calls_on_disjoint_problems_share_one_json(tmp_path, monkeypatch):
+    """A second call (b2) saving while the first (b1) is running: neither loses the
+    other's record; a third call on b1 that started from a stale file is stopped."""
+    import pytest
+
+    module = _load()
+    out = str(tmp_path / "shared.json")
+    other = _load()
+    monkeypatch.setattr(other, "run_gmeql", _recording_run({}))
+    stale = _load()
+    monkeypatch.setattr(stale, "run_gmeql", _recording_run({}))
+    started = []
+
+    def first_run(law, variables, **kwargs):
+        if not started:  # while b1's first run "trains", another call does b2 ...
+            started.append(True)
+            other.main(["--only", "b2", "--trials", "1", "--json", out])
+        return _recording_run({})(law, variables, **kwargs)
+
+    monkeypatch.setattr(module, "run_gmeql", first_run)
+    module.main(["--only", "b1", "--trials", "2", "--max-new-runs", "1", "--json", out])
+    records = {r["problem"]: r for r in json.loads(open(out).read())["runs"]}
+    assert sorted(records) == ["b1", "b2"] and len(records["b1"]["trials"]) == 1
+
+    def racing_run(law, variables, **kwargs):  # ... and b1 gains a run behind its back
+        if kwargs["first_trial"] == 1 and not started[1:]:
+            started.append(True)
+            stale.main(["--only", "b1", "--trials", "2", "--json", out])
+        return _recording_run({})(law, variables, **kwargs)
+
+    monkeypatch.setattr(module, "run_gmeql", racing_run)
+    with pytest.raises(RuntimeError, match="another call added runs of b1"):
+        module.main(["--only", "b1", "--trials", "2", "--json", out])
+    records = {r["problem"]: r for r in json.loads(open(out).read())["runs"]}
+    assert len(records["b1"]["trials"]) == 2 and "b2" in records  # the stale call lost nothing
