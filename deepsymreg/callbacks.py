@@ -580,7 +580,7 @@ class MemeticRefit(keras.callbacks.Callback):
         x, y: the training data.
         every: stage-2 iterations between refits (default 12000: four in the paper's
             48000).
-        top, starts, steps, learning_rate, curriculum, adopt: as in
+        top, starts, steps, learning_rate, curriculum, adopt, chunk: as in
             :meth:`GMEQL.refit_elites`.
 
     Named settings: ``deepsymreg.gmeql.MEMETIC_PRESETS`` (``"screen"``, the benchmark's
@@ -592,7 +592,7 @@ class MemeticRefit(keras.callbacks.Callback):
     """
 
     def __init__(self, x, y, every=12000, top=10, starts=4, steps=3000, learning_rate=1e-2,
-                 curriculum=(0.03, 1500), adopt=False):
+                 curriculum=(0.03, 1500), adopt=False, chunk=None):
         super().__init__()
         self.x, self.y = x, y
         self.every = check_int("every", every)
@@ -600,7 +600,8 @@ class MemeticRefit(keras.callbacks.Callback):
                             steps=check_int("steps", steps, minimum=0),
                             learning_rate=check_number("learning_rate", learning_rate, 0.0,
                                                        strict=True),
-                            curriculum=check_curriculum(curriculum), adopt=bool(adopt))
+                            curriculum=check_curriculum(curriculum), adopt=bool(adopt),
+                            chunk=None if chunk is None else check_int("chunk", chunk))
         self.skip = None
         self.history = []  # per refit: the model's iteration and the refit MAEs (runs, top)
         self.refits = 0

@@ -115,6 +115,9 @@ def build_parser():
     fit.add_argument("--features", help="comma-separated input columns (default: all others)")
     fit.add_argument("--method", choices=["eql", "gmeql"], default="eql",
                      help="eql (default) or gmeql (Gumbel-max EQL; one target)")
+    fit.add_argument("--memetic", choices=["none", "elites", "screen"], default=None,
+                     help="with --method gmeql: the memetic step ('screen', the default; "
+                          "'elites'; 'none': the paper's Algorithm 1)")
     fit.add_argument("--regularization", choices=REGULARIZATIONS, default="l05")
     fit.add_argument("--trials", type=_positive_int, default=10)
     fit.add_argument("--steps", type=_positive_int, default=None,
@@ -238,6 +241,8 @@ def _fit(args):
         columns, data = read_table(args.csv, [*features, args.target], dropna=args.dropna)
     except TableError as err:
         raise _UsageError(str(err)) from None
+    if args.memetic is not None and args.method != "gmeql":
+        raise _UsageError("argument --memetic: only with --method gmeql")
     executor = _executor(args.scheduler)
     from deepsymreg.estimator import SymbolicRegressor
 
@@ -247,6 +252,7 @@ def _fit(args):
         input_scaling=args.input_scaling,
         executor=executor, verbose=0 if args.quiet or not sys.stdout.isatty() else 1,
         param=args.param or None, param_method=args.param_method,
+        **({"memetic": args.memetic} if args.memetic else {}),
     )
     x, y = data[:, :-1], data[:, -1]
     if args.param:

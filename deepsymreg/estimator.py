@@ -45,6 +45,9 @@ SCALINGS = ("range", "max")
 #: Additive terms whose RMS over the training rows is below this share of the target's
 #: standard deviation are dropped when a shifted equation is expanded back.
 NEGLIGIBLE = 1e-2
+#: Elites refitted in one graph call by the memetic step of ``method="gmeql"`` (memory
+#: grows with elites x rows).
+MEMETIC_CHUNK = 400
 #: Candidates within this factor of the lowest validation loss compete on score
 #: ("best" selection, as PySR's).
 ACCURACY_FACTOR = 1.5
@@ -111,6 +114,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         jit_compile: compile training with XLA (default True). False skips XLA's
             compilation (about 1.5 s per fit on 2 CPU cores) and runs every step slower:
             worth it only for fits of a few hundred steps (quick checks, debugging).
+        memetic: with ``method="gmeql"``, the memetic step during the search, as in
+            :func:`deepsymreg.gmeql.run_gmeql`: ``"screen"`` (default: every new elite
+            refitted with its own weights, one start of 1000 steps, four times per
+            search), ``"elites"``, a dict of
+            :class:`~deepsymreg.callbacks.MemeticRefit` arguments, or ``"none"`` (the
+            paper's Algorithm 1). Its interval scales with ``steps``; the refits of all
+            runs go through one graph of at most 400 elites at a time. Ignored by
+            ``method="eql"``.
 
     Attributes:
         equations_: one row per distinct equation form: ``equation``, ``sympy_format``,
@@ -148,6 +159,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         param_method="stacked",
         polish=True,
         jit_compile=True,
+        memetic="screen",
     ):
         self.method = method
         self.regularization = regularization
@@ -168,6 +180,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         self.param_method = param_method
         self.polish = polish
         self.jit_compile = jit_compile
+        self.memetic = memetic
 
     # -- scikit-learn ----------------------------------------------------------------
     def __sklearn_tags__(self):
@@ -549,7 +562,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         check_number("threshold", self.threshold, 0.0)
         check_choice("input_scaling", self.input_scaling, SCALINGS)
         if self.method == "gmeql":
+            from deepsymreg.gmeql import memetic_settings
             from deepsymreg.models.gmeql import _check_functions
+
+            memetic_settings(self.memetic)
 
             if self.primitives is not None:
                 try:
@@ -633,7 +649,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         iterations are ``steps`` split as the paper's 3 x 2000 + 48000 (None: those).
         """
         from deepsymreg.models.gmeql import DEFAULT_FUNCTIONS, GMEQL
-        from deepsymreg.gmeql import PAPER_SETTINGS
+        from deepsymreg.callbacks import MemeticRefit
+        from deepsymreg.gmeql import PAPER_SETTINGS, memetic_settings
         from deepsymreg.primitives import elementary
         from deepsymreg.restarts import TrialResult
 
@@ -650,7 +667,14 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         model = GMEQL(functions, runs=self.trials if self.trials > 1 else None,
                       steps_per_call=steps_per_call, seed=self._seed(), xla=self.jit_compile)
         progress = reports.progress_bar(self.trials * (rounds * per_round + main), bool(self.verbose))
-        callbacks = None
+        callbacks = []
+        memetic = memetic_settings(self.memetic)
+        if memetic is not None:
+            # The interval is the paper-length search's (12000 of 48000 stage-2
+            # iterations by default) scaled to this one's.
+            every = memetic.pop("every", 12000) * main / PAPER_SETTINGS["iterations"]
+            memetic.setdefault("chunk", MEMETIC_CHUNK)
+            callbacks.append(MemeticRefit(x, y_std, every=max(1, int(round(every))), **memetic))
         if progress is not None:
             import keras
 
@@ -658,7 +682,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                 def on_train_batch_end(self, batch, logs=None):
                     progress(steps_per_call * model.n_runs)
 
-            callbacks = [_Progress()]
+            callbacks.append(_Progress())
         model.search(x, y_std, rounds=rounds, round_iterations=per_round, iterations=main,
                      callbacks=callbacks)
         names = [f"_v{i}" for i in range(x.shape[1])]

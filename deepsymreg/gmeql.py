@@ -25,7 +25,7 @@ from deepsymreg.models.gmeql import DEFAULT_FUNCTIONS, GMEQL
 from deepsymreg.primitives import elementary
 from deepsymreg.reports import finite_or_none
 
-__all__ = ["run_gmeql", "read_out", "SCREEN_REFIT", "MEMETIC_PRESETS", "summarize", "relative_rms", "widened", "PAPER_SETTINGS", "BENCHMARKS", "PAPER_RATES"]
+__all__ = ["run_gmeql", "read_out", "memetic_settings", "SCREEN_REFIT", "MEMETIC_PRESETS", "summarize", "relative_rms", "widened", "PAPER_SETTINGS", "BENCHMARKS", "PAPER_RATES"]
 
 #: Algorithm 1's settings in the paper (Chen 2021, section 5).
 PAPER_SETTINGS = {"rounds": 3, "round_iterations": 2000, "iterations": 48000, "samples": 40}
@@ -56,6 +56,29 @@ MEMETIC_PRESETS = {
     "screen": {"top": 400, "starts": 1, "steps": 1000, "learning_rate": 1e-2,
                "curriculum": (0.03, 500)},
 }
+
+def memetic_settings(memetic):
+    """The :class:`~deepsymreg.callbacks.MemeticRefit` arguments of a ``memetic``
+    setting, checked: a name of :data:`MEMETIC_PRESETS`, True (``"elites"``), a dict of
+    arguments, or None / ``"none"`` (no memetic step: returns None). Raises ValueError
+    naming ``memetic`` otherwise, before any training."""
+    if memetic is True:
+        memetic = "elites"
+    if memetic is None or memetic == "none":  # "none": the command lines' spelling of None
+        return None
+    if isinstance(memetic, str) and memetic in MEMETIC_PRESETS:
+        memetic = dict(MEMETIC_PRESETS[memetic])
+    if not isinstance(memetic, dict):
+        raise ValueError("Invalid value for argument `memetic`: expected None, 'none', True, one of "
+                         f"{sorted(MEMETIC_PRESETS)} or a dict of MemeticRefit arguments. "
+                         f"Received: memetic={memetic!r}")
+    try:
+        MemeticRefit(None, None, **memetic)
+    except TypeError as err:
+        raise ValueError(f"Invalid value for argument `memetic`: {err}. Received: "
+                         f"memetic={memetic!r}") from None
+    return dict(memetic)
+
 
 #: The paper's success rates (fraction of 20 runs that found the law), b1-b8.
 PAPER_RATES = {"b1": 0.61, "b2": 0.70, "b3": 0.45, "b4": 0.40, "b5": 0.53, "b6": 1.00,
@@ -242,22 +265,7 @@ def run_gmeql(
         raise ValueError(f"Invalid value for argument `first_trial`: expected fewer than trials="
                          f"{trials}. Received: first_trial={first_trial}")
     runs_per_graph = check_int("runs_per_graph", runs_per_graph)
-    if memetic is True:
-        memetic = "elites"
-    if memetic == "none":  # the command lines' spelling of None
-        memetic = None
-    if isinstance(memetic, str) and memetic in MEMETIC_PRESETS:
-        memetic = dict(MEMETIC_PRESETS[memetic])
-    if memetic is not None and not isinstance(memetic, dict):
-        raise ValueError("Invalid value for argument `memetic`: expected None, True, one of "
-                         f"{sorted(MEMETIC_PRESETS)} or a dict of MemeticRefit arguments. "
-                         f"Received: memetic={memetic!r}")
-    if memetic is not None:
-        try:  # a bad setting fails before any run
-            MemeticRefit(None, None, **memetic)
-        except TypeError as err:
-            raise ValueError(f"Invalid value for argument `memetic`: {err}. Received: "
-                             f"memetic={memetic!r}") from None
+    memetic = memetic_settings(memetic)
     if screen is not None and not isinstance(screen, dict):
         raise ValueError("Invalid value for argument `screen`: expected None or a dict of "
                          f"GMEQL.refit_elites arguments. Received: screen={screen!r}")

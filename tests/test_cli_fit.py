@@ -154,3 +154,22 @@ def test_param_off_grid_with_stacked_exits_2(tmp_path, capsys):
     assert cli.main(["fit", path, "--target", "y", "--param", "t", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "evenly spaced" in err[0] and "param_method='meta'" in err[0]
+
+
+def test_memetic_reaches_the_estimator_and_needs_gmeql(tmp_path, capsys, monkeypatch):
+    from deepsymreg.estimator import SymbolicRegressor
+
+    path = write(tmp_path / "d.csv", table(n=20))
+    assert cli.main(["fit", path, "--target", "y", "--memetic", "none", "--quiet"]) == 2
+    assert "--memetic: only with --method gmeql" in capsys.readouterr().err
+    seen = {}
+
+    def stop(self, X, y, sample_weight=None):  # what is tested is the setting passed
+        seen.update(self.get_params())
+        raise ValueError("stopped before training")
+
+    monkeypatch.setattr(SymbolicRegressor, "fit", stop)
+    for extra, expected in (([], "screen"), (["--memetic", "none"], "none")):
+        with pytest.raises(ValueError, match="stopped"):
+            cli.main(["fit", path, "--target", "y", "--method", "gmeql", "--quiet", *extra])
+        assert seen["method"] == "gmeql" and seen["memetic"] == expected

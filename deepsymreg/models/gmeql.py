@@ -864,7 +864,7 @@ class GMEQL(keras.Model):
         return models[runs]
 
     def refit_elites(self, x, y, top=10, starts=4, steps=3000, learning_rate=1e-2,
-                     curriculum=(0.03, 1500), skip=None, adopt=False):
+                     curriculum=(0.03, 1500), skip=None, adopt=False, chunk=None):
         """The memetic step: refit the best elites' weights, each from several starts.
 
         During the search every sampled instance shares the regression weights, so an
@@ -887,6 +887,9 @@ class GMEQL(keras.Model):
             x, y: the training data, ``(n, n_variables)`` and ``(n,)``.
             skip: per run, a set of elite keys (as in ``repository_key``) not to refit;
                 the keys refitted are added to it (pass the same list each call).
+            chunk: at most this many elites refitted in one graph call (None: all
+                ``runs * top`` at once). Memory grows with ``chunk * starts`` networks
+                times the rows of ``x``; many runs with a large ``top`` need a chunk.
 
         Returns:
             ``(runs, top)`` refit MAEs of the elites refitted (inf where none).
@@ -896,6 +899,7 @@ class GMEQL(keras.Model):
         steps = check_int("steps", steps, minimum=0)
         learning_rate = check_number("learning_rate", learning_rate, 0.0, strict=True)
         curriculum = check_curriculum(curriculum)
+        chunk = None if chunk is None else check_int("chunk", chunk)
         x = np.asarray(x, "float32")
         y = np.asarray(y, "float32").reshape(-1)
         self.check_data(x, y)
@@ -915,20 +919,26 @@ class GMEQL(keras.Model):
             return result
         rep_lw = [v.numpy() for v in self.repository_log_weights]
         hard = [np.argmax(lw, -1) for lw in rep_lw]  # (runs, C, slots)
-        # A fixed number of slots (padded with the first pick), so that every call
-        # reuses one weight model and its compiled training.
-        padded = flat + [flat[0]] * (self.n_runs * top - len(flat))
-        choices = [np.repeat(np.stack([h[r, i] for r, i in padded]), starts, axis=0)
-                   for h in hard]
-        n = len(padded) * starts
+        # A fixed number of elites per graph call (the last call padded with its first
+        # pick), so that every call reuses one weight model and its compiled training.
+        size = self.n_runs * top if chunk is None else min(chunk, self.n_runs * top)
+        n = size * starts
         seed = self.seed % (2**31 - 1 - n)  # int32 run seeds
         model = self._weight_model(n, seed, cached=True)
-        model.start_stage(2)  # every weight from N(0, 1): a new draw per start and call
-        maes = model.fit_weights(x, y, choices, steps, learning_rate, curriculum)
-        maes = maes.reshape(len(padded), starts)[:len(flat)]
-        best_start = np.argmin(maes, -1)
-        best = maes[np.arange(len(flat)), best_start]
-        fitted = [v.numpy() for v in model._regression_variables()]
+        best, fitted = [], []  # per elite of `flat`: best refit MAE, its weights
+        for c in range(0, len(flat), size):
+            part = flat[c:c + size]
+            padded = part + [part[0]] * (size - len(part))
+            choices = [np.repeat(np.stack([h[r, i] for r, i in padded]), starts, axis=0)
+                       for h in hard]
+            model.start_stage(2)  # every weight from N(0, 1): a new draw per start and call
+            maes = model.fit_weights(x, y, choices, steps, learning_rate, curriculum)
+            maes = maes.reshape(size, starts)[:len(part)]
+            best_start = np.argmin(maes, -1)
+            best.extend(maes[np.arange(len(part)), best_start])
+            weights = [v.numpy() for v in model._regression_variables()]
+            fitted.extend([np.array(w[j * starts + b]) for w in weights]
+                          for j, b in enumerate(best_start))
         shared = [v.numpy() for v in self._regression_variables()]
         t_mae, t_lw, t_kernels = self.best_mae.numpy(), [v.numpy() for v in self.best_log_weights], [
             v.numpy() for v in self.best_kernels]
@@ -939,19 +949,18 @@ class GMEQL(keras.Model):
                 skip[r].add(int(rep_key[r, i]))
             if not np.isfinite(best[j]):
                 continue
-            source = j * starts + best_start[j]
             if best[j] < rep_mae[r, i]:
                 rep_mae[r, i] = best[j]
             if best[j] < t_mae[r]:
                 t_mae[r] = best[j]
                 for tl, lw in zip(t_lw, rep_lw):
                     tl[r] = lw[r, i]
-                for tk, f in zip(t_kernels, fitted):
-                    tk[r] = f[source]
+                for tk, f in zip(t_kernels, fitted[j]):
+                    tk[r] = f
             if adopt and best[j] < adopted[r]:
                 adopted[r] = best[j]
-                for sv, f in zip(shared, fitted):
-                    sv[r] = f[source]
+                for sv, f in zip(shared, fitted[j]):
+                    sv[r] = f
         order = np.argsort(rep_mae, axis=-1, kind="stable")
         self.repository_mae.assign(np.take_along_axis(rep_mae, order, -1))
         self.repository_key.assign(np.take_along_axis(rep_key, order, -1))

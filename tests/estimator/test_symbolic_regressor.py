@@ -244,3 +244,36 @@ def test_the_table_includes_the_refined_read_out():
                                    - law(wide[:, 0], wide[:, 1])) ** 2))
                   for e in est.equations_["sympy_format"]]
         assert (min(errors) < 1e-4 * np.sqrt(np.mean(law(wide[:, 0], wide[:, 1]) ** 2))) == found
+
+
+def test_gmeql_memetic_step_runs_at_the_scaled_interval(monkeypatch):
+    """The memetic step reaches the search: its interval scaled from the paper's 12000
+    of 48000 stage-2 iterations to this search's, the refits chunked, and every run's
+    repository refitted during stage 2."""
+    import deepsymreg.callbacks
+
+    made = []
+
+    class Spy(deepsymreg.callbacks.MemeticRefit):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(deepsymreg.callbacks, "MemeticRefit", Spy)
+    rng = np.random.default_rng(2)
+    X = rng.uniform(0, 2, (60, 2))
+    functions = [["identity", "square"], ["product", "add"]]
+    est = SymbolicRegressor(method="gmeql", trials=2, steps=600, primitives=functions,
+                            jit_compile=False, memetic={"top": 400, "starts": 1, "steps": 20})
+    est.fit(X, X[:, 0] * X[:, 1])
+    (spy,) = [m for m in made if m.x is not None]  # not the settings' check
+    # steps=600: 3 rounds of 22 iterations, 534 in stage 2 -> every 134 (12000 * 534 / 48000)
+    assert spy.every == 134 and spy.options["chunk"] == 400 and spy.options["steps"] == 20
+    assert spy.refits >= 3  # the first refit refitted elites of both runs
+    assert np.isfinite(spy.history[0]["refit_mae"]).any(axis=1).all()
+    made.clear()
+    SymbolicRegressor(method="gmeql", trials=1, steps=120, primitives=functions,
+                      jit_compile=False, memetic="none").fit(X, X[:, 0])
+    assert [m for m in made if m.x is not None] == []
+    with pytest.raises(ValueError, match="argument `memetic`.*'often'"):
+        SymbolicRegressor(method="gmeql", trials=1, steps=30, memetic="often").fit(X, X[:, 0])

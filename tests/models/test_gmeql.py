@@ -347,10 +347,12 @@ def _hand_set_repository(model, entries):
     model.best_mae.assign([np.inf])
 
 
-def test_refit_elites_reranks_the_repository_and_sets_t_star(small):
+@pytest.mark.parametrize("chunk", [None, 1])
+def test_refit_elites_reranks_the_repository_and_sets_t_star(small, chunk):
     """The memetic step: an elite ranked second under the shared weights is the law
     with its own weights; after the refit it ranks first, is T*, and a second call
-    with the same ``skip`` refits nothing."""
+    with the same ``skip`` refits nothing. With ``chunk=1`` the two elites are refitted
+    in two graph calls, to the same effect."""
     model, x = small
     y = 2.5 * x[:, 0] ** 2 - 1.5 * x[:, 1]
     c0 = np.array([0, 1, 0, 1])
@@ -360,7 +362,7 @@ def test_refit_elites_reranks_the_repository_and_sets_t_star(small):
     shared = [v.numpy() for v in model._regression_variables()]
     skip = [set()]
     maes = model.refit_elites(x, y, top=2, starts=3, steps=1500, learning_rate=0.02,
-                              curriculum=None, skip=skip)
+                              curriculum=None, skip=skip, chunk=chunk)
     assert maes.shape == (1, 2) and maes[0, 1] < 0.05 < 1.0 < maes[0, 0]
     assert skip == [{1, 2}]
     rep = model.repository_mae.numpy()[0]
@@ -380,6 +382,8 @@ def test_refit_elites_reranks_the_repository_and_sets_t_star(small):
         model.refit_elites(x, y, skip=[set(), set()])
     with pytest.raises(ValueError, match="`starts`"):
         model.refit_elites(x, y, starts=0)
+    with pytest.raises(ValueError, match="`chunk`"):
+        model.refit_elites(x, y, chunk=0)
 
 
 def test_refit_elites_adopt_moves_the_shared_weights(small):
