@@ -20,13 +20,18 @@ Everything is measured in one run, so that the rows share the machine's state.
    compilation, read-out and judging included), its wall time against the paper's
    3-4 hours per run on one CPU core.
 
+5. ``--estimator K``: a user's fit, ``SymbolicRegressor(method="gmeql", trials=K,
+   steps=--estimator-steps)`` on b1's 300 points, once per memetic setting of
+   ``--full-memetic`` (in that order): what the memetic step costs in the estimator,
+   where every run's refits go through graphs of 400 elites.
+
 ``--steps-per-call 100,500,2000 --repeats 3`` times every number of runs at each number
 of iterations per compiled call, the configurations in alternation (repeats show how
 much the machine varies between otherwise equal rows).
 
 Usage:
     python benchmarks/gmeql_speed.py [--iterations 3000] [--runs 1,2,4] [--full
-        [--full-memetic none,screen]]
+        [--full-memetic none,screen]] [--estimator 4 [--estimator-steps 13500]]
         [--ablate] [--profile 200] [--steps-per-call 500] [--repeats 1] [--json PATH]
 """
 
@@ -38,6 +43,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+import sympy  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from deepsymreg import symbolic  # noqa: E402
@@ -123,6 +129,24 @@ def time_full_run(seed=0, memetic=None):
             "success": result["best_success"], "steps": result["steps"], "memetic": memetic}
 
 
+def time_estimator(trials, steps, memetic, x, y):
+    """``SymbolicRegressor(method="gmeql")`` fitted on ``(x, y)``: wall seconds, the
+    chosen equation and whether it is b1's law (2% of its RMS on the widened range)."""
+    from deepsymreg.estimator import SymbolicRegressor
+    from deepsymreg.gmeql import relative_rms, widened
+
+    law, names, domain = BENCHMARKS["b1"]
+    truth, symbols = symbolic.parse(law, names)
+    start = time.perf_counter()
+    est = SymbolicRegressor(method="gmeql", trials=trials, steps=steps, memetic=memetic,
+                            random_state=0).fit(x, y)
+    wall = time.perf_counter() - start
+    expr = est.sympy().subs({sympy.Symbol(f"x{i}"): s for i, s in enumerate(symbols)})
+    error = relative_rms(expr, truth, symbols, widened(domain))
+    return {"trials": trials, "steps": steps, "memetic": memetic, "wall_seconds": wall,
+            "equation": str(expr), "relative_rms": error, "success": error < 0.02}
+
+
 def table(rows):
     lines = ["| runs per graph | ms per iteration | ms per run-iteration | CPU ms per iteration "
              "| s per 54 000-iteration run (training) | iterations per call |",
@@ -151,6 +175,12 @@ def main(argv=None):
                         help="iterations per compiled call, comma-separated (default 500)")
     parser.add_argument("--repeats", type=int, default=1,
                         help="time every configuration this many times, in alternation")
+    parser.add_argument("--estimator", type=int, default=0, metavar="K",
+                        help="also time SymbolicRegressor(method='gmeql', trials=K) once per "
+                             "--full-memetic setting")
+    parser.add_argument("--estimator-steps", type=int, default=13500,
+                        help="with --estimator: iterations per run (default 13500, a quarter "
+                             "of the paper's)")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args(argv)
     settings = args.full_memetic.split(",")
@@ -166,6 +196,9 @@ def main(argv=None):
             parser.error(f"{flag}: expected comma-separated integers, got {text!r}")
         if not lists[flag] or min(lists[flag]) < 1:
             parser.error(f"{flag}: expected positive integers, got {text!r}")
+    if args.estimator < 0 or args.estimator_steps < 1:
+        parser.error(f"--estimator and --estimator-steps: expected K >= 0 and steps >= 1, got "
+                     f"{args.estimator} and {args.estimator_steps}")
     if args.iterations < 1 or args.repeats < 1:
         parser.error("--iterations and --repeats must be positive")
     if args.profile < 0:
@@ -207,6 +240,15 @@ def main(argv=None):
                   f"that. Expression {full['expression']} "
                   f"({'right' if full['success'] else 'wrong'})", flush=True)
         result["full_run"] = result["full_runs"][0]
+    if args.estimator:
+        result["estimator"] = []
+        print(f"\n| SymbolicRegressor(method='gmeql', trials={args.estimator}, "
+              f"steps={args.estimator_steps}) | wall s | equation | b1's law |\n|---|---|---|---|")
+        for setting in settings:
+            fit = time_estimator(args.estimator, args.estimator_steps, setting, x, y)
+            result["estimator"].append(fit)
+            print(f"| memetic {setting} | {fit['wall_seconds']:.0f} | `{fit['equation']}` | "
+                  f"{'yes' if fit['success'] else 'no'} |", flush=True)
     if args.json_path:
         write_json(args.json_path, result)
     return 0

@@ -30,7 +30,9 @@ def test_one_tiny_configuration_and_its_table(script):
 @pytest.mark.parametrize("argv, flag", [(["--runs", "0"], "--runs"),
                                         (["--steps-per-call", "5,x"], "--steps-per-call"),
                                         (["--steps-per-call", "0"], "--steps-per-call"),
-                                        (["--repeats", "0"], "--repeats")])
+                                        (["--repeats", "0"], "--repeats"),
+                                        (["--estimator", "-1"], "--estimator"),
+                                        (["--estimator-steps", "0"], "--estimator")])
 def test_bad_arguments_are_usage_errors(script, capsys, argv, flag):
     with pytest.raises(SystemExit) as info:
         script.main(argv)
@@ -47,3 +49,12 @@ def test_each_ablation_switches_one_part_off(script):
         config = GMEQL(samples=2, **kwargs).get_config()
         changed = {k for k, v in config.items() if k != "name" and default[k] != v}
         assert changed == set(kwargs)
+
+
+@pytest.mark.slow  # two compiled GMEQL fits
+def test_estimator_rows_time_each_memetic_setting(script):
+    x, y = script.b1_data(n=40)
+    rows = [script.time_estimator(1, 200, setting, x, y) for setting in ("none", "screen")]
+    for row, setting in zip(rows, ("none", "screen")):
+        assert row["memetic"] == setting and row["wall_seconds"] > 0 and row["steps"] == 200
+        assert row["success"] == (row["relative_rms"] < 0.02) and row["equation"]
