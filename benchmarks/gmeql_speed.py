@@ -141,7 +141,7 @@ def time_estimator(trials, steps, memetic, x, y):
     est = SymbolicRegressor(method="gmeql", trials=trials, steps=steps, memetic=memetic,
                             random_state=0).fit(x, y)
     wall = time.perf_counter() - start
-    expr = est.sympy().subs({sympy.Symbol(f"x{i}"): s for i, s in enumerate(symbols)})
+    expr = est.sympy().xreplace({sympy.Symbol(f"x{i}"): s for i, s in enumerate(symbols)})
     error = relative_rms(expr, truth, symbols, widened(domain))
     return {"trials": trials, "steps": steps, "memetic": memetic, "wall_seconds": wall,
             "equation": str(expr), "relative_rms": error, "success": error < 0.02}

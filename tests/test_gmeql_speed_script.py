@@ -58,3 +58,28 @@ def test_estimator_rows_time_each_memetic_setting(script):
     for row, setting in zip(rows, ("none", "screen")):
         assert row["memetic"] == setting and row["wall_seconds"] > 0 and row["steps"] == 200
         assert row["success"] == (row["relative_rms"] < 0.02) and row["equation"]
+
+
+def test_estimator_row_reads_the_columns_as_b1s_variables(script, monkeypatch):
+    """The estimator names columns x0, x1, x2; b1's are x1, x2, x3 (renamed at once,
+    not one after another)."""
+    import numpy as np
+    import sympy
+
+    from deepsymreg import estimator
+
+    class Exact:  # a stand-in fit that returns b1's law in the estimator's names
+        def __init__(self, **kwargs):
+            pass
+
+        def fit(self, x, y):
+            return self
+
+        def sympy(self):
+            x0, x1, x2 = sympy.symbols("x0 x1 x2")
+            return 0.8 * x0**3 + 0.9 * x1**2 + 1.2 * x2
+
+    monkeypatch.setattr(estimator, "SymbolicRegressor", Exact)
+    x, y = script.b1_data(n=40)
+    row = script.time_estimator(1, 10, "none", x, y)
+    assert row["success"] and row["relative_rms"] < 1e-6 and np.isfinite(row["wall_seconds"])
