@@ -42,6 +42,9 @@ def _non_negative_float(text):
 def build_parser():
     from deepsymreg import __version__
     from deepsymreg.benchmark import REGULARIZATIONS
+    from deepsymreg.gmeql import MEMETIC_PRESETS
+
+    memetic_choices = ["none", *MEMETIC_PRESETS]
 
     parser = argparse.ArgumentParser(
         prog="deepsymreg", description="Neural-network symbolic regression (EQL)."
@@ -91,12 +94,13 @@ def build_parser():
                             "and a constant offered as terms, every number of a short "
                             "equation refitted by nonlinear least squares; eql only)")
     bench.add_argument("--memetic", nargs="?", const="elites",
-                       choices=["none", "elites", "screen"],
+                       choices=memetic_choices,
                        help="gmeql only: the memetic step, elites refitted with their own "
                             "weights during the search (deepsymreg.callbacks.MemeticRefit): "
                             "'screen' (default) every new elite from one start; 'elites' "
-                            "(alone: --memetic) the 10 best from 4 starts; 'none' the paper's "
-                            "Algorithm 1")
+                            "(alone: --memetic) the 10 best from 4 starts; 'screen-adopt' the "
+                            "screen with the shared weights set to the best refit's; 'none' "
+                            "the paper's Algorithm 1")
     bench.add_argument("--tolerance", type=float, default=None,
                        help="error on the test domain that counts as success: normalized "
                             "RMSE for eql (default 0.05), RMS error relative to the truth's "
@@ -115,7 +119,7 @@ def build_parser():
     fit.add_argument("--features", help="comma-separated input columns (default: all others)")
     fit.add_argument("--method", choices=["eql", "gmeql"], default="eql",
                      help="eql (default) or gmeql (Gumbel-max EQL; one target)")
-    fit.add_argument("--memetic", choices=["none", "elites", "screen"], default=None,
+    fit.add_argument("--memetic", choices=memetic_choices, default=None,
                      help="with --method gmeql: the memetic step ('screen', the default; "
                           "'elites'; 'none': the paper's Algorithm 1)")
     fit.add_argument("--regularization", choices=REGULARIZATIONS, default="l05")

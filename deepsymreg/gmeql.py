@@ -50,11 +50,14 @@ SCREEN_REFIT = {"top": 10, "starts": 4, "steps": 3000, "learning_rate": 1e-2}
 #: :class:`~deepsymreg.callbacks.MemeticRefit` defaults (the 10 best elites, 4 starts,
 #: 3000 steps); ``"screen"``, every elite of the repository not refitted before, one
 #: start of 1000 steps each, so that the repository is ranked by each structure's own
-#: weights rather than by the weights shared during the search.
+#: weights rather than by the weights shared during the search; ``"screen-adopt"``, the
+#: screen with the shared weights set to the best refit's after each (Lamarckian).
 MEMETIC_PRESETS = {
     "elites": {},
     "screen": {"top": 400, "starts": 1, "steps": 1000, "learning_rate": 1e-2,
                "curriculum": (0.03, 500)},
+    "screen-adopt": {"top": 400, "starts": 1, "steps": 1000, "learning_rate": 1e-2,
+                     "curriculum": (0.03, 500), "adopt": True},
 }
 
 def memetic_settings(memetic):
