@@ -60,6 +60,7 @@ MEMETIC_PRESETS = {
                      "curriculum": (0.03, 500), "adopt": True},
 }
 
+
 def memetic_settings(memetic):
     """The :class:`~deepsymreg.callbacks.MemeticRefit` arguments of a ``memetic``
     setting, checked: a name of :data:`MEMETIC_PRESETS`, True (``"elites"``), a dict of
