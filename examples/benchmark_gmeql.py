@@ -32,7 +32,6 @@ runs still to do (``--quiet``: none).
 """
 
 import argparse
-import contextlib
 import json
 import os
 
@@ -149,10 +148,13 @@ def main(argv=None):
              if args.noise_std is not None else dict.fromkeys(names, args.noise))
     settings = dict(QUICK) if args.quick else {
         "trials": args.trials, **{k: PAPER_SETTINGS[k] for k in ("rounds", "round_iterations", "iterations")}}
-    done = []
-    if args.json_path and os.path.exists(args.json_path):
+    def read_runs():  # the records in --json now ([] before the first save)
+        if not (args.json_path and os.path.exists(args.json_path)):
+            return []
         with open(args.json_path) as f:
-            done = json.load(f)["runs"]
+            return json.load(f)["runs"]
+
+    done = read_runs()
     keys = {name: {"problem": name, "runs": settings["trials"], "seed": args.seed,
                    "ablation": args.ablation, "noise": noise[name],
                    **({"noise_std": args.noise_std} if args.noise_std is not None else {}),
@@ -179,8 +181,7 @@ def main(argv=None):
         if not args.json_path:
             return
         with locked(args.json_path):
-            with open(args.json_path) if os.path.exists(args.json_path) else contextlib.nullcontext() as f:
-                runs = json.load(f)["runs"] if f else []
+            runs = read_runs()
             at = [i for i, record in enumerate(runs) if same(record, key)]
             there = len(runs[at[0]]["trials"]) if at else 0
             if there != counts[key["problem"]]:
