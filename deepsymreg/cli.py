@@ -42,7 +42,7 @@ def _non_negative_float(text):
 def build_parser():
     from deepsymreg import __version__
     from deepsymreg.benchmark import REGULARIZATIONS
-    from deepsymreg.gmeql import MEMETIC_PRESETS
+    from deepsymreg.gmeql import DEFAULT_MEMETIC, MEMETIC_PRESETS
 
     memetic_choices = ["none", *MEMETIC_PRESETS]
 
@@ -97,10 +97,10 @@ def build_parser():
                        choices=memetic_choices,
                        help="gmeql only: the memetic step, elites refitted with their own "
                             "weights during the search (deepsymreg.callbacks.MemeticRefit): "
-                            "'screen' (default) every new elite from one start; 'elites' "
+                            "'screen' every new elite from one start; 'elites' "
                             "(alone: --memetic) the 10 best from 4 starts; 'screen-adopt' the "
                             "screen with the shared weights set to the best refit's; 'none' "
-                            "the paper's Algorithm 1")
+                            f"the paper's Algorithm 1 (default: {DEFAULT_MEMETIC})")
     bench.add_argument("--tolerance", type=float, default=None,
                        help="error on the test domain that counts as success: normalized "
                             "RMSE for eql (default 0.05), RMS error relative to the truth's "
@@ -120,8 +120,9 @@ def build_parser():
     fit.add_argument("--method", choices=["eql", "gmeql"], default="eql",
                      help="eql (default) or gmeql (Gumbel-max EQL; one target)")
     fit.add_argument("--memetic", choices=memetic_choices, default=None,
-                     help="with --method gmeql: the memetic step ('screen', the default; "
-                          "'elites'; 'none': the paper's Algorithm 1)")
+                     help="with --method gmeql: the memetic step as in 'deepsymreg "
+                          f"benchmark' (default: {DEFAULT_MEMETIC}; 'none': the paper's "
+                          "Algorithm 1)")
     fit.add_argument("--regularization", choices=REGULARIZATIONS, default="l05")
     fit.add_argument("--trials", type=_positive_int, default=10)
     fit.add_argument("--steps", type=_positive_int, default=None,
@@ -485,7 +486,7 @@ def _report(args, result, error_key, error_label, runs_word, wall_suffix=""):
 
 
 def _run_gmeql(args):
-    from deepsymreg.gmeql import run_gmeql
+    from deepsymreg.gmeql import DEFAULT_MEMETIC, run_gmeql
 
     n_train = args.n_train or 300
     try:
@@ -493,7 +494,7 @@ def _run_gmeql(args):
                            test_domain=args.test_domain, n_train=n_train, trials=args.trials,
                            seed=args.seed, noise=args.noise,
                            tolerance=0.02 if args.tolerance is None else args.tolerance,
-                           memetic=args.memetic or "screen")
+                           memetic=args.memetic or DEFAULT_MEMETIC)
     except ValueError as err:
         raise _UsageError(str(err)) from None
     return _report(args, result, "mae", "train MAE", "runs")

@@ -31,6 +31,7 @@ from deepsymreg import primitives as primitives_lib
 from deepsymreg import recipes, reports, symbolic
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.callbacks import Phase
+from deepsymreg.gmeql import DEFAULT_MEMETIC
 from deepsymreg.layers.stacked import GRID_TOLERANCE
 from deepsymreg.restarts import fit_restarts, network_from_weights, weight_key
 
@@ -159,7 +160,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         param_method="stacked",
         polish=True,
         jit_compile=True,
-        memetic="screen",
+        memetic=DEFAULT_MEMETIC,
     ):
         self.method = method
         self.regularization = regularization

@@ -40,7 +40,7 @@ if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.
     os.environ.setdefault("DEEPSYMREG_HIDE_NATIVE_LOG", "1")
 
 from deepsymreg.gmeql import (  # noqa: E402
-    BENCHMARKS, MEMETIC_PRESETS, PAPER_RATES, PAPER_SETTINGS, relative_rms, run_gmeql, summarize, widened,
+    BENCHMARKS, DEFAULT_MEMETIC, MEMETIC_PRESETS, PAPER_RATES, PAPER_SETTINGS, relative_rms, run_gmeql, summarize, widened,
 )
 from deepsymreg.reports import (  # noqa: E402
     line_printer, locked, on_terminal, progress_bar, run_script, write_json)
@@ -121,13 +121,14 @@ def main(argv=None):
                         help="at most this many new runs per problem in this call (the rest "
                              "on a later call with the same --json): a first look at every "
                              "problem before the full table")
-    parser.add_argument("--memetic", nargs="?", const="elites", default="screen",
+    parser.add_argument("--memetic", nargs="?", const="elites", default=DEFAULT_MEMETIC,
                         choices=["none", *sorted(MEMETIC_PRESETS)],
                         help="the memetic step every 12000 stage-2 iterations "
-                             "(deepsymreg.callbacks.MemeticRefit): 'screen' (default) refits "
-                             "every new elite with its own weights from one start; 'elites' "
+                             "(deepsymreg.callbacks.MemeticRefit): 'screen' refits every "
+                             "new elite with its own weights from one start; 'screen-adopt' "
+                             "also sets the shared weights to the best refit's; 'elites' "
                              "(alone: --memetic) the 10 best from 4 starts; 'none' is the "
-                             "paper's Algorithm 1")
+                             f"paper's Algorithm 1 (default: {DEFAULT_MEMETIC})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(BENCHMARKS)
