@@ -583,9 +583,9 @@ class MemeticRefit(keras.callbacks.Callback):
         top, starts, steps, learning_rate, curriculum, adopt, chunk: as in
             :meth:`GMEQL.refit_elites`.
 
-    Named settings: ``deepsymreg.gmeql.MEMETIC_PRESETS`` (``"screen"``, the benchmark's
-    default, refits every new elite from one start: ``top=400, starts=1, steps=1000,
-    curriculum=(0.03, 500)``).
+    Named settings: ``deepsymreg.gmeql.MEMETIC_PRESETS`` (``"screen"`` refits every new
+    elite from one start: ``top=400, starts=1, steps=1000, curriculum=(0.03, 500)``;
+    ``"screen-adopt"``, the benchmark's default, adds ``adopt=True``).
 
     Logs ``memetic_best`` (the lowest refit MAE of the last refit) after every epoch;
     ``history`` keeps every refit's iteration and MAEs.

@@ -116,9 +116,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             compilation (about 1.5 s per fit on 2 CPU cores) and runs every step slower:
             worth it only for fits of a few hundred steps (quick checks, debugging).
         memetic: with ``method="gmeql"``, the memetic step during the search, as in
-            :func:`deepsymreg.gmeql.run_gmeql`: ``"screen"`` (default: every new elite
-            refitted with its own weights, one start of 1000 steps, four times per
-            search), ``"elites"``, a dict of
+            :func:`deepsymreg.gmeql.run_gmeql`: ``"screen-adopt"`` (default: every new
+            elite refitted with its own weights, one start of 1000 steps, four times per
+            search, and each run's shared weights set to its best refit's), ``"screen"``
+            (without that), ``"elites"``, a dict of
             :class:`~deepsymreg.callbacks.MemeticRefit` arguments, or ``"none"`` (the
             paper's Algorithm 1). Its interval scales with ``steps``; the refits of all
             runs go through one graph of at most 400 elites at a time. Ignored by

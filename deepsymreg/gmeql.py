@@ -62,7 +62,7 @@ MEMETIC_PRESETS = {
 #: The memetic step of :func:`run_gmeql`, ``deepsymreg benchmark --method gmeql``,
 #: ``examples/benchmark_gmeql.py`` and ``SymbolicRegressor(method="gmeql")`` when none is
 #: given (docs/results.md, the GMEQL tables, for the measurements behind the choice).
-DEFAULT_MEMETIC = "screen"
+DEFAULT_MEMETIC = "screen-adopt"
 
 
 def memetic_settings(memetic):
@@ -239,12 +239,14 @@ def run_gmeql(
             term, becomes the law (on the stored b1-b8 runs of docs/results.md, b7 went
             from 0 to 3 of 6 runs right). Kept only when it lowers the training error.
         memetic: the memetic step (elites refitted with their own weights during stage
-            2): a name of :data:`MEMETIC_PRESETS` (``"screen"``, the default: every new
-            elite, one start; ``"elites"`` or True: the 10 best, 4 starts), a dict of
+            2): a name of :data:`MEMETIC_PRESETS` (``"screen-adopt"``, the default
+            (:data:`DEFAULT_MEMETIC`): every new elite refitted from one start, then each
+            run's shared weights set to its best refit's; ``"screen"``: the same without
+            adopting; ``"elites"`` or True: the 10 best, 4 starts), a dict of
             :class:`~deepsymreg.callbacks.MemeticRefit` arguments, or None or ``"none"``
             (the paper's Algorithm 1). On runs 0-3 of b1-b8 the screen found 19 of 32 laws and
-            Algorithm 1 14 (runs 0-1: ``"elites"`` 4 of 16), with no cost on b1 beyond
-            the run-to-run spread (docs/results.md, docs/performance.md).
+            Algorithm 1 14 (runs 0-1: ``"elites"`` 4 of 16); on runs 0-6 (52 paired runs)
+            screen-adopt 37 and the screen 32 (docs/results.md, docs/performance.md).
         screen: None (default) or a dict of :meth:`GMEQL.refit_elites` arguments (e.g.
             ``{"starts": 1, "steps": 1000}``; ``top`` defaults to the whole
             repository): after the search, every elite gets a short refit with its

@@ -19,15 +19,16 @@ on one problem are stopped with an error at the second one's first save. The pap
 ``--noise-std 0.1`` (Gaussian noise of that standard deviation on the training targets,
 the paper's unit; it tried 0.1, 0.2 and 0.5 on b2) or ``--noise 0.01`` (relative to the
 targets' standard deviation). The memetic step (see :class:`deepsymreg.callbacks.MemeticRefit` and
-``deepsymreg.gmeql.MEMETIC_PRESETS``) is on by default as ``--memetic screen`` (every new
-elite refitted with its own weights); ``--memetic none`` runs the paper's Algorithm 1,
+``deepsymreg.gmeql.MEMETIC_PRESETS``) is on by default as ``--memetic screen-adopt`` (every
+new elite refitted with its own weights, then the shared weights set to the best refit's;
+``--memetic screen`` without that); ``--memetic none`` runs the paper's Algorithm 1,
 ``--memetic`` alone the 10 best elites from 4 starts. ``--quick`` is a short check (5 runs of 6000
 iterations per problem), not a reproduction. On a terminal, one progress bar counts the
 runs still to do (``--quiet``: none).
 
     python examples/benchmark_gmeql.py [--quick] [--only b1,b2] [--trials 20] [--eql]
         [--ablation none|no-stage1|no-elites|no-offline] [--noise 0.01 | --noise-std 0.1]
-        [--runs-per-graph 1] [--max-new-runs 4] [--memetic [none|elites|screen]] [--json docs/runs/gmeql_b1_b8.json]
+        [--runs-per-graph 1] [--max-new-runs 4] [--memetic [none|elites|screen|screen-adopt]] [--json docs/runs/gmeql_b1_b8.json]
         [--quiet]
 """
 

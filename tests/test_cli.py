@@ -209,7 +209,7 @@ def test_python_log_records_after_the_hidden_import_reach_stderr():
 
 
 @pytest.mark.parametrize("extra, noise, tolerance, memetic", [
-    ([], 0.0, 0.02, "screen"),
+    ([], 0.0, 0.02, "screen-adopt"),
     (["--noise", "0.01", "--tolerance", "0.05", "--memetic"], 0.01, 0.05, "elites"),
     (["--memetic", "none"], 0.0, 0.02, "none")])
 def test_benchmark_gmeql_passes_noise_and_tolerance(monkeypatch, extra, noise, tolerance,
@@ -227,4 +227,4 @@ def test_benchmark_gmeql_passes_noise_and_tolerance(monkeypatch, extra, noise, t
     code = main(["benchmark", "--method", "gmeql", "--expr", "x1**2", "--vars", "x1", "--quiet",
                  *extra])
     assert code == 2 and seen["noise"] == noise and seen["tolerance"] == tolerance
-    assert seen["memetic"] is memetic
+    assert seen["memetic"] == memetic

@@ -169,7 +169,7 @@ def test_memetic_reaches_the_estimator_and_needs_gmeql(tmp_path, capsys, monkeyp
         raise ValueError("stopped before training")
 
     monkeypatch.setattr(SymbolicRegressor, "fit", stop)
-    for extra, expected in (([], "screen"), (["--memetic", "none"], "none")):
+    for extra, expected in (([], "screen-adopt"), (["--memetic", "none"], "none")):
         with pytest.raises(ValueError, match="stopped"):
             cli.main(["fit", path, "--target", "y", "--method", "gmeql", "--quiet", *extra])
         assert seen["method"] == "gmeql" and seen["memetic"] == expected

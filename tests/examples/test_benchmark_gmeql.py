@@ -139,11 +139,12 @@ def test_noise_std_is_the_papers_absolute_noise(tmp_path, monkeypatch, capsys):
 
 
 def test_memetic_setting_reaches_run_gmeql_and_keys_the_record(tmp_path, monkeypatch):
-    """The screen is the default; 'none' (the paper's Algorithm 1) keeps the key of
-    tables stored before the memetic step existed, so they resume."""
+    """The screen with adopted weights is the default; 'none' (the paper's Algorithm 1)
+    keeps the key of tables stored before the memetic step existed, so they resume."""
     module = _load()
     path = str(tmp_path / "m.json")
-    expected = {None: ("screen", "screen"), "none": ("none", None), "": ("elites", True)}
+    expected = {None: ("screen-adopt", "screen-adopt"), "none": ("none", None),
+                "": ("elites", True), "screen": ("screen", "screen")}
     for flag, (passed, key) in expected.items():
         seen = {}
         monkeypatch.setattr(module, "run_gmeql", _recording_run(seen))
@@ -152,7 +153,7 @@ def test_memetic_setting_reaches_run_gmeql_and_keys_the_record(tmp_path, monkeyp
         assert seen["memetic"] == passed
         record = json.loads(open(path).read())["runs"][-1]
         assert record.get("memetic") == key
-    assert len(json.loads(open(path).read())["runs"]) == 3  # three settings, three records
+    assert len(json.loads(open(path).read())["runs"]) == 4  # four settings, four records
 
 
 def test_calls_on_disjoint_problems_share_one_json(tmp_path, monkeypatch):
