@@ -12,7 +12,8 @@ The full table is 160 runs of 54 000 iterations (about two minutes each on two i
 cores): results are written to ``--json`` after every run, and a second call with the
 same settings goes on where the first stopped (``--only b3,b4`` picks problems;
 ``--max-new-runs 4`` does at most 4 new runs per problem in one call, a first look at
-every problem before the full table). Calls on disjoint ``--only`` sets may run at the
+every problem before the full table; ``--max-new-runs 0`` prints the stored table and
+runs nothing). Calls on disjoint ``--only`` sets may run at the
 same time on one ``--json`` file (each record is merged in under a file lock); two calls
 on one problem are stopped with an error at the second one's first save. The paper's ablations are ``--ablation no-stage1``,
 ``no-elites`` and ``no-offline`` (run them on b2, as the paper), and its noise test
@@ -28,7 +29,7 @@ runs still to do (``--quiet``: none).
 
     python examples/benchmark_gmeql.py [--quick] [--only b1,b2] [--trials 20] [--eql]
         [--ablation none|no-stage1|no-elites|no-offline] [--noise 0.01 | --noise-std 0.1]
-        [--runs-per-graph 1] [--max-new-runs 4] [--memetic [none|elites|screen|screen-adopt]] [--json docs/runs/gmeql_b1_b8.json]
+        [--runs-per-graph 1] [--max-new-runs 4|0] [--memetic [none|elites|screen|screen-adopt]] [--json docs/runs/gmeql_b1_b8.json]
         [--quiet]
 """
 
@@ -121,7 +122,7 @@ def main(argv=None):
     parser.add_argument("--max-new-runs", type=int, default=None,
                         help="at most this many new runs per problem in this call (the rest "
                              "on a later call with the same --json): a first look at every "
-                             "problem before the full table")
+                             "problem before the full table; 0 prints the stored table only")
     parser.add_argument("--memetic", nargs="?", const="elites", default=DEFAULT_MEMETIC,
                         choices=["none", *sorted(MEMETIC_PRESETS)],
                         help="the memetic step every 12000 stage-2 iterations "
@@ -138,8 +139,8 @@ def main(argv=None):
         parser.error(f"--only: unknown problems {unknown}; choose from {sorted(BENCHMARKS)}")
     if args.trials < 1 or args.runs_per_graph < 1:
         parser.error("--trials and --runs-per-graph must be positive")
-    if args.max_new_runs is not None and args.max_new_runs < 1:
-        parser.error(f"--max-new-runs: expected a positive number, got {args.max_new_runs}")
+    if args.max_new_runs is not None and args.max_new_runs < 0:
+        parser.error(f"--max-new-runs: expected 0 (report only) or more, got {args.max_new_runs}")
     if not args.noise >= 0:
         parser.error(f"--noise: expected a non-negative number, got {args.noise}")
     if args.noise_std is not None and not args.noise_std >= 0:
@@ -245,12 +246,20 @@ def main(argv=None):
         partial = f" ({n_done} of {result['runs']} runs)" if n_done < result["runs"] else ""
         say(f"| {name} | {result['success_rate']:.2f}{partial} | {PAPER_RATES[name]:.2f} | "
             f"{'yes' if result['best_success'] else 'no'} | {eql_text} | {per_run:.0f} |")
-    runs = [r for key in keys.values() for r in stored(key) if complete(r)]
+    records = [r for key in keys.values() for r in stored(key)]
+    runs = [r for r in records if complete(r)]
     if runs:
         total = sum(r["success_rate"] for r in runs)
         paper = sum(PAPER_RATES[r["problem"]] for r in runs)
         say(f"\nsummed success rate {total:.2f} (paper {paper:.2f}) over {len(runs)} problems; "
             f"selected run right on {sum(bool(r['best_success']) for r in runs)}")
+    elif records:  # an unfinished table: say so, with how many runs each rate rests on
+        total = sum(r["success_rate"] for r in records)
+        paper = sum(PAPER_RATES[r["problem"]] for r in records)
+        sizes = sorted(len(r["trials"]) for r in records)
+        say(f"\nso far (not the full table): summed success rate {total:.2f} (paper {paper:.2f}) "
+            f"over {len(records)} problems at {sizes[0]}-{sizes[-1]} of {settings['trials']} "
+            f"runs each; selected run right on {sum(bool(r['best_success']) for r in records)}")
     return 0
 
 

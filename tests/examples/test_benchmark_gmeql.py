@@ -62,6 +62,9 @@ def test_unknown_problem_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         _load().main(["--only", "b9"])
     assert exit_info.value.code == 2 and "b9" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        _load().main(["--max-new-runs", "-1"])
+    assert exit_info.value.code == 2 and "--max-new-runs" in capsys.readouterr().err
 
 
 def _recording_run(seen):
@@ -101,6 +104,13 @@ def test_max_new_runs_goes_breadth_first_and_resumes(tmp_path, monkeypatch, caps
     module.main(["--only", "b1,b2", "--trials", "3", "--max-new-runs", "2", "--json", out])
     assert [(c[1], c[2]) for c in calls] == [(0, 1), (1, 2), (0, 1), (1, 2)]
     assert "(2 of 3 runs)" in capsys.readouterr().out
+    # --max-new-runs 0: the stored table, nothing run; an unfinished table says so
+    module.main(["--only", "b1,b2", "--trials", "3", "--max-new-runs", "0", "--json", out])
+    assert calls[4:] == []
+    text = capsys.readouterr().out
+    assert "| b1 | 0.50 (2 of 3 runs) | 0.61 | no |" in text
+    assert ("so far (not the full table): summed success rate 1.00 (paper 1.31) over 2 "
+            "problems at 2-2 of 3 runs each; selected run right on 0") in text
     calls.clear()
     module.main(["--only", "b1,b2", "--trials", "3", "--json", out])
     assert [(c[1], c[2]) for c in calls] == [(2, 3), (2, 3)]
