@@ -20,7 +20,8 @@ import os
 
 
 def _runs(path):
-    """``{problem: {seed: trial}}`` of an ``examples/benchmark_gmeql.py`` ``--json``."""
+    """``{problem: {seed: trial}}`` of an ``examples/benchmark_gmeql.py`` ``--json``,
+    and the file's memetic setting (its first record's; the path when it has none)."""
     with open(path) as fh:
         records = json.load(fh)["runs"]
     table = {}
@@ -28,7 +29,7 @@ def _runs(path):
         trials = table.setdefault(record["problem"], {})
         for trial in record["trials"]:
             trials[int(trial["seed"])] = trial
-    return table
+    return table, str(records[0].get("memetic", path)) if records else path
 
 
 def _selected_right(trials):
@@ -104,17 +105,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.names is not None and len(args.names.split(",")) != 2:
         parser.error(f"argument --names: expected two names, got {args.names!r}")
-    first, second = _runs(args.first), _runs(args.second)
+    (first, first_name), (second, second_name) = _runs(args.first), _runs(args.second)
     rows = compare(first, second)
     if not rows:
         parser.error(f"no (problem, seed) is held by both {args.first} and {args.second}")
-    if args.names is None:
-        names = []
-        for path in (args.first, args.second):
-            with open(path) as fh:
-                names.append(str(json.load(fh)["runs"][0].get("memetic", path)))
-    else:
-        names = args.names.split(",")
+    names = [first_name, second_name] if args.names is None else args.names.split(",")
     print(table(rows, names))
     if args.json_path:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
