@@ -15,8 +15,12 @@ Only runs both files hold count: the files may have reached different lengths.
 
 import argparse
 import json
-import math
 import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from deepsymreg.gmeql import summarize  # noqa: E402
+from deepsymreg.reports import write_json  # noqa: E402
 
 
 def _runs(path):
@@ -30,12 +34,6 @@ def _runs(path):
         for trial in record["trials"]:
             trials[int(trial["seed"])] = trial
     return table, str(records[0].get("memetic", path)) if records else path
-
-
-def _selected_right(trials):
-    """Whether the run of lowest training MAE among ``trials`` found the law."""
-    finite = [t for t in trials if t.get("mae") is not None and math.isfinite(t["mae"])]
-    return bool(finite) and min(finite, key=lambda t: t["mae"])["success"]
 
 
 def compare(first, second):
@@ -55,7 +53,8 @@ def compare(first, second):
             "success": [sum(bool(t["success"]) for t in trials) for trials in pair],
             "only": [[s for s, a, b in zip(seeds, mine, theirs) if a["success"] and not b["success"]]
                      for mine, theirs in (pair, pair[::-1])],
-            "selected_right": [_selected_right(trials) for trials in pair],
+            # the selected run as the benchmark selects it (lowest training MAE)
+            "selected_right": [bool(summarize(trials)["best_success"]) for trials in pair],
         })
     return rows
 
@@ -112,9 +111,6 @@ def main(argv=None):
     names = [first_name, second_name] if args.names is None else args.names.split(",")
     print(table(rows, names))
     if args.json_path:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from deepsymreg.reports import write_json  # imports TensorFlow: only when writing
-
         write_json(args.json_path, {"files": [args.first, args.second], "names": names,
                                     "rows": rows, "totals": totals(rows)})
     return rows

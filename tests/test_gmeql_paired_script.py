@@ -10,7 +10,8 @@ from tests.scripts import load_script
 def _file(path, memetic, runs):
     """A --json of examples/benchmark_gmeql.py: ``runs`` maps problem -> [(seed, success, mae)]."""
     records = [{"problem": p, "memetic": memetic,
-                "trials": [{"seed": s, "success": ok, "mae": mae} for s, ok, mae in trials]}
+                "trials": [{"seed": s, "success": ok, "mae": mae, "expression": "x1"}
+                           for s, ok, mae in trials]}
                for p, trials in runs.items()]
     path.write_text(json.dumps({"runs": records}))
     return str(path)
