@@ -247,19 +247,17 @@ def main(argv=None):
         say(f"| {name} | {result['success_rate']:.2f}{partial} | {PAPER_RATES[name]:.2f} | "
             f"{'yes' if result['best_success'] else 'no'} | {eql_text} | {per_run:.0f} |")
     records = [r for key in keys.values() for r in stored(key)]
-    runs = [r for r in records if complete(r)]
-    if runs:
-        total = sum(r["success_rate"] for r in runs)
-        paper = sum(PAPER_RATES[r["problem"]] for r in runs)
-        say(f"\nsummed success rate {total:.2f} (paper {paper:.2f}) over {len(runs)} problems; "
-            f"selected run right on {sum(bool(r['best_success']) for r in runs)}")
-    elif records:  # an unfinished table: say so, with how many runs each rate rests on
-        total = sum(r["success_rate"] for r in records)
-        paper = sum(PAPER_RATES[r["problem"]] for r in records)
-        sizes = sorted(len(r["trials"]) for r in records)
-        say(f"\nso far (not the full table): summed success rate {total:.2f} (paper {paper:.2f}) "
-            f"over {len(records)} problems at {sizes[0]}-{sizes[-1]} of {settings['trials']} "
-            f"runs each; selected run right on {sum(bool(r['best_success']) for r in records)}")
+    # the complete problems; with none, an unfinished table, labelled with its run counts
+    shown = [r for r in records if complete(r)] or records
+    if shown:
+        total = sum(r["success_rate"] for r in shown)
+        paper = sum(PAPER_RATES[r["problem"]] for r in shown)
+        sizes = sorted(len(r["trials"]) for r in shown)
+        label, at = (("", "") if complete(shown[0]) else
+                     ("so far (not the full table): ",
+                      f" at {sizes[0]}-{sizes[-1]} of {settings['trials']} runs each"))
+        say(f"\n{label}summed success rate {total:.2f} (paper {paper:.2f}) over {len(shown)} "
+            f"problems{at}; selected run right on {sum(bool(r['best_success']) for r in shown)}")
     return 0
 
 
