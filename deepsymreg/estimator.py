@@ -46,9 +46,6 @@ SCALINGS = ("range", "max")
 #: Additive terms whose RMS over the training rows is below this share of the target's
 #: standard deviation are dropped when a shifted equation is expanded back.
 NEGLIGIBLE = 1e-2
-#: Elites refitted in one graph call by the memetic step of ``method="gmeql"`` (memory
-#: grows with elites x rows).
-MEMETIC_CHUNK = 400
 #: Candidates within this factor of the lowest validation loss compete on score
 #: ("best" selection, as PySR's).
 ACCURACY_FACTOR = 1.5
@@ -675,7 +672,6 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             # The interval is the paper-length search's (12000 of 48000 stage-2
             # iterations by default) scaled to this one's.
             every = memetic.pop("every", 12000) * main / PAPER_SETTINGS["iterations"]
-            memetic.setdefault("chunk", MEMETIC_CHUNK)
             callbacks.append(MemeticRefit(x, y_std, every=max(1, int(round(every))), **memetic))
         if progress is not None:
             import keras

@@ -34,6 +34,10 @@ DEFAULT_FUNCTIONS = (
 OFFLINE_RULES = ("eq7", "eq11", None)
 
 _INF = float("inf")
+#: Elites whose weights :meth:`GMEQL.refit_elites` trains in one graph call when no
+#: ``chunk`` is given: a screen of a few new elites then trains this many networks,
+#: not the whole repository's worth (docs/performance.md).
+REFIT_CHUNK = 100
 
 
 def _reset_moments(optimizer):
@@ -887,9 +891,12 @@ class GMEQL(keras.Model):
             x, y: the training data, ``(n, n_variables)`` and ``(n,)``.
             skip: per run, a set of elite keys (as in ``repository_key``) not to refit;
                 the keys refitted are added to it (pass the same list each call).
-            chunk: at most this many elites refitted in one graph call (None: all
-                ``runs * top`` at once). Memory grows with ``chunk * starts`` networks
-                times the rows of ``x``; many runs with a large ``top`` need a chunk.
+            chunk: elites refitted in one graph call (None: :data:`REFIT_CHUNK`, or
+                ``runs * top`` if fewer). Every call trains ``chunk * starts`` networks
+                (the last one padded), so a small chunk wastes less on a refit of a few
+                elites; memory grows with it times the rows of ``x``. The chunk changes
+                the cost, not the result: an elite's starting weights depend on its
+                place among the elites refitted and on the number of earlier refits.
 
         Returns:
             ``(runs, top)`` refit MAEs of the elites refitted (inf where none).
@@ -921,17 +928,23 @@ class GMEQL(keras.Model):
         hard = [np.argmax(lw, -1) for lw in rep_lw]  # (runs, C, slots)
         # A fixed number of elites per graph call (the last call padded with its first
         # pick), so that every call reuses one weight model and its compiled training.
-        size = self.n_runs * top if chunk is None else min(chunk, self.n_runs * top)
-        n = size * starts
-        seed = self.seed % (2**31 - 1 - n)  # int32 run seeds
-        model = self._weight_model(n, seed, cached=True)
+        # The starting weights are those of one virtual model holding every elite of
+        # the refit (start s of the j-th elite: run seed `seed + j * starts + s`, round:
+        # the number of earlier refits), so the chunk changes the cost, not the result.
+        size = min(REFIT_CHUNK if chunk is None else chunk, self.n_runs * top)
+        total = self.n_runs * top * starts
+        seed = self.seed % (2**31 - 1 - total)  # int32 run seeds
+        model = self._weight_model(size * starts, seed, cached=True)
+        refits = _side_cache(self, "_refits")
         best, fitted = [], []  # per elite of `flat`: best refit MAE, its weights
         for c in range(0, len(flat), size):
             part = flat[c:c + size]
             padded = part + [part[0]] * (size - len(part))
             choices = [np.repeat(np.stack([h[r, i] for r, i in padded]), starts, axis=0)
                        for h in hard]
-            model.start_stage(2)  # every weight from N(0, 1): a new draw per start and call
+            model.run_seeds.assign(seed + c * starts + np.arange(size * starts, dtype="int32"))
+            model.rounds_started.assign(refits.get("count", 0))
+            model.start_stage(2)  # every weight from N(0, 1): a new draw per start and refit
             maes = model.fit_weights(x, y, choices, steps, learning_rate, curriculum)
             maes = maes.reshape(size, starts)[:len(part)]
             best_start = np.argmin(maes, -1)
@@ -939,6 +952,7 @@ class GMEQL(keras.Model):
             weights = [v.numpy() for v in model._regression_variables()]
             fitted.extend([np.array(w[j * starts + b]) for w in weights]
                           for j, b in enumerate(best_start))
+        refits["count"] = refits.get("count", 0) + 1
         shared = [v.numpy() for v in self._regression_variables()]
         t_mae, t_lw, t_kernels = self.best_mae.numpy(), [v.numpy() for v in self.best_log_weights], [
             v.numpy() for v in self.best_kernels]

@@ -268,7 +268,7 @@ def test_gmeql_memetic_step_runs_at_the_scaled_interval(monkeypatch):
     est.fit(X, X[:, 0] * X[:, 1])
     (spy,) = [m for m in made if m.x is not None]  # not the settings' check
     # steps=600: 3 rounds of 22 iterations, 534 in stage 2 -> every 134 (12000 * 534 / 48000)
-    assert spy.every == 134 and spy.options["chunk"] == 400 and spy.options["steps"] == 20
+    assert spy.every == 134 and spy.options["chunk"] is None and spy.options["steps"] == 20
     assert spy.refits >= 3  # the first refit refitted elites of both runs
     assert np.isfinite(spy.history[0]["refit_mae"]).any(axis=1).all()
     made.clear()

@@ -386,6 +386,36 @@ def test_refit_elites_reranks_the_repository_and_sets_t_star(small, chunk):
         model.refit_elites(x, y, chunk=0)
 
 
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_refit_elites_result_does_not_depend_on_the_chunk(rng, chunk):
+    """Three elites refitted in one graph call or in calls of ``chunk`` elites (the
+    last one padded) start from the same weights and end with the same MAEs and the
+    same adopted weights; a second refit of the same elites starts from new draws."""
+    x = rng.uniform(0.5, 2, (50, 2)).astype("float32")
+    y = 2.5 * x[:, 0] ** 2 - 1.5 * x[:, 1]
+    c0 = np.array([0, 1, 0, 1])
+    entries = [([c0, np.array([0, 3, 0, 0]), np.array([0])], 0.1),
+               ([c0, np.array([0, 0, 0, 0]), np.array([2])], 0.2),
+               ([c0, np.array([1, 2, 0, 0]), np.array([1])], 0.3)]
+    results = []
+    for size in (None, chunk):
+        model = GMEQL(SMALL, samples=3, repository_size=8, seed=0, xla=False)
+        model(x)
+        _hand_set_repository(model, entries)
+        maes = model.refit_elites(x, y, top=3, starts=2, steps=200, learning_rate=0.02,
+                                  curriculum=None, adopt=True, chunk=size)
+        again = model.refit_elites(x, y, top=3, starts=2, steps=200, learning_rate=0.02,
+                                   curriculum=None, chunk=size)
+        results.append((maes, again, [v.numpy() for v in model._regression_variables()]))
+    (maes, again, shared), (chunked, chunked_again, chunked_shared) = results
+    assert np.all(np.isfinite(maes)) and maes.shape == (1, 3)
+    np.testing.assert_allclose(chunked, maes, rtol=1e-5)
+    np.testing.assert_allclose(chunked_again, again, rtol=1e-5)
+    for a, b in zip(chunked_shared, shared):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(again, maes)  # the second refit drew new starting weights
+
+
 def test_refit_elites_adopt_moves_the_shared_weights(small):
     model, x = small
     y = 2.5 * x[:, 0] ** 2 - 1.5 * x[:, 1]
