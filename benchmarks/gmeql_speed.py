@@ -18,12 +18,13 @@ Everything is measured in one run, so that the rows share the machine's state.
 4. ``--full``: one run of b1 end to end as the command line does it
    (:func:`deepsymreg.gmeql.run_gmeql`, the paper's 3 x 2000 + 48 000 iterations,
    compilation, read-out and judging included), its wall time against the paper's
-   3-4 hours per run on one CPU core.
+   3-4 hours per run on one CPU core, and the seconds of its memetic step (elites
+   refitted and wall seconds of every refit).
 
 5. ``--estimator K``: a user's fit, ``SymbolicRegressor(method="gmeql", trials=K,
    steps=--estimator-steps)`` on b1's 300 points, once per memetic setting of
    ``--full-memetic`` (in that order): what the memetic step costs in the estimator,
-   where every run's refits go through graphs of 400 elites.
+   where every run's refits go through graphs of ``REFIT_CHUNK`` elites.
 
 ``--steps-per-call 100,500,2000 --repeats 3`` times every number of runs at each number
 of iterations per compiled call, the configurations in alternation (repeats show how
@@ -118,15 +119,39 @@ def profile_iterations(iterations, x=None, y=None, **model_kwargs):
                         iterations=iterations)
 
 
+class _RefitTimer:
+    """Times every :meth:`GMEQL.refit_elites` call (the memetic step) while active:
+    ``refits`` gets ``[elites refitted, wall seconds]`` per call."""
+
+    def __enter__(self):
+        self.refits, self._method = [], GMEQL.refit_elites
+        timer = self
+
+        def timed(model, *args, **kwargs):
+            start = time.perf_counter()
+            maes = timer._method(model, *args, **kwargs)
+            timer.refits.append([int(np.isfinite(maes).sum()), time.perf_counter() - start])
+            return maes
+
+        GMEQL.refit_elites = timed
+        return self
+
+    def __exit__(self, *exc):
+        GMEQL.refit_elites = self._method
+
+
 def time_full_run(seed=0, memetic=None):
     """One b1 run of :func:`run_gmeql` at the paper's settings (``memetic``: as in
-    :func:`run_gmeql`): wall seconds and result."""
+    :func:`run_gmeql`): wall seconds, result, and the memetic step's refits
+    (``[elites refitted, seconds]`` each)."""
     law, names, domain = BENCHMARKS["b1"]
     start = time.perf_counter()
-    result = run_gmeql(law, names, train_domain=domain, n_train=300, trials=1, seed=seed,
-                       memetic=memetic)
+    with _RefitTimer() as timer:
+        result = run_gmeql(law, names, train_domain=domain, n_train=300, trials=1, seed=seed,
+                           memetic=memetic)
     return {"wall_seconds": time.perf_counter() - start, "expression": result["best_expression"],
-            "success": result["best_success"], "steps": result["steps"], "memetic": memetic}
+            "success": result["best_success"], "steps": result["steps"], "memetic": memetic,
+            "refits": timer.refits}
 
 
 def time_estimator(trials, steps, memetic, x, y):
@@ -239,6 +264,10 @@ def main(argv=None):
                   f"hours are {low / full['wall_seconds']:.0f}-{high / full['wall_seconds']:.0f}x "
                   f"that. Expression {full['expression']} "
                   f"({'right' if full['success'] else 'wrong'})", flush=True)
+            if full["refits"]:
+                print(f"  of which the memetic step: {sum(t for _, t in full['refits']):.0f} s in "
+                      f"{len(full['refits'])} refits of "
+                      f"{', '.join(str(n) for n, _ in full['refits'])} elites", flush=True)
         result["full_run"] = result["full_runs"][0]
     if args.estimator:
         result["estimator"] = []

@@ -83,3 +83,19 @@ def test_estimator_row_reads_the_columns_as_b1s_variables(script, monkeypatch):
     x, y = script.b1_data(n=40)
     row = script.time_estimator(1, 10, "none", x, y)
     assert row["success"] and row["relative_rms"] < 1e-6 and np.isfinite(row["wall_seconds"])
+
+
+def test_refit_timer_records_each_refit_and_restores_the_method(script, monkeypatch):
+    import numpy as np
+
+    from deepsymreg.models.gmeql import GMEQL
+
+    def fake(model, *args, **kwargs):
+        return np.array([[0.5, np.inf, 0.1]])
+
+    monkeypatch.setattr(GMEQL, "refit_elites", fake)
+    with script._RefitTimer() as timer:
+        GMEQL.refit_elites(None)
+        GMEQL.refit_elites(None)
+    assert [n for n, _ in timer.refits] == [2, 2] and all(t >= 0 for _, t in timer.refits)
+    assert GMEQL.refit_elites is fake
