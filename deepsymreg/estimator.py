@@ -119,7 +119,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             (without that), ``"elites"``, a dict of
             :class:`~deepsymreg.callbacks.MemeticRefit` arguments, or ``"none"`` (the
             paper's Algorithm 1). Its interval scales with ``steps``; the refits of all
-            runs go through one graph of at most 400 elites at a time. Ignored by
+            runs go through graph calls of
+            :data:`~deepsymreg.models.gmeql.REFIT_CHUNK` elites. Ignored by
             ``method="eql"``.
 
     Attributes:
