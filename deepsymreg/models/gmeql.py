@@ -932,8 +932,8 @@ class GMEQL(keras.Model):
         # the refit (start s of the j-th elite: run seed `seed + j * starts + s`, round:
         # the number of earlier refits), so the chunk changes the cost, not the result.
         size = min(REFIT_CHUNK if chunk is None else chunk, self.n_runs * top)
-        total = self.n_runs * top * starts
-        seed = self.seed % (2**31 - 1 - total)  # int32 run seeds
+        # int32 run seeds for every place, the last call's padding (< runs * top) included
+        seed = self.seed % (2**31 - 1 - 2 * self.n_runs * top * starts)
         model = self._weight_model(size * starts, seed, cached=True)
         refits = _side_cache(self, "_refits")
         best, fitted = [], []  # per elite of `flat`: best refit MAE, its weights
