@@ -119,39 +119,73 @@ def profile_iterations(iterations, x=None, y=None, **model_kwargs):
                         iterations=iterations)
 
 
-class _RefitTimer:
-    """Times every :meth:`GMEQL.refit_elites` call (the memetic step) while active:
-    ``refits`` gets ``[elites refitted, wall seconds]`` per call."""
+class _RunTimer:
+    """Times the parts of GMEQL runs while active: every ``fit`` call (a stage-1 round,
+    or stage 2 with its memetic refits inside), every :meth:`GMEQL.refit_elites` call
+    and every :meth:`GMEQL.select` (the read-out's polish and scoring). ``fits`` and
+    ``selects`` get wall seconds per call, ``refits`` ``[elites refitted, seconds]``."""
+
+    METHODS = ("fit", "refit_elites", "select")
 
     def __enter__(self):
-        self.refits, self._method = [], GMEQL.refit_elites
+        self.fits, self.refits, self.selects = [], [], []
+        # Methods GMEQL inherits (fit) are restored by deleting the class attribute.
+        self._saved = {name: GMEQL.__dict__.get(name) for name in self.METHODS}
+        for name in self.METHODS:
+            setattr(GMEQL, name, self._timed(name, getattr(GMEQL, name)))
+        return self
+
+    def _timed(self, name, method):
         timer = self
 
         def timed(model, *args, **kwargs):
             start = time.perf_counter()
-            maes = timer._method(model, *args, **kwargs)
-            timer.refits.append([int(np.isfinite(maes).sum()), time.perf_counter() - start])
-            return maes
+            out = method(model, *args, **kwargs)
+            seconds = time.perf_counter() - start
+            if name == "refit_elites":
+                timer.refits.append([int(np.isfinite(out).sum()), seconds])
+            else:
+                (timer.fits if name == "fit" else timer.selects).append(seconds)
+            return out
 
-        GMEQL.refit_elites = timed
-        return self
+        return timed
 
     def __exit__(self, *exc):
-        GMEQL.refit_elites = self._method
+        for name, method in self._saved.items():
+            if method is None:
+                delattr(GMEQL, name)
+            else:
+                setattr(GMEQL, name, method)
 
 
 def time_full_run(seed=0, memetic=None):
     """One b1 run of :func:`run_gmeql` at the paper's settings (``memetic``: as in
-    :func:`run_gmeql`): wall seconds, result, and the memetic step's refits
-    (``[elites refitted, seconds]`` each)."""
+    :func:`run_gmeql`): wall seconds, result, and where the time went (``fits``: the
+    seconds of each ``fit`` call, stage-1 rounds then stage 2; ``refits``: ``[elites
+    refitted, seconds]`` of the memetic step's refits, inside stage 2; ``select``: the
+    read-out's seconds)."""
     law, names, domain = BENCHMARKS["b1"]
     start = time.perf_counter()
-    with _RefitTimer() as timer:
+    with _RunTimer() as timer:
         result = run_gmeql(law, names, train_domain=domain, n_train=300, trials=1, seed=seed,
                            memetic=memetic)
     return {"wall_seconds": time.perf_counter() - start, "expression": result["best_expression"],
             "success": result["best_success"], "steps": result["steps"], "memetic": memetic,
-            "refits": timer.refits}
+            "fits": timer.fits, "refits": timer.refits, "select": sum(timer.selects)}
+
+
+def split_text(full):
+    """The parts of a :func:`time_full_run`, as a line of text."""
+    fits, refits = full["fits"], full["refits"]
+    memetic = sum(t for _, t in refits)
+    parts = [f"stage 1 {', '.join(f'{t:.1f}' for t in fits[:-1])} s (the first with the compile)"
+             if len(fits) > 1 else "no stage 1",
+             f"stage 2 {fits[-1]:.0f} s" if fits else "stage 2 -"]
+    if refits:
+        parts[-1] += (f" (of which the memetic step {memetic:.0f} s in {len(refits)} refits of "
+                      f"{', '.join(str(n) for n, _ in refits)} elites)")
+    parts.append(f"read-out {full['select']:.1f} s")
+    return "; ".join(parts)
 
 
 def time_estimator(trials, steps, memetic, x, y):
@@ -264,10 +298,7 @@ def main(argv=None):
                   f"hours are {low / full['wall_seconds']:.0f}-{high / full['wall_seconds']:.0f}x "
                   f"that. Expression {full['expression']} "
                   f"({'right' if full['success'] else 'wrong'})", flush=True)
-            if full["refits"]:
-                print(f"  of which the memetic step: {sum(t for _, t in full['refits']):.0f} s in "
-                      f"{len(full['refits'])} refits of "
-                      f"{', '.join(str(n) for n, _ in full['refits'])} elites", flush=True)
+            print(f"  {split_text(full)}", flush=True)
         result["full_run"] = result["full_runs"][0]
     if args.estimator:
         result["estimator"] = []

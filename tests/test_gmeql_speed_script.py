@@ -85,17 +85,38 @@ def test_estimator_row_reads_the_columns_as_b1s_variables(script, monkeypatch):
     assert row["success"] and row["relative_rms"] < 1e-6 and np.isfinite(row["wall_seconds"])
 
 
-def test_refit_timer_records_each_refit_and_restores_the_method(script, monkeypatch):
+def test_run_timer_records_each_part_and_restores_the_methods(script, monkeypatch):
+    import keras
     import numpy as np
 
     from deepsymreg.models.gmeql import GMEQL
 
-    def fake(model, *args, **kwargs):
+    def fake_refit(model, *args, **kwargs):
         return np.array([[0.5, np.inf, 0.1]])
 
-    monkeypatch.setattr(GMEQL, "refit_elites", fake)
-    with script._RefitTimer() as timer:
+    def fake_select(model, *args, **kwargs):
+        return "selected"
+
+    monkeypatch.setattr(GMEQL, "refit_elites", fake_refit)
+    monkeypatch.setattr(GMEQL, "select", fake_select)
+    monkeypatch.setattr(keras.Model, "fit", lambda model, *a, **k: "history")
+    with script._RunTimer() as timer:
+        assert [GMEQL.fit(None) for _ in range(3)] == ["history"] * 3
         GMEQL.refit_elites(None)
         GMEQL.refit_elites(None)
+        assert GMEQL.select(None) == "selected"
     assert [n for n, _ in timer.refits] == [2, 2] and all(t >= 0 for _, t in timer.refits)
-    assert GMEQL.refit_elites is fake
+    assert len(timer.fits) == 3 and len(timer.selects) == 1
+    # The inherited fit is GMEQL's own again, not a leftover class attribute.
+    assert GMEQL.refit_elites is fake_refit and GMEQL.select is fake_select
+    assert "fit" not in GMEQL.__dict__
+
+
+def test_split_text_names_every_part(script):
+    full = {"fits": [12.0, 2.5, 5.0, 140.0], "refits": [[400, 18.0], [8, 1.0]], "select": 10.6}
+    text = script.split_text(full)
+    assert text == ("stage 1 12.0, 2.5, 5.0 s (the first with the compile); stage 2 140 s "
+                    "(of which the memetic step 19 s in 2 refits of 400, 8 elites); "
+                    "read-out 10.6 s")
+    assert script.split_text({"fits": [90.0], "refits": [], "select": 1.0}).startswith(
+        "no stage 1; stage 2 90 s; read-out")
