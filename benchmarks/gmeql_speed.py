@@ -18,8 +18,9 @@ Everything is measured in one run, so that the rows share the machine's state.
 4. ``--full``: one run of b1 end to end as the command line does it
    (:func:`deepsymreg.gmeql.run_gmeql`, the paper's 3 x 2000 + 48 000 iterations,
    compilation, read-out and judging included), its wall time against the paper's
-   3-4 hours per run on one CPU core, and the seconds of its memetic step (elites
-   refitted and wall seconds of every refit).
+   3-4 hours per run on one CPU core, and where the time went: every stage-1 round
+   (the first with the XLA compile), stage 2 and the memetic refits inside it (elites
+   refitted and seconds of each), the read-out.
 
 5. ``--estimator K``: a user's fit, ``SymbolicRegressor(method="gmeql", trials=K,
    steps=--estimator-steps)`` on b1's 300 points, once per memetic setting of
