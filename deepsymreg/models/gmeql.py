@@ -36,8 +36,10 @@ OFFLINE_RULES = ("eq7", "eq11", None)
 _INF = float("inf")
 #: Elites whose weights :meth:`GMEQL.refit_elites` trains in one graph call when no
 #: ``chunk`` is given: a screen of a few new elites then trains this many networks,
-#: not the whole repository's worth (docs/performance.md).
-REFIT_CHUNK = 100
+#: not the whole repository's worth (docs/performance.md). Also the candidates per
+#: call of the read-out's polish (:meth:`GMEQL.select`): 101 is T* and the 100 best
+#: elites of one run, so a one-run read-out reuses the refits' compiled graph.
+REFIT_CHUNK = 101
 
 
 def _reset_moments(optimizer):
@@ -814,25 +816,31 @@ class GMEQL(keras.Model):
             self.build(x.shape)
         hard = [tf.reshape(tf.constant(np.asarray(ch, "int32")), [self.n_runs, 1, c.slots])
                 for c, ch in zip(self.connections, choices)]
-        run, opt = self._weight_trainer(float(learning_rate), curriculum)
+        run, opt = self._weight_trainer()
         _reset_moments(opt)  # a fresh Adam for every call
-        result = run(x, y, hard, tf.constant(int(steps))).numpy()
+        opt.learning_rate.assign(float(learning_rate))
+        # (start, 1 - start, span) as float32, each rounded from float64 as a constant
+        # in the graph would be; no curriculum is the share 1 from the first step.
+        start, span = (1.0, 1) if curriculum is None else curriculum
+        share = tf.constant([start, 1.0 - start, span], tf.float32)
+        result = run(x, y, hard, tf.constant(int(steps)), share).numpy()
         return np.where(np.isfinite(result), result, np.inf)
 
-    def _weight_trainer(self, learning_rate, curriculum):
-        """The compiled loop of :meth:`fit_weights` and its Adam, made once per setting
-        and kept beside the model (not in its state): the hard structures and the data
-        are arguments, so calls with new structures reuse the compiled graph."""
+    def _weight_trainer(self):
+        """The compiled loop of :meth:`fit_weights` and its Adam, made once and kept
+        beside the model (not in its state): the hard structures, the data, the
+        learning rate (the Adam's variable) and the curriculum are arguments, so the
+        memetic refits and the read-out's polish (:meth:`select`) share one compiled
+        graph (an XLA compile of 5-7 s saved per run, docs/performance.md)."""
         cache = _side_cache(self, "_weight_trainers")
-        key = (learning_rate, curriculum)
-        if key in cache:
-            return cache[key]
+        if "trainer" in cache:
+            return cache["trainer"]
         variables = self._regression_variables()
-        opt = keras.optimizers.Adam(learning_rate)
+        opt = keras.optimizers.Adam(1e-3)
         opt.build(variables)
 
         @tf.function(jit_compile=self.xla)
-        def run(x, y, hard, n):
+        def run(x, y, hard, n, share):
             rank = origin_rank(x)
 
             def errors():
@@ -840,8 +848,8 @@ class GMEQL(keras.Model):
 
             def body(i):
                 with tf.GradientTape() as tape:
-                    w = tf.ones_like(rank) if curriculum is None else share_weights(
-                        rank, curriculum, i)
+                    done = tf.minimum(tf.cast(i, tf.float32) / share[2], 1.0)
+                    w = tf.cast(rank < share[0] + share[1] * done, tf.float32)
                     m = tf.reduce_sum(errors() * w, -1) / tf.reduce_sum(w)
                     loss = tf.reduce_sum(tf.where(tf.math.is_finite(m), m, 0.0))
                 grads = _sanitize(tape.gradient(loss, variables), self.gradient_bound)
@@ -851,8 +859,16 @@ class GMEQL(keras.Model):
             tf.while_loop(lambda i: i < n, body, [tf.constant(0)])
             return tf.reduce_mean(errors(), -1)
 
-        cache[key] = (run, opt)
-        return cache[key]
+        cache["trainer"] = (run, opt)
+        return cache["trainer"]
+
+    def _refit_model(self, top, starts, chunk):
+        """The elites per graph call of :meth:`refit_elites`, the seed of its starting
+        weights and its (cached) weight model of ``size * starts`` networks."""
+        size = min(REFIT_CHUNK if chunk is None else chunk, self.n_runs * top)
+        # int32 run seeds for every place, the last call's padding (< runs * top) included
+        seed = self.seed % (2**31 - 1 - 2 * self.n_runs * top * starts)
+        return size, seed, self._weight_model(size * starts, seed, cached=True)
 
     def _weight_model(self, runs, seed, cached=False):
         """A built GMEQL of this one's functions with ``runs`` runs, for training the
@@ -931,10 +947,7 @@ class GMEQL(keras.Model):
         # The starting weights are those of one virtual model holding every elite of
         # the refit (start s of the j-th elite: run seed `seed + j * starts + s`, round:
         # the number of earlier refits), so the chunk changes the cost, not the result.
-        size = min(REFIT_CHUNK if chunk is None else chunk, self.n_runs * top)
-        # int32 run seeds for every place, the last call's padding (< runs * top) included
-        seed = self.seed % (2**31 - 1 - 2 * self.n_runs * top * starts)
-        model = self._weight_model(size * starts, seed, cached=True)
+        size, seed, model = self._refit_model(top, starts, chunk)
         refits = _side_cache(self, "_refits")
         best, fitted = [], []  # per elite of `flat`: best refit MAE, its weights
         for c in range(0, len(flat), size):
@@ -1046,19 +1059,38 @@ class GMEQL(keras.Model):
                 from_best.append(i == 0 and best_finite[r])
         if not flat:
             raise ValueError("Nothing to select: the model has not been trained (empty repository).")
-        polish = self._weight_model(len(flat), self.seed)
-        for pv, var, best in zip(polish._regression_variables(), self._regression_variables(),
-                                 self.best_kernels):
-            cur, snap = var.numpy(), best.numpy()
-            pv.assign(np.stack([snap[o] if b else cur[o] for o, b in zip(owner, from_best)]))
+        # The candidates' starting weights: T*'s own, or the run's current shared ones.
+        start = [np.stack([snap[o] if b else cur[o] for o, b in zip(owner, from_best)])
+                 for cur, snap in ((v.numpy(), t.numpy()) for v, t in
+                                   zip(self._regression_variables(), self.best_kernels))]
         choices = [np.stack([c[k] for c in flat]) for k in range(len(self.connections))]
-        maes = polish.fit_weights(x, y, choices, polish_steps, learning_rate)
-        sizes = np.zeros(len(flat))
-        if score != "network":
-            scored = [polish._expression_mae(x, y, [ch[i] for ch in choices], i, score == "refit")
-                      if np.isfinite(m) else (np.inf, np.inf) for i, m in enumerate(maes)]
-            maes = np.array([m for m, _ in scored])
-            sizes = np.array([c for _, c in scored], float)
+        # Polished in calls of REFIT_CHUNK candidates (the last one padded with its
+        # first) on the weight model of the memetic refits: one compiled graph for both.
+        # Every candidate's weights train on their own, so the calls change the cost,
+        # not the result.
+        size = min(REFIT_CHUNK, len(flat))
+        polish = self._weight_model(size, self.seed, cached=True)
+        maes, sizes, polished = [], [], [[] for _ in start]
+        for c in range(0, len(flat), size):
+            part = np.arange(c, min(c + size, len(flat)))
+            padded = np.concatenate([part, np.full(size - len(part), c)])
+            for pv, sv in zip(polish._regression_variables(), start):
+                pv.assign(sv[padded])
+            part_choices = [ch[padded] for ch in choices]
+            part_maes = polish.fit_weights(x, y, part_choices, polish_steps, learning_rate)
+            for j in range(len(part)):
+                if score == "network" or not np.isfinite(part_maes[j]):
+                    maes.append(part_maes[j])
+                    sizes.append(0.0 if score == "network" else np.inf)
+                    continue
+                mae, complexity = polish._expression_mae(
+                    x, y, [ch[j] for ch in part_choices], j, score == "refit")
+                maes.append(mae)
+                sizes.append(complexity)
+            for out, pv in zip(polished, polish._regression_variables()):
+                out.append(pv.numpy()[:len(part)])
+        maes, sizes = np.array(maes, float), np.array(sizes, float)
+        polished = [np.concatenate(p) for p in polished]
         result = []
         new_vals = [v.numpy() for v in self._regression_variables()]
         sel = [v.numpy() for v in self.selected]
@@ -1070,8 +1102,8 @@ class GMEQL(keras.Model):
             lowest = np.min(maes[idx])
             tied = [i for i in idx if maes[i] <= lowest * (1.0 + near)] if np.isfinite(lowest) else idx
             i = min(tied, key=lambda j: (sizes[j], maes[j]))
-            for nv, pv in zip(new_vals, polish._regression_variables()):
-                nv[r] = pv.numpy()[i]
+            for nv, w in zip(new_vals, polished):
+                nv[r] = w[i]
             for s, ch in zip(sel, choices):
                 s[r] = ch[i]
             result.append((float(maes[i]), [ch[i] for ch in choices]))

@@ -427,6 +427,63 @@ def test_refit_elites_adopt_moves_the_shared_weights(small):
     assert np.mean(np.abs(pred - y)) == pytest.approx(maes[0, 0], rel=1e-3) and maes[0, 0] < 0.05
 
 
+_THREE = [([np.array([0, 1, 0, 1]), np.array([0, 3, 0, 0]), np.array([0])], 0.1),
+          ([np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), np.array([2])], 0.2),
+          ([np.array([0, 1, 0, 1]), np.array([1, 2, 0, 0]), np.array([1])], 0.3)]
+
+
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_select_result_does_not_depend_on_the_chunk(rng, monkeypatch, chunk):
+    """The read-out polishes its candidates in graph calls of REFIT_CHUNK (the last
+    one padded): one call or several give the same choice, MAE and weights."""
+    import deepsymreg.models.gmeql as gmeql_module
+
+    x = rng.uniform(0.5, 2, (50, 2)).astype("float32")
+    y = 2.5 * x[:, 0] ** 2 - 1.5 * x[:, 1] + 0.3 * np.sin(x[:, 1])
+    results = []
+    for size in (64, chunk):
+        monkeypatch.setattr(gmeql_module, "REFIT_CHUNK", size)
+        model = GMEQL(SMALL, samples=3, repository_size=8, seed=0, xla=False)
+        model(x)
+        model.start_stage(2)  # the same shared weights in both models (from the seed)
+        _hand_set_repository(model, _THREE)
+        (mae, choices), = model.select(x, y, top=3, polish_steps=40, learning_rate=0.02,
+                                       score="expression")
+        (helper,) = model._weight_models.values()
+        assert helper.n_runs == min(size, 3)
+        results.append((mae, choices, [v.numpy() for v in model._regression_variables()]))
+    (mae, choices, weights), (mae_c, choices_c, weights_c) = results
+    assert np.isfinite(mae)
+    assert mae_c == pytest.approx(mae, rel=1e-5)
+    for a, b in zip(choices, choices_c):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(weights, weights_c):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_refits_and_read_out_share_one_compiled_trainer(rng, monkeypatch):
+    """The refits (their learning rate and curriculum) and the read-out's polish
+    (another learning rate, no curriculum) run on one weight model and one traced
+    function when the read-out's candidates fill one REFIT_CHUNK."""
+    import deepsymreg.models.gmeql as gmeql_module
+
+    monkeypatch.setattr(gmeql_module, "REFIT_CHUNK", 4)
+    x = rng.uniform(0.5, 2, (50, 2)).astype("float32")
+    y = 2.5 * x[:, 0] ** 2 - 1.5 * x[:, 1]
+    model = GMEQL(SMALL, samples=3, repository_size=8, seed=0, xla=False)
+    model(x)
+    _hand_set_repository(model, _THREE)
+    maes = model.refit_elites(x, y, top=8, starts=1, steps=300, learning_rate=0.02,
+                              curriculum=(0.2, 100))
+    assert np.sum(np.isfinite(maes)) == 3 and np.nanmin(maes) < 0.05
+    (mae, _), = model.select(x, y, top=3, polish_steps=10, learning_rate=1e-3)
+    assert mae < 0.05  # T* (the refitted law) and three elites: four candidates
+    (helper,) = model._weight_models.values()
+    assert helper.n_runs == 4  # REFIT_CHUNK elites, one start each
+    (trainer, _), = helper._weight_trainers.values()
+    assert trainer.experimental_get_tracing_count() == 1
+
+
 def test_memetic_refit_callback_refits_during_stage_two(small):
     from deepsymreg.callbacks import MemeticRefit
 
