@@ -49,6 +49,14 @@ def _reset_moments(optimizer):
             var.assign(tf.zeros_like(var))
 
 
+def _padded_chunks(n, size):
+    """Indices of ``n`` items in calls of ``size``: ``(part, padded)`` per call, the last
+    ``padded`` filled up with its first index, so every call has one shape."""
+    for c in range(0, n, size):
+        part = np.arange(c, min(c + size, n))
+        yield part, np.concatenate([part, np.full(size - len(part), c)])
+
+
 def _side_cache(model, name):
     """A dict kept on ``model`` outside Keras' tracking: never saved, never weights."""
     cache = model.__dict__.get(name)
@@ -950,12 +958,10 @@ class GMEQL(keras.Model):
         size, seed, model = self._refit_model(top, starts, chunk)
         refits = _side_cache(self, "_refits")
         best, fitted = [], []  # per elite of `flat`: best refit MAE, its weights
-        for c in range(0, len(flat), size):
-            part = flat[c:c + size]
-            padded = part + [part[0]] * (size - len(part))
-            choices = [np.repeat(np.stack([h[r, i] for r, i in padded]), starts, axis=0)
+        for part, padded in _padded_chunks(len(flat), size):
+            choices = [np.repeat(np.stack([h[flat[k]] for k in padded]), starts, axis=0)
                        for h in hard]
-            model.run_seeds.assign(seed + c * starts + np.arange(size * starts, dtype="int32"))
+            model.run_seeds.assign(seed + int(part[0]) * starts + np.arange(size * starts, dtype="int32"))
             model.rounds_started.assign(refits.get("count", 0))
             model.start_stage(2)  # every weight from N(0, 1): a new draw per start and refit
             maes = model.fit_weights(x, y, choices, steps, learning_rate, curriculum)
@@ -1071,9 +1077,7 @@ class GMEQL(keras.Model):
         size = min(REFIT_CHUNK, len(flat))
         polish = self._weight_model(size, self.seed, cached=True)
         maes, sizes, polished = [], [], [[] for _ in start]
-        for c in range(0, len(flat), size):
-            part = np.arange(c, min(c + size, len(flat)))
-            padded = np.concatenate([part, np.full(size - len(part), c)])
+        for part, padded in _padded_chunks(len(flat), size):
             for pv, sv in zip(polish._regression_variables(), start):
                 pv.assign(sv[padded])
             part_choices = [ch[padded] for ch in choices]
