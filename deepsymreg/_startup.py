@@ -26,25 +26,6 @@ _COMMAND_NAMES = {"deepsymreg", "deepsymreg.exe", "deepsymreg-script.py"}
 HIDE_NATIVE_LOG = "DEEPSYMREG_HIDE_NATIVE_LOG"
 
 
-#: XLA:CPU options the command line turns on unless ``XLA_FLAGS`` sets them: the
-#: concurrency-optimized scheduler orders a compiled step so that independent small
-#: kernels run side by side on the cores. It changes the order of kernels, not their
-#: values (a b1 Gumbel-max EQL run gives the same expression and MAE to the last bit);
-#: a stage-2 iteration of that run took 1.48-2.56 ms with it against 2.39-2.55 without,
-#: in alternation (docs/performance.md).
-COMMAND_XLA_FLAGS = {"xla_cpu_enable_concurrency_optimized_scheduler": "true"}
-
-
-def with_command_xla_flags(flags):
-    """``flags`` (an ``XLA_FLAGS`` value, or None) with :data:`COMMAND_XLA_FLAGS` added,
-    except those it sets already (either value): the user's choice wins."""
-    flags = (flags or "").strip()
-    given = {item.split("=", 1)[0].lstrip("-") for item in flags.split()}
-    added = [f"--{name}={value}" for name, value in COMMAND_XLA_FLAGS.items()
-             if name not in given]
-    return " ".join([flags] + added if flags else added)
-
-
 def started_as_command():
     """True when this process is the ``deepsymreg`` command (its console script)."""
     return os.path.basename(sys.argv[0] if sys.argv else "") in _COMMAND_NAMES

@@ -194,11 +194,6 @@ def main(argv=None):
     from deepsymreg import _startup
 
     args = build_parser().parse_args(argv)
-    if _startup.started_as_command():
-        # Read by XLA at its first compile, so set before any work (and inherited by
-        # the worker processes of the restarts). Not when main() is called in-process:
-        # a library call does not change its program's environment.
-        os.environ["XLA_FLAGS"] = _startup.with_command_xla_flags(os.environ.get("XLA_FLAGS"))
     # TensorFlow's native log lines (XLA service, CUDA probing) go to a temporary
     # file while the command runs; the command's own messages still reach stderr.
     with _startup.native_stderr_to_file():

@@ -228,37 +228,3 @@ def test_benchmark_gmeql_passes_noise_and_tolerance(monkeypatch, extra, noise, t
                  *extra])
     assert code == 2 and seen["noise"] == noise and seen["tolerance"] == tolerance
     assert seen["memetic"] == memetic
-
-
-def test_command_xla_flags_are_added_unless_the_user_sets_them():
-    from deepsymreg._startup import COMMAND_XLA_FLAGS, with_command_xla_flags
-
-    (name, value), = COMMAND_XLA_FLAGS.items()
-    assert with_command_xla_flags(None) == f"--{name}={value}"
-    assert with_command_xla_flags(" --xla_dump_to=/tmp/d ") == f"--xla_dump_to=/tmp/d --{name}={value}"
-    mine = f"--xla_dump_to=/tmp/d --{name}=false"
-    assert with_command_xla_flags(mine) == mine  # the user's value wins
-
-
-_FLAGS_AS = """
-import os, sys
-sys.argv[0] = {argv0!r}
-from deepsymreg import cli
-cli.main(["benchmark", "--expr", "x**2", "--vars", "x", "--train-domain", "3,1"])
-print(os.environ.get("XLA_FLAGS", "<unset>"))
-"""
-
-
-@pytest.mark.parametrize("argv0, expected", [
-    ("deepsymreg", "--xla_cpu_enable_concurrency_optimized_scheduler=true"),
-    ("my_script.py", "<unset>"),  # main() called from a program leaves its environment
-])
-def test_only_the_command_sets_xla_flags(argv0, expected):
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    done = subprocess.run([sys.executable, "-c", _FLAGS_AS.format(argv0=argv0)],
-                          capture_output=True, text=True, env=env, timeout=300)
-    assert done.stdout.strip().splitlines()[-1] == expected
