@@ -386,6 +386,13 @@ def test_refit_elites_reranks_the_repository_and_sets_t_star(small, chunk):
         model.refit_elites(x, y, chunk=0)
 
 
+#: Three elites of run 0 (choices, MAE): add, the sum node (the law of the tests'
+#: quadratic data), product.
+_THREE = [([np.array([0, 1, 0, 1]), np.array([0, 3, 0, 0]), np.array([0])], 0.1),
+          ([np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), np.array([2])], 0.2),
+          ([np.array([0, 1, 0, 1]), np.array([1, 2, 0, 0]), np.array([1])], 0.3)]
+
+
 @pytest.mark.parametrize("chunk", [1, 2])
 def test_refit_elites_result_does_not_depend_on_the_chunk(rng, chunk):
     """Three elites refitted in one graph call or in calls of ``chunk`` elites (the
@@ -393,15 +400,11 @@ def test_refit_elites_result_does_not_depend_on_the_chunk(rng, chunk):
     same adopted weights; a second refit of the same elites starts from new draws."""
     x = rng.uniform(0.5, 2, (50, 2)).astype("float32")
     y = 2.5 * x[:, 0] ** 2 - 1.5 * x[:, 1]
-    c0 = np.array([0, 1, 0, 1])
-    entries = [([c0, np.array([0, 3, 0, 0]), np.array([0])], 0.1),
-               ([c0, np.array([0, 0, 0, 0]), np.array([2])], 0.2),
-               ([c0, np.array([1, 2, 0, 0]), np.array([1])], 0.3)]
     results = []
     for size in (None, chunk):
         model = GMEQL(SMALL, samples=3, repository_size=8, seed=0, xla=False)
         model(x)
-        _hand_set_repository(model, entries)
+        _hand_set_repository(model, _THREE)
         maes = model.refit_elites(x, y, top=3, starts=2, steps=200, learning_rate=0.02,
                                   curriculum=None, adopt=True, chunk=size)
         again = model.refit_elites(x, y, top=3, starts=2, steps=200, learning_rate=0.02,
@@ -425,11 +428,6 @@ def test_refit_elites_adopt_moves_the_shared_weights(small):
                               curriculum=None, adopt=True)
     pred = model(x, choices=[c[None] for c in right]).numpy()[0]
     assert np.mean(np.abs(pred - y)) == pytest.approx(maes[0, 0], rel=1e-3) and maes[0, 0] < 0.05
-
-
-_THREE = [([np.array([0, 1, 0, 1]), np.array([0, 3, 0, 0]), np.array([0])], 0.1),
-          ([np.array([0, 1, 0, 1]), np.array([0, 0, 0, 0]), np.array([2])], 0.2),
-          ([np.array([0, 1, 0, 1]), np.array([1, 2, 0, 0]), np.array([1])], 0.3)]
 
 
 @pytest.mark.parametrize("chunk", [1, 2])
