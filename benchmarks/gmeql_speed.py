@@ -164,13 +164,15 @@ def time_full_run(seed=0, memetic=None):
     :func:`run_gmeql`): wall seconds, result, and where the time went (``fits``: the
     seconds of each ``fit`` call, stage-1 rounds then stage 2; ``refits``: ``[elites
     refitted, seconds]`` of the memetic step's refits, inside stage 2; ``select``: the
-    read-out's seconds)."""
+    read-out's seconds; ``cpu_seconds``: the process's CPU time over the run, whose
+    ratio to the wall time says how many cores the machine gave it)."""
     law, names, domain = BENCHMARKS["b1"]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with _RunTimer() as timer:
         result = run_gmeql(law, names, train_domain=domain, n_train=300, trials=1, seed=seed,
                            memetic=memetic)
-    return {"wall_seconds": time.perf_counter() - start, "expression": result["best_expression"],
+    return {"wall_seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - cpu, "expression": result["best_expression"],
             "success": result["best_success"], "steps": result["steps"], "memetic": memetic,
             "fits": timer.fits, "refits": timer.refits, "select": sum(timer.selects)}
 
@@ -186,6 +188,9 @@ def split_text(full):
         parts[-1] += (f" (of which the memetic step {memetic:.0f} s in {len(refits)} refits of "
                       f"{', '.join(str(n) for n, _ in refits)} elites)")
     parts.append(f"read-out {full['select']:.1f} s")
+    if full.get("cpu_seconds") and full.get("wall_seconds"):
+        parts.append(f"CPU {full['cpu_seconds']:.0f} s, "
+                     f"{full['cpu_seconds'] / full['wall_seconds']:.2f} cores on average")
     return "; ".join(parts)
 
 

@@ -120,3 +120,5 @@ def test_split_text_names_every_part(script):
                     "read-out 10.6 s")
     assert script.split_text({"fits": [90.0], "refits": [], "select": 1.0}).startswith(
         "no stage 1; stage 2 90 s; read-out")
+    full.update(wall_seconds=160.0, cpu_seconds=200.0)
+    assert script.split_text(full).endswith("read-out 10.6 s; CPU 200 s, 1.25 cores on average")
