@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["check_curriculum", "origin_rank", "share_weights"]
+__all__ = ["check_curriculum", "origin_rank", "share_mask", "share_weights"]
 
 
 def check_curriculum(curriculum, name="curriculum"):
@@ -51,5 +51,13 @@ def share_weights(rank, curriculum, step):
     """0/1 weights ``(batch,)`` of the points kept at ``step`` (a scalar tensor) by
     ``curriculum`` (checked ``(start, steps)``), from :func:`origin_rank`'s ``rank``."""
     start, steps = curriculum
-    done = tf.minimum(tf.cast(step, tf.float32) / float(steps), 1.0)
-    return tf.cast(rank < start + (1.0 - start) * done, tf.float32)
+    return share_mask(rank, start, 1.0 - start, steps, step)
+
+
+def share_mask(rank, start, span, steps, step):
+    """:func:`share_weights` with the share ``start + span * min(1, step / steps)`` given
+    by its parts, numbers or float32 scalar tensors (a compiled loop that takes the
+    curriculum as an argument passes ``span = 1 - start`` rounded once, as a constant
+    would be)."""
+    done = tf.minimum(tf.cast(step, tf.float32) / tf.cast(steps, tf.float32), 1.0)
+    return tf.cast(rank < start + span * done, tf.float32)

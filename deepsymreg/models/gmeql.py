@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from deepsymreg import symbolic
 from deepsymreg.concrete import counter_uniform
-from deepsymreg.curriculum import check_curriculum, origin_rank, share_weights
+from deepsymreg.curriculum import check_curriculum, origin_rank, share_mask, share_weights
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.layers.function_nodes import DEFAULT_BOUND, SUM, FunctionNodes
 from deepsymreg.models.elites import PARENT_LAWS, merge_repository, pick_elites, resample_mask
@@ -856,8 +856,7 @@ class GMEQL(keras.Model):
 
             def body(i):
                 with tf.GradientTape() as tape:
-                    done = tf.minimum(tf.cast(i, tf.float32) / share[2], 1.0)
-                    w = tf.cast(rank < share[0] + share[1] * done, tf.float32)
+                    w = share_mask(rank, share[0], share[1], share[2], i)
                     m = tf.reduce_sum(errors() * w, -1) / tf.reduce_sum(w)
                     loss = tf.reduce_sum(tf.where(tf.math.is_finite(m), m, 0.0))
                 grads = _sanitize(tape.gradient(loss, variables), self.gradient_bound)
