@@ -869,14 +869,6 @@ class GMEQL(keras.Model):
         cache["trainer"] = (run, opt)
         return cache["trainer"]
 
-    def _refit_model(self, top, starts, chunk):
-        """The elites per graph call of :meth:`refit_elites`, the seed of its starting
-        weights and its (cached) weight model of ``size * starts`` networks."""
-        size = min(REFIT_CHUNK if chunk is None else chunk, self.n_runs * top)
-        # int32 run seeds for every place, the last call's padding (< runs * top) included
-        seed = self.seed % (2**31 - 1 - 2 * self.n_runs * top * starts)
-        return size, seed, self._weight_model(size * starts, seed, cached=True)
-
     def _weight_model(self, runs, seed, cached=False):
         """A built GMEQL of this one's functions with ``runs`` runs, for training the
         regression weights of given hard structures (:meth:`fit_weights`). With
@@ -954,7 +946,10 @@ class GMEQL(keras.Model):
         # The starting weights are those of one virtual model holding every elite of
         # the refit (start s of the j-th elite: run seed `seed + j * starts + s`, round:
         # the number of earlier refits), so the chunk changes the cost, not the result.
-        size, seed, model = self._refit_model(top, starts, chunk)
+        size = min(REFIT_CHUNK if chunk is None else chunk, self.n_runs * top)
+        # int32 run seeds for every place, the last call's padding (< runs * top) included
+        seed = self.seed % (2**31 - 1 - 2 * self.n_runs * top * starts)
+        model = self._weight_model(size * starts, seed, cached=True)
         refits = _side_cache(self, "_refits")
         best, fitted = [], []  # per elite of `flat`: best refit MAE, its weights
         for part, padded in _padded_chunks(len(flat), size):
