@@ -82,6 +82,7 @@ def parse_only(text, count):
 LEVERS = {
     "lambda1e-3": {"reg_lambda": 1e-3},  # the sparsity phase's penalty (default 3e-3)
     "lambda1e-2": {"reg_lambda": 1e-2},
+    "lambda0": {"reg_lambda": 0.0},  # no penalty at all: how well the network fits alone
     "init2": {"first_stddev": 2.0},  # first-layer initial standard deviation (default 1.0)
     "long": {"steps": 24000},  # sparsity phase length (default 14 000)
     # a restart fitting the training points worse than 1% relative RMS is re-run once
