@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from deepsymreg.primitives import SETS
+from deepsymreg.recipes import l0_schedule
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -101,6 +102,9 @@ def test_a_lever_changes_one_setting_and_keys_its_rows(unseen, tmp_path, monkeyp
     warm = unseen.lever_settings("warm6000")["schedule"]
     assert [p.steps for p in warm] == [6000, 10000, 4000]  # same 20 000 steps
     assert [p.reg_lambda for p in warm] == [0.0, 3e-3, 0.0]
+    free = unseen.lever_settings("lambda0")["schedule"]
+    assert [p.reg_lambda for p in free] == [0.0, 0.0, 0.0]  # no penalty in any phase
+    assert [p.threshold for p in free] == [p.threshold for p in l0_schedule()]  # same pruning
     wide = unseen.lever_settings("wide")["primitives"]
     assert len(wide) == 36 and wide[:4] == ["constant"] * 4  # each default10 unit twice, grouped
     assert collections.Counter(wide) == {k: 2 * v for k, v in collections.Counter(SETS["default10"]).items()}
