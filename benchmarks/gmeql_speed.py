@@ -46,10 +46,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import sympy  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from deepsymreg import symbolic  # noqa: E402
 from deepsymreg.benchmark import make_data  # noqa: E402
+from deepsymreg.data import repeated  # noqa: E402
 from deepsymreg.gmeql import BENCHMARKS, MEMETIC_PRESETS, PAPER_SETTINGS, run_gmeql  # noqa: E402
 from deepsymreg.models.gmeql import GMEQL  # noqa: E402
 from deepsymreg.reports import write_json  # noqa: E402
@@ -88,7 +88,7 @@ def time_iterations(runs, iterations, steps_per_call=500, x=None, y=None, **mode
     model.search(x, y, rounds=0, iterations=steps_per_call, stage1=False)
     compile_seconds = time.perf_counter() - start
     calls = max(1, -(-iterations // steps_per_call))
-    data = tf.data.Dataset.from_tensors((x, y)).repeat()
+    data = repeated((x, y))
     wall, cpu = time.perf_counter(), time.process_time()
     model.fit(data, epochs=1, steps_per_epoch=calls, verbose=0)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -115,7 +115,7 @@ def profile_iterations(iterations, x=None, y=None, **model_kwargs):
     x, y = np.asarray(x, "float32"), np.asarray(y, "float32")
     model = GMEQL(steps_per_call=iterations, **model_kwargs)
     model.search(x, y, rounds=0, iterations=iterations, stage1=False)
-    data = tf.data.Dataset.from_tensors((x, y)).repeat()
+    data = repeated((x, y))
     return kernel_times(lambda: model.fit(data, epochs=1, steps_per_epoch=1, verbose=0),
                         iterations=iterations)
 

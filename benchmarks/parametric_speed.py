@@ -41,6 +41,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import deepsymreg  # noqa: E402
+from deepsymreg.data import repeated  # noqa: E402
 from deepsymreg.optimizers import RMSprop  # noqa: E402
 from deepsymreg.parametric import PAPER_PRIMITIVES, make_parametric_data  # noqa: E402
 from deepsymreg.reports import write_json  # noqa: E402
@@ -108,7 +109,7 @@ def time_methods(n_steps, trials, batch_per_step, methods=METHODS, per_step=512,
     """
     keras.backend.clear_session()
     x, y, _ = make_parametric_data(F2, ["x"], "t", T_RANGE, T_RANGE, n_steps, per_step, seed)
-    data = tf.data.Dataset.from_tensors((x, y)).repeat()
+    data = repeated((x, y))
     models, records = {}, {}
     for method in methods:
         start = time.perf_counter()

@@ -136,9 +136,8 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
     Returns:
         The trained model.
     """
-    import tensorflow as tf
-
     from deepsymreg.callbacks import PhasedSchedule
+    from deepsymreg.data import feed
     from deepsymreg.models.parametric import ParametricEQL
     from deepsymreg.optimizers import RMSprop
     from deepsymreg.reports import StepProgress
@@ -184,7 +183,7 @@ def train_parametric(inputs, targets, method="stacked", trials=16, seed=0, steps
                   jit_compile=bool(jit_compile))
     phased = PhasedSchedule(schedule)
     callbacks = [phased] + ([StepProgress(progress, trials)] if progress is not None else [])
-    model.fit(tf.data.Dataset.from_tensors((inputs, targets)).repeat(), epochs=1,
+    model.fit(feed.repeated((inputs, targets)), epochs=1,
               steps_per_epoch=phased.batches_needed(model), shuffle=False, callbacks=callbacks,
               verbose=verbose)
     return model

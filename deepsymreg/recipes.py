@@ -23,6 +23,7 @@ import tensorflow as tf
 from deepsymreg import optimizers, primitives, schedules
 from deepsymreg._validation import check_choice, check_int
 from deepsymreg.callbacks import HorizonCurriculum, NaNRecovery, Phase, PhasedSchedule
+from deepsymreg.data import feed
 from deepsymreg.data.digits import pair_dataset
 from deepsymreg.losses import HorizonMSE
 from deepsymreg.reports import StepProgress
@@ -268,9 +269,10 @@ def _dataset(data, horizon, batch_size, seed):
     inputs = (data.x, data.y0)
     targets = data.y[:, :horizon]
     if batch_size is None:
-        return tf.data.Dataset.from_tensors((inputs, targets)).repeat()
+        return feed.repeated((inputs, targets))
     ds = tf.data.Dataset.from_tensor_slices((inputs, targets))
-    return ds.shuffle(len(data.x), seed=seed).repeat().batch(batch_size, drop_remainder=True)
+    return feed.without_autotune(
+        ds.shuffle(len(data.x), seed=seed).repeat().batch(batch_size, drop_remainder=True))
 
 
 def fit_dynamics(make_model, data, recipe, restarts=1, seed=0, verbose=0, log=None,

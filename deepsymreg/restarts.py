@@ -62,10 +62,9 @@ class TrialResult:
 
 
 def _build_and_train(job, x, y, seeds, scales, progress=None):
-    import tensorflow as tf
-
     from deepsymreg import regularizers
     from deepsymreg.callbacks import NaNRecovery, PhasedSchedule
+    from deepsymreg.data import feed
     from deepsymreg.models.eql import EQL
     from deepsymreg.optimizers import RMSprop
     from deepsymreg.reports import StepProgress
@@ -93,7 +92,7 @@ def _build_and_train(job, x, y, seeds, scales, progress=None):
     nan = NaNRecovery(seed=[int(s) + 7919 for s in seeds])
     w = job.get("sample_weight")
     model.fit(
-        tf.data.Dataset.from_tensors((x, y) if w is None else (x, y, w)).repeat(),
+        feed.repeated((x, y) if w is None else (x, y, w)),
         epochs=1,
         steps_per_epoch=phased.batches_needed(model),
         shuffle=False,

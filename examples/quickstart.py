@@ -21,7 +21,6 @@ if __name__ == "__main__":  # TensorFlow's native log off the terminal (reports.
 import numpy as np  # noqa: E402
 
 import deepsymreg as dsr  # noqa: E402  (before TensorFlow: it hides TensorFlow's import log)
-import tensorflow as tf  # noqa: E402
 from deepsymreg import reports, symbolic  # noqa: E402
 
 DEFAULT_LAW = "x**2 + sin(2*pi*y)"
@@ -63,7 +62,7 @@ def main(argv=None):
     schedule = dsr.PhasedSchedule(dsr.recipes.paper_schedule())
     progress = reports.progress_bar(args.restarts * schedule.total_steps,
                                     reports.on_terminal(args.quiet))
-    data = tf.data.Dataset.from_tensors((x_train, y_train)).repeat()
+    data = dsr.data.repeated((x_train, y_train))
     model.fit(
         data,
         epochs=1,

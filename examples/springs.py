@@ -42,6 +42,7 @@ import tensorflow as tf  # noqa: E402
 from deepsymreg import symbolic  # noqa: E402
 from deepsymreg._validation import check_choice, check_int  # noqa: E402
 from deepsymreg.callbacks import Phase, PhasedSchedule  # noqa: E402
+from deepsymreg.data import repeated  # noqa: E402
 from deepsymreg.data.springs import TARGETS, spring_constant, spring_images  # noqa: E402
 from deepsymreg.layers.network import EqlNetwork  # noqa: E402
 from deepsymreg.optimizers import RMSprop  # noqa: E402
@@ -436,7 +437,7 @@ def train(model, inputs, targets, steps, head, steps_per_call=250, verbose=0, pr
         model.build(inputs.shape)
     model.compile(optimizer=RMSprop(phases[0].learning_rate, epsilon=1e-10), jit_compile=True)
     schedule = PhasedSchedule(phases)
-    data = tf.data.Dataset.from_tensors((inputs, targets)).repeat()
+    data = repeated((inputs, targets))
     model.fit(data, epochs=1, steps_per_epoch=schedule.batches_needed(model), shuffle=False,
               callbacks=[schedule, StepProgress(progress, model.trials or 1)], verbose=verbose)
     return model

@@ -159,6 +159,8 @@ def pair_dataset(images, labels, batch_size, seed=0, max_sum=None):
     """
     import tensorflow as tf
 
+    from deepsymreg.data import feed
+
     if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(
             "Invalid value for argument `batch_size`: expected a positive integer. "
@@ -183,4 +185,4 @@ def pair_dataset(images, labels, batch_size, seed=0, max_sum=None):
     ds = tf.data.Dataset.random(seed=seed).batch(2 * batch_size).map(pairs)
     if max_sum is not None:  # filtered draws are short: regroup them into full batches
         ds = ds.unbatch().batch(batch_size, drop_remainder=True)
-    return ds.prefetch(2)
+    return feed.without_autotune(ds.prefetch(2))

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from deepsymreg import symbolic
 from deepsymreg.concrete import counter_uniform
+from deepsymreg.data import feed
 from deepsymreg.curriculum import check_curriculum, origin_rank, share_mask, share_weights
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.layers.function_nodes import DEFAULT_BOUND, SUM, FunctionNodes
@@ -673,7 +674,7 @@ class GMEQL(keras.Model):
             self.build(x.shape)
         if not getattr(self, "compiled", False):
             self.compile()
-        data = tf.data.Dataset.from_tensors((x, y)).repeat()
+        data = feed.repeated((x, y))
         histories = []
 
         def calls(n):
