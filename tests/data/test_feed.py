@@ -8,6 +8,8 @@ from deepsymreg import GMEQL, recipes, restarts
 from deepsymreg.callbacks import Phase
 from deepsymreg.data import pair_dataset, repeated, without_autotune
 from deepsymreg.models.eql import EQL
+from deepsymreg.models.parametric import ParametricEQL
+from deepsymreg.parametric import make_parametric_data, train_parametric
 
 
 def test_repeated_gives_the_whole_data_every_step_without_autotune():
@@ -50,6 +52,7 @@ def test_package_fits_feed_without_autotune(monkeypatch):
     seen = []
     monkeypatch.setattr(GMEQL, "fit", _capture(seen))
     monkeypatch.setattr(EQL, "fit", _capture(seen))
+    monkeypatch.setattr(ParametricEQL, "fit", _capture(seen))
     x = np.random.default_rng(0).uniform(-1, 1, (16, 2)).astype("float32")
     y = x[:, 0] * x[:, 1]
     with pytest.raises(_Stop):
@@ -57,7 +60,10 @@ def test_package_fits_feed_without_autotune(monkeypatch):
     with pytest.raises(_Stop):
         restarts.fit_restarts(x, y, x, y, trials=1, schedule=[Phase(1, 1e-3, 0.0)],
                               steps_per_call=1, jit_compile=False)
-    assert seen == [False, False]
+    inputs, targets, _ = make_parametric_data("t*x", "x", n_param=4, n_per_param=8)
+    with pytest.raises(_Stop):
+        train_parametric(inputs, targets, trials=1, steps=10, jit_compile=False)
+    assert seen == [False, False, False]
 
 
 def test_recipe_feeds_are_without_autotune():
