@@ -4,11 +4,11 @@ With autotuning on (``tf.data``'s default) an iterator starts a background threa
 wakes after 10 ms, 30 ms, 70 ms, ... (its period doubling, up to 60 s), and the
 iterator's destructor, which ``model.fit`` runs on return, waits for that thread's next
 wake-up. A fit therefore lasted until the next of 0.01, 0.03, ..., 40.95, 81.91,
-141.91, 201.91 s after it started, whatever its work: measured here, one stage of a
-Gumbel-max EQL run with 85 s of work took 141.91 s, the whole machine idle for the rest
-(``py-spy`` shows the main thread in ``RootDataset::Iterator::~Iterator``), and a
-500-iteration fit took 0.69 s or 1.27 s at random (docs/performance.md, "The end of a
-fit"). The pipelines of this package have no ``AUTOTUNE`` parameters, so turning
+141.91, 201.91 s after it started, whatever its work. Measured here: stage 2 of three
+Gumbel-max EQL runs took 141.91 s each; 500-iteration fits took 0.61-0.88 s, 1.27 s or
+2.55 s at random, both cores idle while the main thread waited in
+``RootDataset::Iterator::~Iterator`` (``py-spy``), and 0.64-0.72 s every time with
+autotuning off (docs/performance.md, "The end of a fit"). The pipelines of this package have no ``AUTOTUNE`` parameters, so turning
 autotuning off changes no element they produce, only that wait.
 """
 

@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from deepsymreg import symbolic
 from deepsymreg.concrete import counter_uniform
-from deepsymreg.data import feed
 from deepsymreg.curriculum import check_curriculum, origin_rank, share_mask, share_weights
+from deepsymreg.data import feed
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.layers.function_nodes import DEFAULT_BOUND, SUM, FunctionNodes
 from deepsymreg.models.elites import PARENT_LAWS, merge_repository, pick_elites, resample_mask
