@@ -7,6 +7,7 @@ import sympy
 import tensorflow as tf
 
 from deepsymreg import symbolic
+from deepsymreg.data import repeated
 from deepsymreg.gmeql import run_gmeql
 from deepsymreg.models.elites import merge_repository, pick_elites, resample_mask
 from deepsymreg.models.gmeql import GMEQL
@@ -249,7 +250,8 @@ def test_loss_quantile_trains_on_the_best_instances_only(rng):
     model.build(x.shape)
     model.start_stage(2)
     model.compile()
-    loss = model.fit(tf.data.Dataset.from_tensors((x, y)), epochs=1, verbose=0).history["loss"][-1]
+    loss = model.fit(repeated((x, y)), epochs=1, steps_per_epoch=1, shuffle=False,
+                     verbose=0).history["loss"][-1]
     mae = model.repository_mae.numpy()[0]  # the three instances' relaxed MAE
     assert np.isfinite(mae).sum() == 3
     np.testing.assert_allclose(loss, np.min(mae), rtol=1e-5)  # the best one, not the mean
@@ -300,7 +302,8 @@ def test_curriculum_trains_on_the_points_nearest_the_origin_first(rng):
     # Far points 1e4 off: the training loss does not see them, the repository does.
     y = np.where(np.isin(np.arange(len(x)), near), np.sin(x[:, 0]), 1e4).astype("float32")
     model.compile()
-    loss = model.fit(tf.data.Dataset.from_tensors((x, y)), epochs=1, verbose=0).history["loss"][-1]
+    loss = model.fit(repeated((x, y)), epochs=1, steps_per_epoch=1, shuffle=False,
+                     verbose=0).history["loss"][-1]
     assert loss < 1e3 < np.min(model.repository_mae.numpy()[0])
     model.iteration.assign(model.iteration + 3)  # 4 iterations into stage 2: all points
     assert model._point_weights(tf.constant(rank, tf.float32)).numpy().sum() == len(x)
