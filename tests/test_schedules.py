@@ -9,6 +9,7 @@ import tensorflow as tf
 import deepsymreg as dsr
 from deepsymreg import schedules
 from deepsymreg.callbacks import Phase, PhasedSchedule
+from deepsymreg.data import repeated
 from deepsymreg.optimizers import RMSprop
 
 TOTAL = 1000
@@ -171,8 +172,9 @@ def test_one_cycle_callback_drives_any_keras_model_and_logs_per_epoch():
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     x = np.ones((4, 2), "float32")
     cycle = OneCycle(total, base_rate=1e-2, base_lambda=1e-3, smoothness=0.5)
-    data = tf.data.Dataset.from_tensors((x, x[:, :1])).repeat()
-    history = model.fit(data, epochs=10, steps_per_epoch=per_epoch, callbacks=[cycle], verbose=0)
+    data = repeated((x, x[:, :1]))
+    history = model.fit(data, epochs=10, steps_per_epoch=per_epoch, callbacks=[cycle], shuffle=False,
+                        verbose=0)
     assert len(history.history["learning_rate"]) == total // per_epoch  # stops at total_steps
     for epoch, lr in enumerate(history.history["learning_rate"]):
         r = ((epoch + 1) * per_epoch - 1) / total
