@@ -12,9 +12,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from deepsymreg import primitives  # noqa: E402
+from deepsymreg.data import repeated  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +42,7 @@ def linear_law_data():
 
 
 def _fit_full_batch(model, x, y, steps_per_epoch, epochs=1, **kwargs):
-    data = tf.data.Dataset.from_tensors((x, y)).repeat()
+    data = repeated((x, y))
     return model.fit(data, epochs=epochs, steps_per_epoch=steps_per_epoch, shuffle=False,
                      verbose=0, **kwargs)
 

@@ -100,7 +100,7 @@ def test_one_cycle_followed_at_every_step_with_500_steps_per_call():
     phased = PhasedSchedule([Phase(TOTAL, rate, schedules.OneCycleStrength(1e-2, TOTAL))])
     x = np.random.default_rng(0).uniform(-1, 1, (64, 2)).astype("float32")
     y = x[:, :1] ** 2
-    model.fit(tf.data.Dataset.from_tensors((x, y)).repeat(), epochs=1, steps_per_epoch=2,
+    model.fit(repeated((x, y)), epochs=1, steps_per_epoch=2,
               shuffle=False, callbacks=[phased], verbose=0)
     assert int(model.optimizer.iterations) == TOTAL
     lam, lr = reg.trace.numpy(), rate_trace.numpy()

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 import deepsymreg as dsr
+from deepsymreg.data import repeated
 from deepsymreg.layers import HardConcreteDense
 
 BETA, GAMMA, ZETA = 2 / 3, -0.1, 1.1
@@ -130,7 +131,7 @@ def test_trained_gates_are_exactly_closed_where_unused():
                               kernel_initializer=keras.initializers.Constant(0.5))
     model = keras.Model(inputs, layer(inputs))
     model.compile(keras.optimizers.Adam(0.05), loss="mse")
-    full_batch = tf.data.Dataset.from_tensors((x, y)).repeat()  # 600 steps in one epoch
+    full_batch = repeated((x, y))  # 600 steps in one epoch
     model.fit(full_batch, epochs=1, steps_per_epoch=600, shuffle=False, verbose=0)
     gates = layer.deterministic_gates().numpy()[:, 0]
     assert gates[0] > 0.9

@@ -7,6 +7,7 @@ import sympy
 import tensorflow as tf
 
 from deepsymreg import EQL, callbacks, primitives, symbolic
+from deepsymreg.data import repeated
 from layer_checks import save_and_load
 
 # Every primitive but the high powers of the Gumbel-max EQL: expanding pow4..pow6 of
@@ -287,7 +288,7 @@ def test_fit_with_sample_weights_follows_the_weighted_rows(x30):
     w = (np.arange(30) < 20).astype("float32")
     model = EQL(depth=1, primitives=["identity"], seed=0)
     model.compile(optimizer=keras.optimizers.Adam(0.05), jit_compile=False)
-    weighted = tf.data.Dataset.from_tensors((x30, y, w)).repeat()  # 300 full-batch steps
+    weighted = repeated((x30, y, w))  # 300 full-batch steps
     model.fit(weighted, epochs=1, steps_per_epoch=300, shuffle=False, verbose=0)
     pred = model.predict(x30[:20], verbose=0)
     np.testing.assert_allclose(pred, 2 * x30[:20, :1], atol=0.05)
@@ -324,8 +325,6 @@ def test_seeded_trials_start_like_single_models():
 
 
 def test_curriculum_trains_on_the_points_nearest_the_origin_first(rng):
-    import tensorflow as tf
-
     from deepsymreg.curriculum import origin_rank, share_weights
 
     x = rng.uniform(-1, 1, (40, 2)).astype("float32")
@@ -341,7 +340,7 @@ def test_curriculum_trains_on_the_points_nearest_the_origin_first(rng):
         model = EQL(depth=1, primitives=["identity"], seed=0, steps_per_call=100,
                     curriculum=curriculum)
         model.compile(optimizer=keras.optimizers.Adam(0.05), jit_compile=False)
-        model.fit(tf.data.Dataset.from_tensors((x, y)).repeat(), epochs=1, steps_per_epoch=3,
+        model.fit(repeated((x, y)), epochs=1, steps_per_epoch=3,
                   shuffle=False, verbose=0)
         errors[curriculum] = np.max(np.abs(model.predict(x, verbose=0)[near] - y[near]))
     # Only the near points train the model under the curriculum: it fits them.

@@ -3,10 +3,10 @@
 import keras
 import numpy as np
 import sympy
-import tensorflow as tf
 
 import deepsymreg as dsr
 from deepsymreg import symbolic
+from deepsymreg.data import repeated
 from deepsymreg.layers import HardConcreteDense
 from deepsymreg.restarts import fit_restarts
 
@@ -87,7 +87,7 @@ def test_a_phase_threshold_fixes_the_gates_for_fine_tuning(rng):
         )
     )
     model.fit(
-        tf.data.Dataset.from_tensors((x, y)).repeat(),
+        repeated((x, y)),
         epochs=1, steps_per_epoch=schedule.batches_needed(model), verbose=0, shuffle=False,
         callbacks=[schedule, probe],
     )

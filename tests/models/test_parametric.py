@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from deepsymreg import ParametricEQL, symbolic
 from deepsymreg.callbacks import PhasedSchedule
+from deepsymreg.data import repeated
 from deepsymreg.models.parametric import law_from_curves
 from deepsymreg.parametric import make_parametric_data, parametric_schedule
 from tests.layer_checks import save_and_load
@@ -60,7 +61,7 @@ def test_stacked_learns_t_times_x_and_reads_it_at_grid_values():
     model = _model(trials=2, steps_per_call=50, batch_per_step=16, smoothness=0.0)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), jit_compile=True)
     phased = PhasedSchedule(parametric_schedule(1500))
-    model.fit(tf.data.Dataset.from_tensors((x, y)).repeat(), epochs=1,
+    model.fit(repeated((x, y)), epochs=1,
               steps_per_epoch=phased.batches_needed(model), callbacks=[phased], shuffle=False, verbose=0)
     errors = model.trial_errors(x.reshape(-1, 2), y.reshape(-1, 1))
     k = int(np.argmin(errors))
