@@ -8,8 +8,9 @@ wake-up. A fit therefore lasted until the next of 0.01, 0.03, ..., 40.95, 81.91,
 Gumbel-max EQL runs took 141.91 s each; 500-iteration fits took 0.61-0.88 s, 1.27 s or
 2.55 s at random, both cores idle while the main thread waited in
 ``RootDataset::Iterator::~Iterator`` (``py-spy``), and 0.64-0.72 s every time with
-autotuning off (docs/performance.md, "The end of a fit"). The pipelines of this package have no ``AUTOTUNE`` parameters, so turning
-autotuning off changes no element they produce, only that wait.
+autotuning off (docs/performance.md, "The end of a fit"). The pipelines of this package
+have no ``AUTOTUNE`` parameters, so turning autotuning off changes no element they
+produce, only that wait.
 """
 
 from __future__ import annotations
