@@ -336,6 +336,16 @@ class GMEQL(keras.Model):
         n_key = sum(c.slots for c in self.connections)
         rng = np.random.default_rng(20211)
         self._key_multipliers = (rng.integers(1, 2**62, n_key, dtype=np.int64) * 2 + 1)
+        # The optimizers' moments are state too: built with the model, so that a loaded
+        # model restores them (its next `fit` goes on from them; a new stage resets them).
+        self._build_optimizers()
+
+    def _build_optimizers(self):
+        for opt, variables in ((self.structure_optimizer, self._structure_variables()),
+                               (self.regression_optimizer, self._regression_variables()),
+                               (self.offline_optimizer, self._structure_variables())):
+            if not opt.built:
+                opt.build(variables)
 
     def _structure_variables(self):
         return [c.logits for c in self.connections]
@@ -597,11 +607,7 @@ class GMEQL(keras.Model):
             self.build(x.shape)
         x = tf.convert_to_tensor(x, "float32")
         y = tf.reshape(tf.cast(y, "float32"), [-1])
-        for opt, variables in ((self.structure_optimizer, self._structure_variables()),
-                               (self.regression_optimizer, self._regression_variables()),
-                               (self.offline_optimizer, self._structure_variables())):
-            if not opt.built:
-                opt.build(variables)
+        self._build_optimizers()
 
         point_rank = None if self.curriculum is None else origin_rank(x)
 
@@ -634,9 +640,14 @@ class GMEQL(keras.Model):
         super().compile(**kwargs)
 
     def get_compile_config(self):
-        # compile() takes no settings worth saving: a loaded model compiles itself
-        # when it trains (search) or is compiled again.
-        return None
+        # GMEQL's compile takes no settings worth saving, but whether it was compiled
+        # matters: Keras saves the compiled optimizer (the structure Adam) under the
+        # model's ``optimizer``, so a loaded model must be compiled again for that Adam's
+        # moments to find their way back.
+        return {"jit_compile": bool(self.jit_compile)} if self.compiled else None
+
+    def compile_from_config(self, config):
+        self.compile(jit_compile=config.get("jit_compile", self.xla))
 
     # -- Algorithm 1 ---------------------------------------------------------------
     def start_stage(self, stage):
