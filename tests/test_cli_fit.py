@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from deepsymreg import cli
@@ -96,7 +97,7 @@ def test_fit_then_predict(tmp_path, capsys):
     lines = preds.read_text().splitlines()
     assert lines[0] == "y" and len(lines) == 61
     est = SymbolicRegressor.load(out)
-    x = np.loadtxt(path, delimiter=",", skiprows=1)[:, :2]
+    x = pd.read_csv(path)[["a", "b"]]  # named columns, as the estimator was fitted on
     np.testing.assert_allclose([float(v) for v in lines[1:]], est.predict(x), rtol=1e-12)
     capsys.readouterr()
     assert cli.main(["predict", str(out), holed, "--dropna"]) == 0  # to stdout, the hole dropped
