@@ -23,8 +23,11 @@ with at most ``--max-numbers`` of them (default: ``run_benchmark``'s cap).
 ``--from-raw`` starts from each restart's equation as read off the network instead of
 its stored one (runs made with the refined read-out, read with the plain polish).
 
-    python benchmarks/polish_lever.py unseen_seed0.json [--refine | --refined] [--from-raw]
-        [--max-numbers 16] [--json OUT]
+``--prune`` then drops terms one at a time, refitting every remaining number
+(``deepsymreg.symbolic.prune``).
+
+    python benchmarks/polish_lever.py unseen_seed0.json [--refine | --refined] [--prune]
+        [--from-raw] [--max-numbers 16] [--json OUT]
 """
 
 from __future__ import annotations
@@ -66,17 +69,22 @@ def candidate(expression, symbols, test):
     return _Candidate(expression, mse, symbolic.complexity(expr))
 
 
-def polish_expression(expr, symbols, x, y, refine=False, max_numbers=None):
+def polish_expression(expr, symbols, x, y, refine=False, max_numbers=None, prune=False):
     """The polish of one equation; with ``refine``, every number of the polished
     equation refitted (``symbolic.refine``) and the terms polished again; with
-    ``refine="variables"``, ``symbolic.polish_refined`` (its ``max_numbers``)."""
+    ``refine="variables"``, ``symbolic.polish_refined`` (its ``max_numbers``). With
+    ``prune``, then ``symbolic.prune`` (terms dropped one at a time, every remaining
+    number refitted)."""
     if refine == "variables":
-        return symbolic.polish_refined(expr, symbols, x, y, max_numbers=max_numbers)
-    polished = symbolic.polish(expr, symbols, x, y)
-    if refine:
-        refined = symbolic.refine(polished, symbols, x, y)
-        if refined != polished:
-            polished = symbolic.polish(refined, symbols, x, y)
+        polished = symbolic.polish_refined(expr, symbols, x, y, max_numbers=max_numbers)
+    else:
+        polished = symbolic.polish(expr, symbols, x, y)
+        if refine:
+            refined = symbolic.refine(polished, symbols, x, y)
+            if refined != polished:
+                polished = symbolic.polish(refined, symbols, x, y)
+    if prune:
+        polished = symbolic.prune(polished, symbols, x, y)
     return polished
 
 
@@ -90,7 +98,7 @@ def judged(row, candidates):
     return float(np.mean(rights)), best_right, best
 
 
-def polish_row(row, refine=False, max_numbers=None, from_raw=False):
+def polish_row(row, refine=False, max_numbers=None, from_raw=False, prune=False):
     """Before/after figures of one law's restarts ("before": the stored equations;
     "after": their read-out again, or with ``from_raw`` that of the raw equations)."""
     symbols, (x, y), test = law_data(row)
@@ -99,7 +107,7 @@ def polish_row(row, refine=False, max_numbers=None, from_raw=False):
         raw = candidate(r["expression"], symbols, test)
         source = r["raw_expression"] if from_raw else r["expression"]
         expr = symbolic.parse(source, [s.name for s in symbols])[0]
-        polished = str(symbolic.rounded(polish_expression(expr, symbols, x, y, refine, max_numbers), 4))
+        polished = str(symbolic.rounded(polish_expression(expr, symbols, x, y, refine, max_numbers, prune), 4))
         before.append(raw)
         after.append(candidate(polished, symbols, test))
     rate_before, right_before, _ = judged(row, before)
@@ -130,6 +138,9 @@ def main(argv=None):
     parser.add_argument("--max-numbers", type=int, default=REFINE_MAX_NUMBERS,
                         help="with --refined: refit only equations with at most this many numbers "
                         f"(default {REFINE_MAX_NUMBERS}, run_benchmark's; 0 or less: no cap)")
+    parser.add_argument("--prune", action="store_true",
+                        help="then drop terms one at a time with every remaining number refitted "
+                        "(symbolic.prune)")
     parser.add_argument("--from-raw", action="store_true",
                         help="read out each restart's equation as read off the network "
                         "(raw_expression), not its stored (polished) one: e.g. the plain polish "
@@ -144,7 +155,7 @@ def main(argv=None):
     start = time.time()
     out = []
     for row in rows:
-        out.append(polish_row(row, refine, max_numbers, args.from_raw))
+        out.append(polish_row(row, refine, max_numbers, args.from_raw, args.prune))
         print(f"law {row['index']}: {out[-1]['success_rate']:.2f} -> "
               f"{out[-1]['polished_success_rate']:.2f} ({time.time() - start:.0f} s)", flush=True)
     print("| # | law | success rate | polished | selected right | polished | polished selected equation |")

@@ -12,7 +12,10 @@ is judged as ``run_benchmark`` judges (``deepsymreg.symbolic.judge`` at the run'
 Per law: success rate and whether the selected restart is right, both ways; per file:
 the summed rates (the figure Table V reports) and the selected-right counts.
 
-    python benchmarks/table5_readout.py docs/runs/table5_l05_polish.json [more.json] [--json OUT]
+With ``--prune``, a third read-out: the refined one with terms then pruned
+(``deepsymreg.symbolic.prune``).
+
+    python benchmarks/table5_readout.py docs/runs/table5_l05_polish.json [more.json] [--prune] [--json OUT]
 """
 
 from __future__ import annotations
@@ -46,27 +49,32 @@ def law_points(result):
     return truth, symbols, train, test
 
 
-def read_out(raw, symbols, train, test, refine):
+#: The read-outs compared: name -> ``polish_trial``'s ``refine`` and ``prune``.
+READOUTS = {"polish": (False, False), "refined": (True, False), "pruned": (True, True)}
+
+
+def read_out(raw, symbols, train, test, refine, prune=False):
     """A restart's raw equation through ``polish_trial``: a ``TrialResult`` whose errors
     and complexity describe the equation it ends with."""
     expr = symbolic.parse(raw, [s.name for s in symbols])[0]
     test_mse, train_mse = equation_errors(expr, symbols, test, train)
     trial = TrialResult(seed=0, expression=raw, extrapolation_mse=test_mse, train_mse=train_mse,
                         complexity=symbolic.complexity(expr))
-    polish_trial(trial, symbols, train, test, refine=refine)
+    polish_trial(trial, symbols, train, test, refine=refine, prune=prune)
     return trial
 
 
-def read_law(result):
-    """One law's restarts read both ways: ``{"polish": {...}, "refined": {...}}`` with the
-    success rate, whether the selected restart is right and its equation."""
+def read_law(result, names=("polish", "refined")):
+    """One law's restarts read each way of ``names`` (keys of :data:`READOUTS`):
+    ``{"polish": {...}, "refined": {...}}`` with the success rate, whether the selected
+    restart is right and its equation."""
     truth, symbols, train, test = law_points(result)
     row = {"expr": result["expr"], "vars": result["vars"],
            "regularization": result.get("regularization"), "stored_success_rate": result["success_rate"]}
-    for name, refine in (("polish", False), ("refined", True)):
+    for name in names:
         trials = []
         for t in result["trials"]:
-            trial = read_out(t["raw_expression"], symbols, train, test, refine)
+            trial = read_out(t["raw_expression"], symbols, train, test, *READOUTS[name])
             candidate = symbolic.parse(trial.expression, [s.name for s in symbols])[0]
             trial.success = bool(symbolic.judge(candidate, truth, symbols, tuple(result["test_domain"]),
                                                 tolerance=result["tolerance"])[0])
@@ -81,27 +89,31 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", help="JSON files of examples/benchmark_table5.py")
     parser.add_argument("--json", dest="json_path", help="write the figures here")
+    parser.add_argument("--prune", action="store_true",
+                        help="also the refined read-out with terms pruned (symbolic.prune; "
+                        "run_benchmark's default read-out since 2026-12-05)")
     args = parser.parse_args(argv)
+    names = ("polish", "refined", "pruned") if args.prune else ("polish", "refined")
     start = time.time()
     files = []
-    print("| file | law | stored rate | polish: rate | selected right | refined: rate | selected right |")
-    print("|---|---|---|---|---|---|---|")
+    print("| file | law | stored rate | " + " | ".join(f"{n}: rate | selected right" for n in names) + " |")
+    print("|---|---|---|" + "---|---|" * len(names))
     for path in args.results:
         with open(path) as f:
-            rows = [read_law(r) for r in json.load(f)]
+            rows = [read_law(r, names) for r in json.load(f)]
         for r in rows:
-            print(f"| {os.path.basename(path)} | `{r['expr']}` | {r['stored_success_rate']:.2f} | "
-                  f"{r['polish']['success_rate']:.2f} | {'yes' if r['polish']['selected_right'] else 'no'} | "
-                  f"{r['refined']['success_rate']:.2f} | {'yes' if r['refined']['selected_right'] else 'no'} |",
+            cells = " | ".join(f"{r[n]['success_rate']:.2f} | {'yes' if r[n]['selected_right'] else 'no'}"
+                               for n in names)
+            print(f"| {os.path.basename(path)} | `{r['expr']}` | {r['stored_success_rate']:.2f} | {cells} |",
                   flush=True)
         summary = {name: {"summed_rate": float(sum(r[name]["success_rate"] for r in rows)),
                           "selected_right": int(sum(r[name]["selected_right"] for r in rows))}
-                   for name in ("polish", "refined")}
+                   for name in names}
         files.append({"source": path, "laws": rows, **summary})
     for f in files:
-        print(f"\n{f['source']}: summed rate {f['polish']['summed_rate']:.2f} -> "
-              f"{f['refined']['summed_rate']:.2f}, selected right {f['polish']['selected_right']} -> "
-              f"{f['refined']['selected_right']} of {len(f['laws'])}")
+        print(f"\n{f['source']}: summed rate " + " -> ".join(f"{f[n]['summed_rate']:.2f}" for n in names)
+              + ", selected right " + " -> ".join(str(f[n]["selected_right"]) for n in names)
+              + f" of {len(f['laws'])} ({', '.join(names)})")
     print(f"read in {time.time() - start:.1f} s")
     if args.json_path:
         write_json(args.json_path, {"command": " ".join(sys.argv), "files": files})

@@ -93,6 +93,10 @@ def build_parser():
                        help="polish without refitting inner numbers (default: the variables "
                             "and a constant offered as terms, every number of a short "
                             "equation refitted by nonlinear least squares; eql only)")
+    bench.add_argument("--no-prune", action="store_true",
+                       help="keep every term the polish keeps (default: terms dropped one at a "
+                            "time with every remaining number refitted, while the training "
+                            "error allows; eql only)")
     bench.add_argument("--memetic", nargs="?", const="elites",
                        choices=memetic_choices,
                        help="gmeql only: the memetic step, elites refitted with their own "
@@ -452,6 +456,7 @@ def _run(args):
             tolerance=0.05 if args.tolerance is None else args.tolerance,
             polish=not args.no_polish,
             refine=not args.no_refine,
+            prune=not args.no_prune,
             executor=_executor(args.scheduler),
             progress=_progress(args, args.trials * recipes.restart_steps(args.regularization)),
         )

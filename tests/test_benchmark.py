@@ -101,6 +101,26 @@ def test_polish_trial_with_refine_mends_an_inner_rate():
     assert symbolic.judge(symbolic.parse(refined.expression, "x")[0], truth, symbols, (-2, 2))[0]
 
 
+def test_polish_trial_with_prune_turns_a_look_alike_into_the_law():
+    # A restart's refined read-out on an unseen law (set seed 0, law 28): the law's sine
+    # term, with a quadratic, a line, a constant and a fast exponential standing in for
+    # its exp(0.9*y). Pruning drops them one at a time while the exponential's rate moves.
+    truth, symbols = symbolic.parse("1.7*y*sin(1.6*pi*x) - 0.9*exp(0.9*y)", "x,y")
+    rng = np.random.default_rng(0)
+    train = benchmark.make_data(truth, symbols, (-1, 1), 256, rng=rng)
+    test = benchmark.make_data(truth, symbols, (-2, 2), 1024, rng=rng)
+    read = ("-0.223573*y**2 + 1.69851*y*sin(1.60093*pi*x) - 0.706859*y "
+            "- 0.0515571*exp(2.14416*y) - 0.85081")
+    kept, pruned = _trial(read), _trial(read)
+    benchmark.polish_trial(kept, symbols, train, test, refine=True)
+    benchmark.polish_trial(pruned, symbols, train, test, refine=True, prune=True)
+    judged = [symbolic.judge(symbolic.parse(t.expression, "x,y")[0], truth, symbols, (-2, 2),
+                             tolerance=0.02)[0] for t in (kept, pruned)]
+    assert judged == [False, True]
+    assert pruned.extrapolation_mse < 1e-6 < kept.extrapolation_mse
+    assert pruned.complexity < kept.complexity
+
+
 def test_polish_trial_leaves_an_unreadable_equation_alone():
     truth, symbols = symbolic.parse("x", "x")
     data = benchmark.make_data(truth, symbols, (-1, 1), 32, rng=0)

@@ -105,7 +105,7 @@ def test_tiny_real_run_writes_valid_json(tmp_path, monkeypatch, capsys):
         assert isinstance(t["success"], bool)
         assert t["extrapolation_mse"] is None or t["extrapolation_mse"] >= 0
     assert result["best_expression"] in [t["expression"] for t in trials]
-    assert result["polish"] is True and result["refine"] is True
+    assert result["polish"] is True and result["refine"] is True and result["prune"] is True
     for t in trials:  # the polish keeps the terms' functions: no new function appears
         raw = sympy.sympify(t["raw_expression"], locals=symbols)
         functions = sympy.sympify(t["expression"], locals=symbols).atoms(sympy.Function)
@@ -129,6 +129,17 @@ def test_the_refined_polish_is_the_default_and_can_be_switched_off(monkeypatch):
         with pytest.raises(ZeroDivisionError):
             cli.main([*BASE, "--quiet", *extra])
     assert [kw["refine"] for kw in seen] == [True, False]
+
+
+def test_pruning_is_the_default_and_can_be_switched_off(monkeypatch):
+    signature = inspect.signature(benchmark.run_benchmark)
+    assert signature.parameters["prune"].default is True  # the Python API's too
+    seen = []
+    monkeypatch.setattr(benchmark, "run_benchmark", lambda *a, **kw: seen.append(kw) or 1 / 0)
+    for extra in ([], ["--no-prune"]):
+        with pytest.raises(ZeroDivisionError):
+            cli.main([*BASE, "--quiet", *extra])
+    assert [kw["prune"] for kw in seen] == [True, False]
 
 
 def test_relaxed_l0_is_the_default_and_l05_can_be_asked_for(monkeypatch):

@@ -43,3 +43,21 @@ def test_the_refined_read_out_mends_the_near_miss_only(tmp_path, capsys):
     assert law["refined"]["success_rate"] == 0.5 and law["refined"]["selected_right"]
     assert (f["polish"]["summed_rate"], f["refined"]["summed_rate"]) == (0.0, 0.5)
     assert "summed rate 0.00 -> 0.50, selected right 0 -> 1 of 1" in capsys.readouterr().out
+
+
+def test_prune_adds_a_third_read_out(tmp_path, capsys):
+    script = load_script("benchmarks/table5_readout.py")
+    result = {**RESULT, "trials": [
+        *RESULT["trials"],
+        # a look-alike of exp(1.3*x) - 0.6*x on [-1, 1] with a spare quadratic term
+        {"seed": 5, "raw_expression": "0.4*x**2 + 0.9*exp(1.3*x) - 0.6*x"},
+    ]}
+    source = tmp_path / "table5.json"
+    source.write_text(json.dumps([result]))
+    out = tmp_path / "out.json"
+    assert script.main([str(source), "--prune", "--json", str(out)]) == 0
+    f, = json.loads(out.read_text())["files"]
+    law, = f["laws"]
+    assert set(law) >= {"polish", "refined", "pruned"}
+    assert law["pruned"]["success_rate"] >= law["refined"]["success_rate"] >= 2 / 3
+    assert "(polish, refined, pruned)" in capsys.readouterr().out
