@@ -405,24 +405,28 @@ def polish_refined(expr, symbols, x, y, extra_terms=None, max_numbers=None):
     return polish(refined, symbols, x, y)
 
 
-def prune(expr, symbols, x, y, tolerance=1e-4, max_numbers=REFINE_MAX_NUMBERS):
+def prune(expr, symbols, x, y, tolerance=1e-4, max_numbers=REFINE_MAX_NUMBERS, tries=3):
     """Drop additive terms one at a time, refitting every remaining number each time.
 
-    Backward elimination with a nonlinear refit: for each additive term of ``expr``, the
-    other terms' numbers (outer coefficients and inner rates, frequencies and phases alike)
-    are refitted without it by :func:`refine`; the removal that leaves the lowest mean
-    squared error on ``(x, y)`` is kept while the total rise stays below ``tolerance``
-    times the variance of ``y`` (as in :func:`polish`), and the next term is tried.
-    :func:`polish` drops a term only when the other terms, as they are, can absorb it;
-    here the others may move: ``0.094*x + 0.82*exp(1.094*x) + 0.18`` on ``exp(x)``'s
-    points loses its line and its constant as the exponential's rate and coefficient go
-    to 1.
+    Backward elimination with a nonlinear refit: the removals of ``expr``'s additive terms
+    are ranked by a linear refit of the other terms' coefficients, and for the ``tries``
+    cheapest the other terms' numbers (outer coefficients and inner rates, frequencies
+    and phases alike) are refitted without the term by :func:`refine`; the removal that
+    leaves the lowest mean squared error on ``(x, y)`` is kept while the total rise stays
+    below ``tolerance`` times the variance of ``y`` (as in :func:`polish`), and the next
+    term is tried. :func:`polish` drops a term only when the other terms, as they are,
+    can absorb it; here the others may move: ``0.094*x + 0.82*exp(1.094*x) + 0.18`` on
+    ``exp(x)``'s points loses its line and its constant as the exponential's rate and
+    coefficient go to 1.
 
     Args:
         expr: a SymPy expression in ``symbols``; x: ``(n, len(symbols))``; y: ``(n,)``.
         tolerance: the allowed rise of the mean squared error, relative to ``var(y)``.
         max_numbers: a removal is tried only when the remaining terms hold at most this
             many numbers (a refit's cost grows with their square).
+        tries: removals refitted per step. On the unseen laws of set seed 0, 3 gave
+            the verdicts of trying every term, law by law, in 0.63x the time
+            (docs/results.md).
 
     Returns:
         The pruned expression (``expr`` itself when no term can go).
@@ -431,9 +435,8 @@ def prune(expr, symbols, x, y, tolerance=1e-4, max_numbers=REFINE_MAX_NUMBERS):
     allowed = tolerance * max(float(np.var(y)), 1e-30)
 
     def error(e):
-        fn = to_numpy_function(e, symbols)
         with np.errstate(all="ignore"):
-            value = float(np.mean((np.broadcast_to(fn(x), y.shape) - y) ** 2))
+            value = float(np.mean((to_numpy_function(e, symbols)(x) - y) ** 2))
         return value if np.isfinite(value) else np.inf
 
     current, start = expr, error(expr)
@@ -441,16 +444,35 @@ def prune(expr, symbols, x, y, tolerance=1e-4, max_numbers=REFINE_MAX_NUMBERS):
         terms = sympy.Add.make_args(current)
         if len(terms) < 2:
             return current
-        best = (np.inf, None)
-        for k in range(len(terms)):
+        best, refits = (np.inf, None), 0
+        for k in _removal_order(terms, symbols, x, y):
             rest = sympy.Add(*terms[:k], *terms[k + 1:])
             if max_numbers is not None and len(_free_numbers(rest)) > max_numbers:
                 continue
+            if refits == tries:
+                break
+            refits += 1
             refitted = refine(rest, symbols, x, y)
             best = min(best, (error(refitted), refitted), key=lambda item: item[0])
         if best[1] is None or best[0] - start > allowed:
             return current
         current = best[1]
+
+
+def _removal_order(terms, symbols, x, y):
+    """Indexes of ``terms``, cheapest removal first: the mean squared error of a linear
+    least-squares refit of the other terms' coefficients (in order when the terms are not
+    finite on ``x``)."""
+    with np.errstate(all="ignore"):
+        a = to_numpy_columns(list(terms), symbols)(x)
+    if not np.all(np.isfinite(a)):
+        return list(range(len(terms)))
+    costs = []
+    for k in range(len(terms)):
+        rest = np.delete(a, k, axis=1)
+        coef = np.linalg.lstsq(rest, y, rcond=None)[0]
+        costs.append(float(np.mean((rest @ coef - y) ** 2)))
+    return [int(k) for k in np.argsort(costs, kind="stable")]
 
 
 def _free_numbers(expr):

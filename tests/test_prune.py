@@ -55,3 +55,20 @@ def test_max_numbers_limits_which_removals_are_tried(max_numbers):
     out = prune(near, SYMBOLS, X, y, max_numbers=max_numbers)
     # Every removal leaves at least two numbers: with a cap of 1 none is tried.
     assert (out == near) == (max_numbers == 1)
+
+
+def test_only_the_cheapest_removals_are_refitted(monkeypatch):
+    """``tries`` bounds the nonlinear refits per step; the linear ranking puts the term
+    that can go first."""
+    from deepsymreg import symbolic
+
+    y = np.exp(X[:, 0]) + 0.8 * np.sin(2.0 * X[:, 1]) + 0.5 * X[:, 1] ** 2
+    expr = sympy.sympify("1.0*exp(x0) + 0.8*sin(2.0*x1) + 0.001*x0**2 + 0.5*x1**2")
+    calls = []
+    original = symbolic.refine
+    monkeypatch.setattr(symbolic, "refine", lambda e, *a, **k: calls.append(e) or original(e, *a, **k))
+    out = symbolic.prune(expr, SYMBOLS, X, y, tries=1)
+    assert not out.has(X0**2)  # the tiny term went first, refitted
+    assert calls[0] == sympy.sympify("1.0*exp(x0) + 0.8*sin(2.0*x1) + 0.5*x1**2")
+    assert len(sympy.Add.make_args(out)) == 3
+    assert len(calls) == 2  # one refit per step: the one kept, then one refused
