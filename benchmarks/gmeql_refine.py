@@ -10,7 +10,11 @@ again: ``run_gmeql(refine=True)``). Both are judged as ``run_gmeql`` judges (RMS
 under ``tolerance`` of the truth's RMS on the test domain), and the run with the lowest
 training MAE is selected. No training: the read-out only, on runs already made.
 
-    python benchmarks/gmeql_refine.py docs/runs/gmeql_b1_b8.json [more.json] [--json OUT]
+    python benchmarks/gmeql_refine.py docs/runs/gmeql_b1_b8.json [more.json] [--prune] [--json OUT]
+
+``--prune`` adds a third read-out: the refined one, then ``symbolic.prune`` (terms
+dropped one at a time with every remaining number refitted; the EQL benchmark's read-out
+since 2026-12-05).
 
 The raw expressions are stored rounded to 4 significant digits, so the "refit" column
 can differ from the stored ``success`` in rare cases; the script reports both.
@@ -41,14 +45,24 @@ def training_points(result):
     return truth, symbols, x.astype(float), y.astype(float)
 
 
-def read_run(result, trial, points):
-    """One stored run read both ways: ``{"refit": {right, relative_rms, mae, expression},
-    "refined": {...}}``; ``points`` from :func:`training_points`."""
+def _pruned(expr, symbols, x, y):
+    """The refined read-out, then ``symbolic.prune``."""
+    return symbolic.prune(symbolic.polish_refined(expr, symbols, x, y), symbols, x, y)
+
+
+#: The read-outs compared, by name.
+READOUTS = {"refit": symbolic.polish, "refined": symbolic.polish_refined, "pruned": _pruned}
+
+
+def read_run(result, trial, points, names=("refit", "refined")):
+    """One stored run read each way of ``names`` (keys of :data:`READOUTS`): ``{"refit":
+    {right, relative_rms, mae, expression}, "refined": {...}}``; ``points`` from
+    :func:`training_points`."""
     truth, symbols, x, y = points
     raw, _ = symbolic.parse(trial["raw_expression"], result["vars"])
     out = {}
-    for name, readout in (("refit", symbolic.polish), ("refined", symbolic.polish_refined)):
-        expr = readout(raw, symbols, x, y)
+    for name in names:
+        expr = READOUTS[name](raw, symbols, x, y)
         with np.errstate(all="ignore"):
             mae = float(np.mean(np.abs(symbolic.to_numpy_function(expr, symbols)(x) - y)))
         rel = relative_rms(expr, truth, symbols, tuple(result["test_domain"]))
@@ -58,15 +72,15 @@ def read_run(result, trial, points):
     return out
 
 
-def read_result(result, source):
-    """A JSON-ready row: per run both read-outs, the rates and the selected runs."""
+def read_result(result, source, names=("refit", "refined")):
+    """A JSON-ready row: per run each read-out, the rates and the selected runs."""
     points = training_points(result)
-    runs = [{"seed": t["seed"], "stored_success": t["success"], **read_run(result, t, points)}
+    runs = [{"seed": t["seed"], "stored_success": t["success"], **read_run(result, t, points, names)}
             for t in result["trials"]]
     row = {"problem": result.get("problem", result["expr"]), "source": source,
            "memetic": bool(result.get("memetic")), "ablation": result.get("ablation", "none"),
            "noise": result.get("noise", 0.0), "runs": runs}
-    for name in ("refit", "refined"):
+    for name in names:
         row[f"{name}_rate"] = float(np.mean([r[name]["right"] for r in runs]))
         best = min(runs, key=lambda r: np.inf if r[name]["mae"] is None else r[name]["mae"])
         row[f"{name}_selected_right"] = best[name]["right"]
@@ -77,22 +91,24 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", help="JSON files of examples/benchmark_gmeql.py")
     parser.add_argument("--json", dest="json_path", help="write the rows here")
+    parser.add_argument("--prune", action="store_true",
+                        help="also the refined read-out with terms then pruned (symbolic.prune)")
     args = parser.parse_args(argv)
+    names = ("refit", "refined", "pruned") if args.prune else ("refit", "refined")
     rows = []
-    print("| problem | source | runs | right, refit | right, refined | selected right, refit / refined |")
-    print("|---|---|---|---|---|---|")
+    print("| problem | source | runs | " + " | ".join(f"right, {n}" for n in names)
+          + " | selected right, " + " / ".join(names) + " |")
+    print("|---|---|---|" + "---|" * len(names) + "---|")
     for path in args.paths:
         with open(path) as f:
             results = json.load(f)["runs"]
         for result in results:
-            row = read_result(result, os.path.basename(path))
+            row = read_result(result, os.path.basename(path), names)
             rows.append(row)
-            n = len(row["runs"])
-            print(f"| {row['problem']} | {row['source']} | {n} | "
-                  f"{sum(r['refit']['right'] for r in row['runs'])} | "
-                  f"{sum(r['refined']['right'] for r in row['runs'])} | "
-                  f"{'yes' if row['refit_selected_right'] else 'no'} / "
-                  f"{'yes' if row['refined_selected_right'] else 'no'} |", flush=True)
+            rights = " | ".join(str(sum(r[n]["right"] for r in row["runs"])) for n in names)
+            selected = " / ".join("yes" if row[f"{n}_selected_right"] else "no" for n in names)
+            print(f"| {row['problem']} | {row['source']} | {len(row['runs'])} | {rights} | {selected} |",
+                  flush=True)
     if args.json_path:
         write_json(args.json_path, {"command": " ".join(sys.argv), "rows": rows})
     return 0

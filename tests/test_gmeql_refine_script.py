@@ -31,3 +31,16 @@ def test_refined_read_out_mends_the_near_miss_only(tmp_path, capsys):
     assert (row["refit_rate"], row["refined_rate"]) == (0.0, 0.5)
     assert row["refined_selected_right"] and not row["refit_selected_right"]
     assert "| b7 | runs.json | 2 | 0 | 1 | no / yes |" in capsys.readouterr().out
+
+
+def test_prune_adds_a_third_read_out(tmp_path, capsys):
+    script = load_script("benchmarks/gmeql_refine.py")
+    source = tmp_path / "runs.json"
+    source.write_text(json.dumps({"runs": [RESULT]}))
+    out = tmp_path / "out.json"
+    assert script.main([str(source), "--prune", "--json", str(out)]) == 0
+    row, = json.loads(out.read_text())["rows"]
+    near, wrong = row["runs"]
+    assert near["pruned"]["right"] and not wrong["pruned"]["right"]
+    assert row["pruned_rate"] == 0.5 and row["pruned_selected_right"]
+    assert "| b7 | runs.json | 2 | 0 | 1 | 1 | no / yes / yes |" in capsys.readouterr().out
