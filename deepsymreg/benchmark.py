@@ -83,6 +83,7 @@ def run_benchmark(
     polish=True,
     refine=True,
     prune=True,
+    rerun_poor_fits="auto",
     **model_kwargs,
 ):
     """Run ``trials`` restarts on data from ``expr`` and judge them against it.
@@ -126,6 +127,13 @@ def run_benchmark(
             training error allows: a look-alike such as ``0.09*x + 0.82*exp(1.09*x) +
             0.18`` becomes ``exp(x)``. Measured in docs/results.md ("Unseen laws: terms
             dropped with every number refitted").
+        rerun_poor_fits: a restart whose network fits the training points poorly
+            (relative RMS error, against the targets' RMS, above a tolerance) is re-run
+            from fresh weights and the better attempt kept (``fit_restarts``' rule, ``(tolerance,
+            reruns)``). ``"auto"`` (default): ``(0.01 + noise, 1)``, one re-run of the
+            restarts that miss the training points by more than 1% beyond the noise;
+            ``None``: no re-runs. Measured in docs/results.md ("Unseen laws: re-running
+            restarts that fit poorly").
 
     Returns:
         A JSON-ready dict: ``expr``, ``vars``, ``success_rate``,
@@ -151,6 +159,14 @@ def run_benchmark(
             )
         primitives = primitives_lib.SETS[primitives]
     settings["primitives"] = list(primitives)
+    if isinstance(rerun_poor_fits, str):
+        if rerun_poor_fits != "auto":
+            raise ValueError(
+                "Invalid value for argument `rerun_poor_fits`: expected \"auto\", None or "
+                f"(tolerance, reruns). Received: rerun_poor_fits={rerun_poor_fits!r}"
+            )
+        rerun_poor_fits = (0.01 + noise, 1)
+    settings["rerun_poor_fits"] = rerun_poor_fits
     settings.update(model_kwargs)
     schedule = list(schedule) if schedule is not None else default_schedule
     rng = np.random.default_rng(seed)
@@ -209,6 +225,7 @@ def run_benchmark(
         "polish": bool(polish),
         "refine": bool(polish and refine),
         "prune": bool(polish and prune),
+        "rerun_poor_fits": None if rerun_poor_fits is None else list(rerun_poor_fits),
         "trials": [
             {
                 "seed": r.seed,

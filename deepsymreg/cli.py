@@ -97,6 +97,10 @@ def build_parser():
                        help="keep every term the polish keeps (default: terms dropped one at a "
                             "time with every remaining number refitted, while the training "
                             "error allows; eql only)")
+    bench.add_argument("--no-rerun", action="store_true",
+                       help="train every restart once (default: a restart missing the training "
+                            "points by more than 1%% beyond --noise is re-run once from fresh "
+                            "weights, the better attempt kept; eql only)")
     bench.add_argument("--memetic", nargs="?", const="elites",
                        choices=memetic_choices,
                        help="gmeql only: the memetic step, elites refitted with their own "
@@ -457,6 +461,7 @@ def _run(args):
             polish=not args.no_polish,
             refine=not args.no_refine,
             prune=not args.no_prune,
+            rerun_poor_fits=None if args.no_rerun else "auto",
             executor=_executor(args.scheduler),
             progress=_progress(args, args.trials * recipes.restart_steps(args.regularization)),
         )

@@ -47,6 +47,26 @@ def test_run_benchmark_checks_arguments_before_training(kwargs, argument):
         benchmark.run_benchmark("x", "x", **kwargs)
 
 
+def test_run_benchmark_rejects_an_unknown_rerun_rule():
+    with pytest.raises(ValueError, match="argument `rerun_poor_fits`.*'sometimes'"):
+        benchmark.run_benchmark("x", "x", rerun_poor_fits="sometimes")
+
+
+@pytest.mark.parametrize("noise, given, expected", [
+    (0.0, "auto", (0.01, 1)), (0.05, "auto", (0.06, 1)), (0.0, None, None), (0.0, (0.2, 3), (0.2, 3)),
+])
+def test_run_benchmark_resolves_the_rerun_rule(monkeypatch, noise, given, expected):
+    # "auto": poor fits are those missing the training points by 1% beyond the noise.
+    seen = {}
+    monkeypatch.setattr(benchmark, "fit_restarts", lambda *a, **kw: seen.update(kw) or 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        benchmark.run_benchmark("x", "x", noise=noise, rerun_poor_fits=given)
+    if expected is None:
+        assert seen["rerun_poor_fits"] is None
+    else:
+        assert seen["rerun_poor_fits"] == pytest.approx(expected)
+
+
 def test_l0_settings_train_on_raw_targets_with_wide_first_layer():
     settings, phases = benchmark.model_settings("l0")
     assert settings["regularizer"] == "l0" and settings["standardize"] is False

@@ -142,6 +142,17 @@ def test_pruning_is_the_default_and_can_be_switched_off(monkeypatch):
     assert [kw["prune"] for kw in seen] == [True, False]
 
 
+def test_poor_fits_are_re_run_by_default_and_can_be_left(monkeypatch):
+    signature = inspect.signature(benchmark.run_benchmark)
+    assert signature.parameters["rerun_poor_fits"].default == "auto"  # the Python API's too
+    seen = []
+    monkeypatch.setattr(benchmark, "run_benchmark", lambda *a, **kw: seen.append(kw) or 1 / 0)
+    for extra in ([], ["--no-rerun"]):
+        with pytest.raises(ZeroDivisionError):
+            cli.main([*BASE, "--quiet", *extra])
+    assert [kw["rerun_poor_fits"] for kw in seen] == ["auto", None]
+
+
 def test_relaxed_l0_is_the_default_and_l05_can_be_asked_for(monkeypatch):
     signature = inspect.signature(benchmark.run_benchmark)
     assert signature.parameters["regularization"].default == "l0"  # the Python API's too
