@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import sympy
 
+from deepsymreg._validation import check_int, check_number
 from deepsymreg.primitives import elementary
 
 #: Relative step of :func:`refine`'s forward differences.
@@ -431,7 +432,15 @@ def prune(expr, symbols, x, y, tolerance=1e-4, max_numbers=REFINE_MAX_NUMBERS, t
     Returns:
         The pruned expression (``expr`` itself when no term can go).
     """
+    tolerance = check_number("tolerance", tolerance, 0.0)
+    max_numbers = check_int("max_numbers", max_numbers, minimum=0, allow_none=True)
+    tries = check_int("tries", tries, minimum=1)
     x, y = np.asarray(x, float), np.asarray(y, float).ravel()
+    if x.ndim != 2 or x.shape != (len(y), len(symbols)):
+        raise ValueError(
+            f"Invalid value for argument `x`: expected shape ({len(y)}, {len(symbols)}) (one row "
+            f"per target, one column per symbol). Received: x.shape={x.shape}"
+        )
     allowed = tolerance * max(float(np.var(y)), 1e-30)
 
     def error(e):

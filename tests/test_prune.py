@@ -72,3 +72,13 @@ def test_only_the_cheapest_removals_are_refitted(monkeypatch):
     assert calls[0] == sympy.sympify("1.0*exp(x0) + 0.8*sin(2.0*x1) + 0.5*x1**2")
     assert len(sympy.Add.make_args(out)) == 3
     assert len(calls) == 2  # one refit per step: the one kept, then one refused
+
+
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"tolerance": -1e-4}, "tolerance"), ({"tries": 0}, "tries"), ({"max_numbers": -1}, "max_numbers"),
+    ({"x": X[:10]}, "x"),
+])
+def test_bad_arguments_are_named(kwargs, argument):
+    given = {"x": X, "y": X[:, 0] ** 2, **kwargs}
+    with pytest.raises(ValueError, match=f"argument `{argument}`"):
+        prune(sympy.sympify("1.0*x0**2"), SYMBOLS, **given)
