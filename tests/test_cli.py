@@ -120,37 +120,21 @@ def test_no_polish_judges_the_equations_read_off_the_networks(monkeypatch):
     assert seen["polish"] is False
 
 
-def test_the_refined_polish_is_the_default_and_can_be_switched_off(monkeypatch):
+@pytest.mark.parametrize("argument, flag, default, off", [
+    ("refine", "--no-refine", True, False),  # the refined polish
+    ("prune", "--no-prune", True, False),  # terms dropped with every number refitted
+    ("rerun_poor_fits", "--no-rerun", "auto", None),  # poor fits trained once more
+])
+def test_read_out_and_re_run_defaults_can_be_switched_off(monkeypatch, argument, flag, default, off):
     signature = inspect.signature(benchmark.run_benchmark)
-    assert signature.parameters["refine"].default is True  # the Python API's too
+    given = signature.parameters[argument].default  # the Python API's default too
+    assert type(given) is type(default) and given == default
     seen = []
     monkeypatch.setattr(benchmark, "run_benchmark", lambda *a, **kw: seen.append(kw) or 1 / 0)
-    for extra in ([], ["--no-refine"]):
+    for extra in ([], [flag]):
         with pytest.raises(ZeroDivisionError):
             cli.main([*BASE, "--quiet", *extra])
-    assert [kw["refine"] for kw in seen] == [True, False]
-
-
-def test_pruning_is_the_default_and_can_be_switched_off(monkeypatch):
-    signature = inspect.signature(benchmark.run_benchmark)
-    assert signature.parameters["prune"].default is True  # the Python API's too
-    seen = []
-    monkeypatch.setattr(benchmark, "run_benchmark", lambda *a, **kw: seen.append(kw) or 1 / 0)
-    for extra in ([], ["--no-prune"]):
-        with pytest.raises(ZeroDivisionError):
-            cli.main([*BASE, "--quiet", *extra])
-    assert [kw["prune"] for kw in seen] == [True, False]
-
-
-def test_poor_fits_are_re_run_by_default_and_can_be_left(monkeypatch):
-    signature = inspect.signature(benchmark.run_benchmark)
-    assert signature.parameters["rerun_poor_fits"].default == "auto"  # the Python API's too
-    seen = []
-    monkeypatch.setattr(benchmark, "run_benchmark", lambda *a, **kw: seen.append(kw) or 1 / 0)
-    for extra in ([], ["--no-rerun"]):
-        with pytest.raises(ZeroDivisionError):
-            cli.main([*BASE, "--quiet", *extra])
-    assert [kw["rerun_poor_fits"] for kw in seen] == ["auto", None]
+    assert [kw[argument] for kw in seen] == [default, off]
 
 
 def test_relaxed_l0_is_the_default_and_l05_can_be_asked_for(monkeypatch):
