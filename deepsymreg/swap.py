@@ -106,6 +106,7 @@ class TermLibrary:
                     add(s**2 * term, cols[s] ** 2 * value)
         self.terms = terms
         self.columns = np.stack(values, axis=1)
+        self.families = [_family(t) for t in terms]
 
 
 def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_removed=3,
@@ -188,6 +189,35 @@ def _mse(values, y):
     return value if np.isfinite(value) else np.inf
 
 
+def _family(term):
+    """``term``'s shape: its numbers replaced by one placeholder (``exp(1.3*x)`` and
+    ``0.5*exp(2*x)`` share one)."""
+    numbers = term.atoms(sympy.Float) | {n for n in term.atoms(sympy.Rational) if not n.is_Integer}
+    return term.xreplace({n: _SLOT for n in numbers}).as_coeff_Mul()[1]
+
+
+_SLOT = sympy.Symbol("_slot")
+
+
+def _inner_derivatives(terms, symbols, x):
+    """Columns of the derivatives of ``terms`` by their inner numbers (all free numbers but
+    the outer coefficient) on ``x``: with them in a least-squares basis, the kept terms'
+    rates and frequencies move to first order (one Gauss-Newton step)."""
+    derivatives = []
+    for t in terms:
+        outer, rest = t.as_coeff_Mul()
+        for n in _free_numbers(rest):
+            p = sympy.Symbol("_inner")
+            d = sympy.diff(rest.xreplace({n: p}), p).xreplace({p: n})
+            if d != 0:
+                derivatives.append(outer * d)
+    if not derivatives:
+        return np.zeros((x.shape[0], 0))
+    with np.errstate(all="ignore"):
+        columns = to_numpy_columns(derivatives, symbols)(x)
+    return columns[:, np.all(np.isfinite(columns), axis=0)]
+
+
 def _best_swap(expr, symbols, x, y, library, max_removed, max_terms, tries, max_numbers):
     """The best refitted swap of ``expr`` as ``(equation, its MSE, expr's MSE)``, or None."""
     terms = [t for t in sympy.Add.make_args(expr) if not t.is_Number]
@@ -197,6 +227,8 @@ def _best_swap(expr, symbols, x, y, library, max_removed, max_terms, tries, max_
         t_cols = to_numpy_columns(terms, symbols)(x)
     if not np.all(np.isfinite(t_cols)):
         return None
+    d_cols = [_inner_derivatives([t], symbols, x) for t in terms]
+    families = [_family(t) for t in terms]
     cur_err = _mse(to_numpy_columns([expr], symbols)(x)[:, 0], y)
     n = len(y)
     lib = library.columns
@@ -206,26 +238,46 @@ def _best_swap(expr, symbols, x, y, library, max_removed, max_terms, tries, max_
         ranked = []
         for removed in itertools.combinations(range(len(terms)), size):
             kept = [k for k in range(len(terms)) if k not in removed]
-            basis = np.column_stack([np.ones(n), t_cols[:, kept]])
-            q, _ = np.linalg.qr(basis)
+            basis = np.column_stack([np.ones(n), t_cols[:, kept], *[d_cols[k] for k in kept]])
+            q = _orthonormal(basis)
             r = y - q @ (q.T @ y)
             c_perp = lib - q @ (q.T @ lib)
             norm = np.einsum("ij,ij->j", c_perp, c_perp)
             ok = norm > 1e-10 * np.maximum(lib_norm, 1e-30)
             drop = np.where(ok, (r @ c_perp) ** 2 / np.where(ok, norm, 1.0), -np.inf)
-            best = np.argsort(-drop)[:tries]
-            for j in best:
-                if np.isfinite(drop[j]):
-                    ranked.append((float(r @ r - drop[j]) / n, kept, int(j)))
+            # A size-1 swap within the removed term's own family is a refit, not a swap.
+            same = {families[k] for k in removed} if size == 1 else set()
+            picked = set()
+            for j in np.argsort(-drop):
+                if not np.isfinite(drop[j]) or len(picked) == tries:
+                    break
+                if library.families[j] in same or library.families[j] in picked:
+                    continue
+                picked.add(library.families[j])
+                ranked.append((float(r @ r - drop[j]) / n, kept, int(j)))
         ranked.sort(key=lambda item: item[0])
-        for _, kept, j in ranked[:tries]:
+        seen = set()
+        for _, kept, j in ranked:
+            key = (tuple(kept), library.families[j])
+            if key in seen:
+                continue
+            seen.add(key)
             found.append(_refitted(terms, t_cols, kept, library.terms[j], lib[:, j], symbols, x, y,
                                    max_numbers))
+            if len(seen) == tries:
+                break
     found = [f for f in found if f is not None]
     if not found:
         return None
     new, new_err = min(found, key=lambda f: (f[1], complexity(f[0])))
     return new, new_err, cur_err
+
+
+def _orthonormal(basis):
+    """An orthonormal basis of the span of ``basis``'s columns (rank-revealing: columns
+    that add nothing are left out)."""
+    u, s, _ = np.linalg.svd(basis, full_matrices=False)
+    return u[:, s > s[0] * 1e-10] if s.size and s[0] > 0 else u[:, :0]
 
 
 def _refitted(terms, t_cols, kept, term, column, symbols, x, y, max_numbers):
