@@ -143,6 +143,8 @@ def measure(law, trials, run_seed, progress=None, regularization="l0", curriculu
         "run_seed": run_seed,
         "polish": result["polish"],
         "refine": result["refine"],
+        "prune": result["prune"],
+        "swap": result["swap"],
         "regularization": regularization,
         "curriculum": None if curriculum is None else list(curriculum),
         "lever": lever,

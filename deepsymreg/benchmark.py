@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from deepsymreg import primitives as primitives_lib
+from deepsymreg import swap as swap_lib
 from deepsymreg import symbolic
 from deepsymreg._validation import check_int, check_number
 from deepsymreg.reports import finite_or_none
@@ -83,6 +84,7 @@ def run_benchmark(
     polish=True,
     refine=True,
     prune=True,
+    swap=True,
     rerun_poor_fits="auto",
     **model_kwargs,
 ):
@@ -127,6 +129,10 @@ def run_benchmark(
             training error allows: a look-alike such as ``0.09*x + 0.82*exp(1.09*x) +
             0.18`` becomes ``exp(x)``. Measured in docs/results.md ("Unseen laws: terms
             dropped with every number refitted").
+        swap: with ``polish``, then replace look-alike terms of each restart's equation
+            by single terms of a depth-one grammar (:func:`deepsymreg.swap.swap`: ``-4.5*x
+            + 4.54*sin(0.316*pi*x)`` becomes ``-0.7*x**3``) and prune again. Measured in
+            docs/results.md ("Unseen laws: look-alike terms swapped").
         rerun_poor_fits: a restart whose network fits the training points poorly
             (relative RMS error, against the targets' RMS, above a tolerance) is re-run
             from fresh weights and the better attempt kept (``fit_restarts``' rule, ``(tolerance,
@@ -191,8 +197,11 @@ def run_benchmark(
     )
     raw = [r.expression for r in results]
     if polish:
+        library = swap_lib.TermLibrary(symbols, x) if swap else None
+        cache = {}  # restarts that reached one equation are read out once
         for r in results:
-            polish_trial(r, symbols, (x, y), (x_test, y_test), refine=refine, prune=prune)
+            polish_trial(r, symbols, (x, y), (x_test, y_test), refine=refine, prune=prune,
+                         swap=swap, library=library, cache=cache)
     wall = time.perf_counter() - start
     for r in results:
         candidate, _ = symbolic.parse(r.expression, [s.name for s in symbols])
@@ -227,6 +236,7 @@ def run_benchmark(
         "polish": bool(polish),
         "refine": bool(polish and refine),
         "prune": bool(polish and prune),
+        "swap": bool(polish and swap),
         "rerun_poor_fits": None if rerun_poor_fits is None else list(rerun_poor_fits),
         "trials": [
             {
@@ -247,7 +257,8 @@ def run_benchmark(
     }
 
 
-def polish_trial(result, symbols, train, test, digits=6, refine=False, prune=False):
+def polish_trial(result, symbols, train, test, digits=6, refine=False, prune=False, swap=False,
+                 library=None, cache=None):
     """Replace a restart's equation by its polish, in place.
 
     :func:`deepsymreg.symbolic.polish` refits the equation's additive terms by least
@@ -260,25 +271,47 @@ def polish_trial(result, symbols, train, test, digits=6, refine=False, prune=Fal
     and a constant offered as terms, then every number refitted (inner rates and
     frequencies too) when the polish has at most :data:`REFINE_MAX_NUMBERS` of them.
     With ``prune``, then :func:`deepsymreg.symbolic.prune` (terms dropped one at a time,
-    every remaining number refitted).
+    every remaining number refitted). With ``swap``, then :func:`deepsymreg.swap.swap`
+    (look-alike terms replaced by single terms of ``library``, a
+    :class:`~deepsymreg.swap.TermLibrary` on ``train``'s points, built when None) and, if
+    a swap was kept, ``prune`` again.
+
+    ``cache``: a dict kept across the restarts of one law (same ``train``), mapping an
+    equation to its read-out, so that restarts that reached one equation are read once.
     """
     names = [s.name for s in symbols]
     try:
         expr, _ = symbolic.parse(result.expression, names)
     except ValueError:
         return
-    if refine:
-        better = symbolic.polish_refined(expr, symbols, *train, max_numbers=REFINE_MAX_NUMBERS)
+    key = (result.expression, refine, prune, swap, digits)
+    if cache is not None and key in cache:
+        better = cache[key]
     else:
-        better = symbolic.polish(expr, symbols, *train)
-    if prune:
-        better = symbolic.prune(better, symbols, *train)
-    better = symbolic.rounded(better, digits)
+        better = _read_out(expr, symbols, train, refine, prune, swap, library)
+        better = symbolic.rounded(better, digits)
+        if cache is not None:
+            cache[key] = better
     if better == expr:
         return
     result.expression = str(better)
     result.extrapolation_mse, result.train_mse = equation_errors(better, symbols, test, train)
     result.complexity = symbolic.complexity(better)
+
+
+def _read_out(expr, symbols, train, refine, prune, swap, library):
+    """``polish_trial``'s read-out of one equation (not rounded)."""
+    if refine:
+        better = symbolic.polish_refined(expr, symbols, *train, max_numbers=REFINE_MAX_NUMBERS)
+    else:
+        better = symbolic.polish(expr, symbols, *train)
+    if prune and swap:
+        return swap_lib.prune_and_swap(better, symbols, *train, library=library)
+    if prune:
+        return symbolic.prune(better, symbols, *train)
+    if swap:
+        return swap_lib.swap(better, symbols, *train, library=library)
+    return better
 
 
 def equation_errors(expr, symbols, *point_sets):

@@ -97,6 +97,10 @@ def build_parser():
                        help="keep every term the polish keeps (default: terms dropped one at a "
                             "time with every remaining number refitted, while the training "
                             "error allows; eql only)")
+    bench.add_argument("--no-swap", action="store_true",
+                       help="keep look-alike terms (default: one to three terms replaced by one "
+                            "term of a depth-one grammar when that fits better or simpler, "
+                            "e.g. -4.5*x + 4.54*sin(0.316*pi*x) -> -0.7*x**3; eql only)")
     bench.add_argument("--no-rerun", action="store_true",
                        help="train every restart once (default: a restart missing the training "
                             "points by more than 1%% beyond --noise is re-run once from fresh "
@@ -461,6 +465,7 @@ def _run(args):
             polish=not args.no_polish,
             refine=not args.no_refine,
             prune=not args.no_prune,
+            swap=not args.no_swap,
             rerun_poor_fits=None if args.no_rerun else "auto",
             executor=_executor(args.scheduler),
             progress=_progress(args, args.trials * recipes.restart_steps(args.regularization)),

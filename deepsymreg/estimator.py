@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from deepsymreg import primitives as primitives_lib
 from deepsymreg import recipes, reports, symbolic
+from deepsymreg import swap as swap_lib
 from deepsymreg._validation import check_choice, check_int, check_number
 from deepsymreg.callbacks import Phase
 from deepsymreg.gmeql import DEFAULT_MEMETIC
@@ -50,6 +51,13 @@ NEGLIGIBLE = 1e-2
 #: ("best" selection, as PySR's).
 ACCURACY_FACTOR = 1.5
 _FORMAT = 1
+
+
+#: The estimator's read-out swaps look-alike terms (:func:`deepsymreg.swap.prune_and_swap`)
+#: for laws of at most this many variables (the library grows with their cube) ...
+SWAP_MAX_VARIABLES = 3
+#: ... on at most this many training rows (drawn at random; a refit's cost grows with them).
+SWAP_ROWS = 1024
 
 
 class SymbolicRegressor(RegressorMixin, BaseEstimator):
@@ -108,7 +116,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             selection like any other (default True). Without sample weights, the
             polished form with every number refitted as well (inner frequencies and
             rates, :func:`deepsymreg.symbolic.polish_refined`, for equations of at most
-            :data:`deepsymreg.symbolic.REFINE_MAX_NUMBERS` numbers) is one more candidate.
+            :data:`deepsymreg.symbolic.REFINE_MAX_NUMBERS` numbers) is one more candidate,
+            and, for at most :data:`SWAP_MAX_VARIABLES` inputs, that form pruned and its
+            look-alike terms swapped (:func:`deepsymreg.swap.prune_and_swap`, on up to
+            :data:`SWAP_ROWS` training rows) another.
         jit_compile: compile training with XLA (default True). False skips XLA's
             compilation (about 1.5 s per fit on 2 CPU cores) and runs every step slower:
             worth it only for fits of a few hundred steps (quick checks, debugging).
@@ -738,6 +749,10 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
             candidates.append(([symbolic.rounded(symbolic.polish(m, self._internal, x, y[:, j],
                                                                  sample_weight=w), 6)
                                 for j, m in enumerate(monomials)], None, None))
+        library = swap_rows = None
+        if self.polish and w is None and len(self._internal) <= SWAP_MAX_VARIABLES:
+            swap_rows = np.random.default_rng(self._seed()).permutation(len(x))[:SWAP_ROWS]
+            library = swap_lib.TermLibrary(self._internal, x[swap_rows])
         for r in results:
             texts = r.expression.split("; ")
             try:
@@ -780,6 +795,17 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                     ]
                     if refined != polished:
                         candidates.append((refined, r.seed, r.weights))
+                    if library is not None:
+                        # Terms dropped with every number refitted, and look-alike terms
+                        # swapped for one term of a depth-one grammar (the benchmark's
+                        # read-out), on at most SWAP_ROWS training rows.
+                        swapped = [
+                            symbolic.rounded(swap_lib.prune_and_swap(
+                                e, self._internal, x[swap_rows], y[swap_rows, j], library=library), 6)
+                            for j, e in enumerate(refined)
+                        ]
+                        if swapped != refined:
+                            candidates.append((swapped, r.seed, r.weights))
         rows = {}
         for exprs, seed, weights in candidates:
             key = tuple(_form(e) for e in exprs)

@@ -6,10 +6,10 @@ where the law has ``-0.7*x**3`` (the sine's cubic Taylor term), or ``-0.45*y`` w
 outside them. :func:`swap` searches the equation's neighbourhood: one, two or three of its
 additive terms replaced by a single term of :class:`TermLibrary` (the network's primitive
 shapes at depth one: powers, ``exp``, ``sin`` and ``cos``, sigmoids, and their products
-with a variable or its square), screened by linear least squares and the most promising
-refitted with every number free (:func:`deepsymreg.symbolic.refine`). A swap is kept when
-the equation gets simpler at the same training error, or much more accurate at about the
-same size.
+with a variable, its square or a product of two variables), screened by a linearized least
+squares refit and the most promising refitted with every number free
+(:func:`deepsymreg.symbolic.refine`). A swap is kept when the equation gets simpler at the
+same training error, or much more accurate at about the same size.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from deepsymreg.symbolic import (
     REFINE_MAX_NUMBERS,
     _free_numbers,
     complexity,
+    prune,
     refine,
     to_numpy_columns,
 )
 
-__all__ = ["TermLibrary", "swap"]
+__all__ = ["TermLibrary", "swap", "prune_and_swap"]
 
 #: Inner rates of the library's exponentials, ``exp(a*g)``.
 RATES = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 3.0)
@@ -39,6 +40,10 @@ SLOPES = (-20.0, -10.0, -5.0, -2.0, 2.0, 5.0, 10.0, 20.0)
 CENTRES = (-0.5, 0.0, 0.5)
 
 
+#: The largest magnitude of a library term on the points.
+_LARGEST = 1e8
+
+
 class TermLibrary:
     """Candidate terms in ``symbols`` and their values on the points ``x``.
 
@@ -46,8 +51,9 @@ class TermLibrary:
     ``sin(k*pi*g)`` and ``cos(k*pi*g)`` for ``g`` in ``v``, ``v**2`` and the products of two
     variables, ``a`` in :data:`RATES`, ``k`` in :data:`FREQUENCIES`; sigmoids of ``v``
     (:data:`SLOPES`, :data:`CENTRES`). Terms: the atoms, the products of two or three
-    distinct variables and ``v**2*w``, and every non-power atom times a variable or a
-    variable's square. The numbers are starting points: a swap refits them.
+    distinct variables and ``v**2*w``, and every non-power atom times a variable, a
+    variable's square or a product of two distinct variables. The numbers are starting
+    points: a swap refits them. For three variables, about 3000 terms.
 
     Args:
         symbols: the variables, in the column order of ``x``.
@@ -55,7 +61,9 @@ class TermLibrary:
         max_power: the highest power of one variable.
 
     Attributes:
-        terms: the SymPy terms; columns: ``(n, len(terms))`` their values (finite ones only).
+        terms: the SymPy terms (those finite and not constant on ``x``); columns:
+            ``(n, len(terms))`` their values; families: each term's shape (its numbers
+            replaced by a placeholder).
     """
 
     def __init__(self, symbols, x, max_power=4):
@@ -71,7 +79,8 @@ class TermLibrary:
         terms, values = [], []
 
         def add(term, value):
-            if np.all(np.isfinite(value)) and np.ptp(value) > 1e-12:
+            # Finite, not constant, and not so large that its square overflows.
+            if np.all(np.abs(value) < _LARGEST) and np.ptp(value) > 1e-12:
                 terms.append(term)
                 values.append(value)
 
@@ -84,8 +93,11 @@ class TermLibrary:
                 for a in RATES:
                     shapes.append((sympy.exp(sympy.Float(a) * g), np.exp(a * gv)))
                 for k in FREQUENCIES:
-                    shapes.append((sympy.sin(sympy.Float(k) * sympy.pi * g), np.sin(k * np.pi * gv)))
-                    shapes.append((sympy.cos(sympy.Float(k) * sympy.pi * g), np.cos(k * np.pi * gv)))
+                    # Unevaluated: SymPy would turn sin(0.5*pi*x) into sin(pi*x/2), whose
+                    # frequency, no longer a float, a refit could not move.
+                    arg = sympy.Mul(sympy.Float(k), sympy.pi, g, evaluate=False)
+                    shapes.append((sympy.sin(arg, evaluate=False), np.sin(k * np.pi * gv)))
+                    shapes.append((sympy.cos(arg, evaluate=False), np.cos(k * np.pi * gv)))
             for s in self.symbols:
                 for slope, centre in itertools.product(SLOPES, CENTRES):
                     form = sympy.Float(-slope) * s + sympy.Float(slope * centre)
@@ -104,6 +116,8 @@ class TermLibrary:
                 for s in self.symbols:
                     add(s * term, cols[s] * value)
                     add(s**2 * term, cols[s] ** 2 * value)
+                for a, b in itertools.combinations(self.symbols, 2):
+                    add(a * b * term, cols[a] * cols[b] * value)
         self.terms = terms
         self.columns = np.stack(values, axis=1)
         self.families = [_family(t) for t in terms]
@@ -114,9 +128,13 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
     """Replace look-alike terms of ``expr`` by single terms of a :class:`TermLibrary`.
 
     Each round screens every way of removing 1 to ``max_removed`` additive terms (the
-    constant stays) and adding one library term, by a linear least-squares refit of all
-    outer coefficients on ``(x, y)``; for each number of removed terms, the ``tries``
-    swaps with the lowest error are refitted with every number free
+    constant stays) and adding one library term by a linearized least-squares refit on
+    ``(x, y)``: the outer coefficients of the kept terms and the new one, and the kept
+    terms' inner numbers to first order (their derivative columns: one Gauss-Newton step),
+    so that ``-0.45*y - 0.71*sin(1.91*pi*y)`` can show that ``y**3`` fits once the sine's
+    frequency moves. Swapping a term for one of its own family is a refit, not a swap, and
+    is not screened. For each number of removed terms, the ``tries`` swaps of distinct
+    families with the lowest linearized error are refitted with every number free
     (:func:`deepsymreg.symbolic.refine`). The best refitted swap is kept when it leaves a
     simpler equation (fewer tree nodes) whose mean squared error rose less than
     ``tolerance * var(y)``, or when it cuts the error by the factor ``gain`` without
@@ -179,6 +197,15 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
     return current
 
 
+def prune_and_swap(expr, symbols, x, y, library=None):
+    """:func:`deepsymreg.symbolic.prune`, then :func:`swap` and, when a swap was kept,
+    ``prune`` again (a swap may leave terms that the new one made redundant): the read-out
+    of ``deepsymreg benchmark`` and one of the estimator's candidates."""
+    pruned = prune(expr, symbols, x, y)
+    swapped = swap(pruned, symbols, x, y, library=library)
+    return pruned if swapped is pruned else prune(swapped, symbols, x, y)
+
+
 #: How many tree nodes a sharper swap may add (one term of the library times a square).
 _SIZE_SLACK = 8
 
@@ -239,12 +266,13 @@ def _best_swap(expr, symbols, x, y, library, max_removed, max_terms, tries, max_
         for removed in itertools.combinations(range(len(terms)), size):
             kept = [k for k in range(len(terms)) if k not in removed]
             basis = np.column_stack([np.ones(n), t_cols[:, kept], *[d_cols[k] for k in kept]])
-            q = _orthonormal(basis)
-            r = y - q @ (q.T @ y)
-            c_perp = lib - q @ (q.T @ lib)
-            norm = np.einsum("ij,ij->j", c_perp, c_perp)
-            ok = norm > 1e-10 * np.maximum(lib_norm, 1e-30)
-            drop = np.where(ok, (r @ c_perp) ** 2 / np.where(ok, norm, 1.0), -np.inf)
+            with np.errstate(all="ignore"):  # a non-finite drop is skipped below
+                q = _orthonormal(basis)
+                r = y - q @ (q.T @ y)
+                c_perp = lib - q @ (q.T @ lib)
+                norm = np.einsum("ij,ij->j", c_perp, c_perp)
+                ok = norm > 1e-10 * np.maximum(lib_norm, 1e-30)
+                drop = np.where(ok, (r @ c_perp) ** 2 / np.where(ok, norm, 1.0), -np.inf)
             # A size-1 swap within the removed term's own family is a refit, not a swap.
             same = {families[k] for k in removed} if size == 1 else set()
             picked = set()

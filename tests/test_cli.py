@@ -105,11 +105,12 @@ def test_tiny_real_run_writes_valid_json(tmp_path, monkeypatch, capsys):
         assert isinstance(t["success"], bool)
         assert t["extrapolation_mse"] is None or t["extrapolation_mse"] >= 0
     assert result["best_expression"] in [t["expression"] for t in trials]
-    assert result["polish"] is True and result["refine"] is True and result["prune"] is True
-    for t in trials:  # the polish keeps the terms' functions: no new function appears
+    assert result["polish"] and result["refine"] and result["prune"] and result["swap"]
+    for t in trials:  # the read-out's functions: the network's, or the swap library's
         raw = sympy.sympify(t["raw_expression"], locals=symbols)
         functions = sympy.sympify(t["expression"], locals=symbols).atoms(sympy.Function)
-        assert {f.func for f in functions} <= {f.func for f in raw.atoms(sympy.Function)}
+        allowed = {f.func for f in raw.atoms(sympy.Function)} | {sympy.sin, sympy.cos, sympy.exp}
+        assert {f.func for f in functions} <= allowed
 
 
 def test_no_polish_judges_the_equations_read_off_the_networks(monkeypatch):
@@ -123,6 +124,7 @@ def test_no_polish_judges_the_equations_read_off_the_networks(monkeypatch):
 @pytest.mark.parametrize("argument, flag, default, off", [
     ("refine", "--no-refine", True, False),  # the refined polish
     ("prune", "--no-prune", True, False),  # terms dropped with every number refitted
+    ("swap", "--no-swap", True, False),  # look-alike terms swapped for one library term
     ("rerun_poor_fits", "--no-rerun", "auto", None),  # poor fits trained once more
 ])
 def test_read_out_and_re_run_defaults_can_be_switched_off(monkeypatch, argument, flag, default, off):
