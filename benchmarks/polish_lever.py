@@ -24,10 +24,12 @@ with at most ``--max-numbers`` of them (default: ``run_benchmark``'s cap).
 its stored one (runs made with the refined read-out, read with the plain polish).
 
 ``--prune`` then drops terms one at a time, refitting every remaining number
-(``deepsymreg.symbolic.prune``).
+(``deepsymreg.symbolic.prune``). ``--swap`` then prunes, swaps look-alike terms for one
+term of a depth-one grammar and prunes again (``deepsymreg.swap.prune_and_swap``, the
+benchmark's read-out since 2026-12-05).
 
     python benchmarks/polish_lever.py unseen_seed0.json [--refine | --refined] [--prune]
-        [--from-raw] [--max-numbers 16] [--json OUT]
+        [--swap] [--from-raw] [--max-numbers 16] [--json OUT]
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from deepsymreg import laws as laws_lib  # noqa: E402
+from deepsymreg import swap as swap_lib  # noqa: E402
 from deepsymreg import symbolic  # noqa: E402
 from deepsymreg.benchmark import REFINE_MAX_NUMBERS, equation_errors, make_data  # noqa: E402
 from deepsymreg.reports import finite_or_none, run_script, write_json  # noqa: E402
@@ -69,12 +72,13 @@ def candidate(expression, symbols, test):
     return _Candidate(expression, mse, symbolic.complexity(expr))
 
 
-def polish_expression(expr, symbols, x, y, refine=False, max_numbers=None, prune=False):
+def polish_expression(expr, symbols, x, y, refine=False, max_numbers=None, prune=False,
+                      swap=False, library=None):
     """The polish of one equation; with ``refine``, every number of the polished
     equation refitted (``symbolic.refine``) and the terms polished again; with
     ``refine="variables"``, ``symbolic.polish_refined`` (its ``max_numbers``). With
     ``prune``, then ``symbolic.prune`` (terms dropped one at a time, every remaining
-    number refitted)."""
+    number refitted). With ``swap``, then ``swap.prune_and_swap`` (on ``library``)."""
     if refine == "variables":
         polished = symbolic.polish_refined(expr, symbols, x, y, max_numbers=max_numbers)
     else:
@@ -85,6 +89,8 @@ def polish_expression(expr, symbols, x, y, refine=False, max_numbers=None, prune
                 polished = symbolic.polish(refined, symbols, x, y)
     if prune:
         polished = symbolic.prune(polished, symbols, x, y)
+    if swap:
+        polished = swap_lib.prune_and_swap(polished, symbols, x, y, library=library)
     return polished
 
 
@@ -98,16 +104,18 @@ def judged(row, candidates):
     return float(np.mean(rights)), best_right, best
 
 
-def polish_row(row, refine=False, max_numbers=None, from_raw=False, prune=False):
+def polish_row(row, refine=False, max_numbers=None, from_raw=False, prune=False, swap=False):
     """Before/after figures of one law's restarts ("before": the stored equations;
     "after": their read-out again, or with ``from_raw`` that of the raw equations)."""
     symbols, (x, y), test = law_data(row)
+    library = swap_lib.TermLibrary(symbols, x) if swap else None
     before, after = [], []
     for r in row["restarts"]:
         raw = candidate(r["expression"], symbols, test)
         source = r["raw_expression"] if from_raw else r["expression"]
         expr = symbolic.parse(source, [s.name for s in symbols])[0]
-        polished = str(symbolic.rounded(polish_expression(expr, symbols, x, y, refine, max_numbers, prune), 4))
+        polished = str(symbolic.rounded(polish_expression(expr, symbols, x, y, refine, max_numbers, prune,
+                                                             swap, library), 4))
         before.append(raw)
         after.append(candidate(polished, symbols, test))
     rate_before, right_before, _ = judged(row, before)
@@ -141,6 +149,9 @@ def main(argv=None):
     parser.add_argument("--prune", action="store_true",
                         help="then drop terms one at a time with every remaining number refitted "
                         "(symbolic.prune)")
+    parser.add_argument("--swap", action="store_true",
+                        help="then prune, swap look-alike terms for one term of a depth-one "
+                        "grammar and prune again (swap.prune_and_swap)")
     parser.add_argument("--from-raw", action="store_true",
                         help="read out each restart's equation as read off the network "
                         "(raw_expression), not its stored (polished) one: e.g. the plain polish "
@@ -155,7 +166,7 @@ def main(argv=None):
     start = time.time()
     out = []
     for row in rows:
-        out.append(polish_row(row, refine, max_numbers, args.from_raw, args.prune))
+        out.append(polish_row(row, refine, max_numbers, args.from_raw, args.prune, args.swap))
         print(f"law {row['index']}: {out[-1]['success_rate']:.2f} -> "
               f"{out[-1]['polished_success_rate']:.2f} ({time.time() - start:.0f} s)", flush=True)
     print("| # | law | success rate | polished | selected right | polished | polished selected equation |")

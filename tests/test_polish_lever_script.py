@@ -85,3 +85,17 @@ def test_portfolio_takes_the_first_restarts_of_each_run(tmp_path, capsys):
     (tmp_path / "c.json").write_text(json.dumps({"laws": [unpolished]}))
     with pytest.raises(ValueError, match="not polished"):
         portfolio.main([paths[0], str(tmp_path / "c.json")])
+
+
+def test_swap_mends_a_look_alike_term(tmp_path, capsys):
+    lever = load_script("benchmarks/polish_lever.py")
+    # The sine's Taylor series imitates the cube on [-1, 1]; refits cannot mend it, a swap can.
+    row = {"index": 0, "expr": "-0.7*x**3 + 0.5", "vars": ["x"], "run_seed": 0,
+           "restarts": [{"seed": 0, "expression": "-4.5*x + 4.54*sin(0.316*pi*x) + 0.5"}]}
+    assert lever.polish_row(row, refine=True, prune=True)["polished_success_rate"] == 0.0
+    out = lever.polish_row(row, swap=True)
+    assert out["polished_success_rate"] == 1.0 and out["polished_selected_right"]
+    source = tmp_path / "unseen.json"
+    source.write_text(json.dumps({"laws": [row]}))
+    assert lever.main([str(source), "--swap"]) == 0
+    assert "0.000 -> 1.000" in capsys.readouterr().out

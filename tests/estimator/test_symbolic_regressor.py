@@ -246,6 +246,27 @@ def test_the_table_includes_the_refined_read_out():
         assert (min(errors) < 1e-4 * np.sqrt(np.mean(law(wide[:, 0], wide[:, 1]) ** 2))) == found
 
 
+def test_the_table_includes_the_swapped_read_out():
+    # A look-alike: on [-1, 1] the sine's Taylor series imitates the cube. No refit of its
+    # numbers mends it; the swap of both terms for x**3 (swap.prune_and_swap) does, and
+    # that candidate is in the table, for EQL restarts without sample weights.
+    from deepsymreg.restarts import TrialResult
+
+    X = np.random.default_rng(0).uniform(-1, 1, (160, 1))
+    y = -0.7 * X[:, 0] ** 3
+    est = SymbolicRegressor()  # the state fit() leaves before the table
+    est._internal, est.variable_names_ = sympy.symbols("_v0,"), ["x0"]
+    est.x_center_, est.x_scale_ = np.zeros(1), np.ones(1)
+    look_alike = TrialResult(seed=3, expression="-4.5*_v0 + 4.54*sin(0.316*pi*_v0)",
+                             extrapolation_mse=1.0, train_mse=1.0, complexity=10, nan_reruns=0,
+                             reg_scale=1.0)
+    x0 = sympy.Symbol("x0")
+    for weights, found in ((None, True), (np.ones(160), False)):
+        est._build_table([look_alike], X, y[:, None], X, y[:, None], w=weights, w_val=weights)
+        forms = [sympy.nsimplify(e, tolerance=1e-6, rational=True) for e in est.equations_["sympy_format"]]
+        assert (sympy.Rational(-7, 10) * x0**3 in forms) == found
+
+
 def test_gmeql_memetic_step_runs_at_the_scaled_interval(monkeypatch):
     """The memetic step reaches the search: its interval scaled from the paper's 12000
     of 48000 stage-2 iterations to this search's, the refits chunked, and every run's
