@@ -53,7 +53,8 @@ class TermLibrary:
     (:data:`SLOPES`, :data:`CENTRES`). Terms: the atoms, the products of two or three
     distinct variables and ``v**2*w``, and every non-power atom times a variable, a
     variable's square or a product of two distinct variables. The numbers are starting
-    points: a swap refits them. For three variables, about 3000 terms.
+    points: a swap refits them. For three variables, about 3000 terms (their number grows
+    with the cube of the variables').
 
     Args:
         symbols: the variables, in the column order of ``x``.
@@ -119,7 +120,7 @@ class TermLibrary:
                 for a, b in itertools.combinations(self.symbols, 2):
                     add(a * b * term, cols[a] * cols[b] * value)
         self.terms = terms
-        self.columns = np.stack(values, axis=1)
+        self.columns = np.stack(values, axis=1) if values else np.zeros((x.shape[0], 0))
         self.families = [_family(t) for t in terms]
 
 

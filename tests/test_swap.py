@@ -96,3 +96,10 @@ def test_points_of_the_wrong_shape_are_refused():
         swap(X, [X, Y], points(1, n=32), np.zeros(32))
     with pytest.raises(ValueError, match="x"):
         TermLibrary([X, Y], points(1, n=32))
+
+
+def test_constant_points_give_an_empty_library_and_no_swap():
+    x = np.zeros((16, 1))
+    library = TermLibrary([X], x)
+    assert library.columns.shape == (16, 0) and library.terms == []
+    assert swap(sympy.Float(2.0) * X, [X], x, np.zeros(16), library=library) == sympy.Float(2.0) * X
