@@ -85,26 +85,23 @@ def build_parser():
                        "docs/performance.md)")
     bench.add_argument("--scheduler", help="address of a Dask scheduler to run the restarts "
                        "on (in --workers chunks)")
-    bench.add_argument("--no-polish", action="store_true",
-                       help="judge the equations as read off the networks (default: each "
-                            "restart's equation refitted by least squares, terms not needed "
-                            "dropped; eql only)")
-    bench.add_argument("--no-refine", action="store_true",
-                       help="polish without refitting inner numbers (default: the variables "
-                            "and a constant offered as terms, every number of a short "
-                            "equation refitted by nonlinear least squares; eql only)")
-    bench.add_argument("--no-prune", action="store_true",
-                       help="keep every term the polish keeps (default: terms dropped one at a "
-                            "time with every remaining number refitted, while the training "
-                            "error allows; eql only)")
-    bench.add_argument("--no-swap", action="store_true",
-                       help="keep look-alike terms (default: one to three terms replaced by one "
-                            "term of a depth-one grammar when that fits better or simpler, "
-                            "e.g. -4.5*x + 4.54*sin(0.316*pi*x) -> -0.7*x**3; eql only)")
-    bench.add_argument("--no-rerun", action="store_true",
-                       help="train every restart once (default: a restart missing the training "
-                            "points by more than 1%% beyond --noise is re-run once from fresh "
-                            "weights, the better attempt kept; eql only)")
+    # The read-out's and the re-run's defaults, each switched off by a --no-... flag.
+    for name, what in (
+        ("polish", "judge the equations as read off the networks (default: each restart's "
+                   "equation refitted by least squares, terms not needed dropped"),
+        ("refine", "polish without refitting inner numbers (default: the variables and a "
+                   "constant offered as terms, every number of a short equation refitted by "
+                   "nonlinear least squares"),
+        ("prune", "keep every term the polish keeps (default: terms dropped one at a time "
+                  "with every remaining number refitted, while the training error allows"),
+        ("swap", "keep look-alike terms (default: one to three terms replaced by one term of "
+                 "a depth-one grammar when that fits better or simpler, e.g. -4.5*x + "
+                 "4.54*sin(0.316*pi*x) -> -0.7*x**3"),
+        ("rerun", "train every restart once (default: a restart missing the training points "
+                  "by more than 1%% beyond --noise is re-run once from fresh weights, the "
+                  "better attempt kept"),
+    ):
+        bench.add_argument(f"--no-{name}", action="store_true", help=f"{what}; eql only)")
     bench.add_argument("--memetic", nargs="?", const="elites",
                        choices=memetic_choices,
                        help="gmeql only: the memetic step, elites refitted with their own "
