@@ -183,9 +183,10 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
             f"but x has {len(y)}"
         )
     var = max(float(np.var(y)), 1e-30)
-    current = expr
+    current, cur_err = expr, None
     for _ in range(rounds):
-        better = _best_swap(current, symbols, x, y, library, max_removed, max_terms, tries, max_numbers)
+        better = _best_swap(current, cur_err, symbols, x, y, library, max_removed, max_terms, tries,
+                            max_numbers)
         if better is None:
             break
         new, new_err, cur_err = better
@@ -194,7 +195,7 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
         sharper = new_err <= gain * cur_err and new_size <= size + _SIZE_SLACK
         if not (simpler or sharper):
             break
-        current = new
+        current, cur_err = new, new_err
     return current
 
 
@@ -229,25 +230,29 @@ _SLOT = sympy.Symbol("_slot")
 
 def _inner_derivatives(terms, symbols, x):
     """Columns of the derivatives of ``terms`` by their inner numbers (all free numbers but
-    the outer coefficient) on ``x``: with them in a least-squares basis, the kept terms'
-    rates and frequencies move to first order (one Gauss-Newton step)."""
-    derivatives = []
-    for t in terms:
+    the outer coefficient) on ``x``, and the index of each column's term: with them in a
+    least-squares basis, the kept terms' rates and frequencies move to first order (one
+    Gauss-Newton step). Columns not finite on ``x`` are left out."""
+    derivatives, owners = [], []
+    for k, t in enumerate(terms):
         outer, rest = t.as_coeff_Mul()
         for n in _free_numbers(rest):
             p = sympy.Symbol("_inner")
             d = sympy.diff(rest.xreplace({n: p}), p).xreplace({p: n})
             if d != 0:
                 derivatives.append(outer * d)
+                owners.append(k)
     if not derivatives:
-        return np.zeros((x.shape[0], 0))
+        return np.zeros((x.shape[0], 0)), np.zeros(0, int)
     with np.errstate(all="ignore"):
         columns = to_numpy_columns(derivatives, symbols)(x)
-    return columns[:, np.all(np.isfinite(columns), axis=0)]
+    finite = np.all(np.isfinite(columns), axis=0)
+    return columns[:, finite], np.asarray(owners)[finite]
 
 
-def _best_swap(expr, symbols, x, y, library, max_removed, max_terms, tries, max_numbers):
-    """The best refitted swap of ``expr`` as ``(equation, its MSE, expr's MSE)``, or None."""
+def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tries, max_numbers):
+    """The best refitted swap of ``expr`` (whose MSE is ``cur_err``, computed when None) as
+    ``(equation, its MSE, expr's MSE)``, or None."""
     terms = [t for t in sympy.Add.make_args(expr) if not t.is_Number]
     if not terms or len(terms) > max_terms:
         return None
@@ -255,9 +260,10 @@ def _best_swap(expr, symbols, x, y, library, max_removed, max_terms, tries, max_
         t_cols = to_numpy_columns(terms, symbols)(x)
     if not np.all(np.isfinite(t_cols)):
         return None
-    d_cols = [_inner_derivatives([t], symbols, x) for t in terms]
+    d_cols, owners = _inner_derivatives(terms, symbols, x)
     families = [_family(t) for t in terms]
-    cur_err = _mse(to_numpy_columns([expr], symbols)(x)[:, 0], y)
+    if cur_err is None:
+        cur_err = _mse(to_numpy_columns([expr], symbols)(x)[:, 0], y)
     n = len(y)
     lib = library.columns
     lib_norm = np.einsum("ij,ij->j", lib, lib)
@@ -266,7 +272,7 @@ def _best_swap(expr, symbols, x, y, library, max_removed, max_terms, tries, max_
         ranked = []
         for removed in itertools.combinations(range(len(terms)), size):
             kept = [k for k in range(len(terms)) if k not in removed]
-            basis = np.column_stack([np.ones(n), t_cols[:, kept], *[d_cols[k] for k in kept]])
+            basis = np.column_stack([np.ones(n), t_cols[:, kept], d_cols[:, np.isin(owners, kept)]])
             with np.errstate(all="ignore"):  # a non-finite drop is skipped below
                 q = _orthonormal(basis)
                 r = y - q @ (q.T @ y)
