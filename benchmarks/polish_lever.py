@@ -78,7 +78,8 @@ def polish_expression(expr, symbols, x, y, refine=False, max_numbers=None, prune
     equation refitted (``symbolic.refine``) and the terms polished again; with
     ``refine="variables"``, ``symbolic.polish_refined`` (its ``max_numbers``). With
     ``prune``, then ``symbolic.prune`` (terms dropped one at a time, every remaining
-    number refitted). With ``swap``, then ``swap.prune_and_swap`` (on ``library``)."""
+    number refitted). With ``swap``, ``swap.prune_and_swap`` (on ``library``) instead of
+    ``prune`` (it prunes first)."""
     if refine == "variables":
         polished = symbolic.polish_refined(expr, symbols, x, y, max_numbers=max_numbers)
     else:
@@ -87,10 +88,10 @@ def polish_expression(expr, symbols, x, y, refine=False, max_numbers=None, prune
             refined = symbolic.refine(polished, symbols, x, y)
             if refined != polished:
                 polished = symbolic.polish(refined, symbols, x, y)
+    if swap:  # prune_and_swap prunes first
+        return swap_lib.prune_and_swap(polished, symbols, x, y, library=library)
     if prune:
         polished = symbolic.prune(polished, symbols, x, y)
-    if swap:
-        polished = swap_lib.prune_and_swap(polished, symbols, x, y, library=library)
     return polished
 
 

@@ -24,6 +24,7 @@ from deepsymreg.symbolic import (
     REFINE_MAX_NUMBERS,
     _free_numbers,
     complexity,
+    fit_points,
     prune,
     refine,
     to_numpy_columns,
@@ -169,12 +170,7 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
     tries = check_int("tries", tries, minimum=1)
     rounds = check_int("rounds", rounds, minimum=0)
     max_numbers = check_int("max_numbers", max_numbers, minimum=0, allow_none=True)
-    x, y = np.asarray(x, float), np.asarray(y, float).ravel()
-    if x.ndim != 2 or x.shape != (len(y), len(symbols)):
-        raise ValueError(
-            f"Invalid value for argument `x`: expected shape ({len(y)}, {len(symbols)}) (one row "
-            f"per target, one column per symbol). Received: x.shape={x.shape}"
-        )
+    x, y = fit_points(x, y, symbols)
     if library is None:
         library = TermLibrary(symbols, x)
     elif library.columns.shape[0] != len(y):
@@ -290,17 +286,12 @@ def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tr
                     continue
                 picked.add(library.families[j])
                 ranked.append((float(r @ r - drop[j]) / n, kept, int(j)))
+        # Each (kept terms, family) pair is in ``ranked`` once: families are distinct per
+        # removal, and each removal leaves its own kept terms.
         ranked.sort(key=lambda item: item[0])
-        seen = set()
-        for _, kept, j in ranked:
-            key = (tuple(kept), library.families[j])
-            if key in seen:
-                continue
-            seen.add(key)
+        for _, kept, j in ranked[:tries]:
             found.append(_refitted(terms, t_cols, kept, library.terms[j], lib[:, j], symbols, x, y,
                                    max_numbers))
-            if len(seen) == tries:
-                break
     found = [f for f in found if f is not None]
     if not found:
         return None

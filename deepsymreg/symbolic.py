@@ -435,12 +435,7 @@ def prune(expr, symbols, x, y, tolerance=1e-4, max_numbers=REFINE_MAX_NUMBERS, t
     tolerance = check_number("tolerance", tolerance, 0.0)
     max_numbers = check_int("max_numbers", max_numbers, minimum=0, allow_none=True)
     tries = check_int("tries", tries, minimum=1)
-    x, y = np.asarray(x, float), np.asarray(y, float).ravel()
-    if x.ndim != 2 or x.shape != (len(y), len(symbols)):
-        raise ValueError(
-            f"Invalid value for argument `x`: expected shape ({len(y)}, {len(symbols)}) (one row "
-            f"per target, one column per symbol). Received: x.shape={x.shape}"
-        )
+    x, y = fit_points(x, y, symbols)
     allowed = tolerance * max(float(np.var(y)), 1e-30)
 
     def error(e):
@@ -466,6 +461,18 @@ def prune(expr, symbols, x, y, tolerance=1e-4, max_numbers=REFINE_MAX_NUMBERS, t
         if best[1] is None or best[0] - start > allowed:
             return current
         current = best[1]
+
+
+def fit_points(x, y, symbols):
+    """``x`` as a float ``(n, len(symbols))`` array and ``y`` as ``(n,)``, or a ValueError
+    naming ``x`` (the points of :func:`prune` and :func:`deepsymreg.swap.swap`)."""
+    x, y = np.asarray(x, float), np.asarray(y, float).ravel()
+    if x.ndim != 2 or x.shape != (len(y), len(symbols)):
+        raise ValueError(
+            f"Invalid value for argument `x`: expected shape ({len(y)}, {len(symbols)}) (one row "
+            f"per target, one column per symbol). Received: x.shape={x.shape}"
+        )
+    return x, y
 
 
 def _removal_order(terms, symbols, x, y):
