@@ -73,13 +73,13 @@ def candidate(expression, symbols, test):
 
 
 def polish_expression(expr, symbols, x, y, refine=False, max_numbers=None, prune=False,
-                      swap=False, library=None):
+                      swap=False, library=None, memo=None):
     """The polish of one equation; with ``refine``, every number of the polished
     equation refitted (``symbolic.refine``) and the terms polished again; with
     ``refine="variables"``, ``symbolic.polish_refined`` (its ``max_numbers``). With
     ``prune``, then ``symbolic.prune`` (terms dropped one at a time, every remaining
-    number refitted). With ``swap``, ``swap.prune_and_swap`` (on ``library``) instead of
-    ``prune`` (it prunes first)."""
+    number refitted). With ``swap``, ``swap.prune_and_swap`` (on ``library``, with the
+    law's ``memo``) instead of ``prune`` (it prunes first)."""
     if refine == "variables":
         polished = symbolic.polish_refined(expr, symbols, x, y, max_numbers=max_numbers)
     else:
@@ -89,7 +89,7 @@ def polish_expression(expr, symbols, x, y, refine=False, max_numbers=None, prune
             if refined != polished:
                 polished = symbolic.polish(refined, symbols, x, y)
     if swap:  # prune_and_swap prunes first
-        return swap_lib.prune_and_swap(polished, symbols, x, y, library=library)
+        return swap_lib.prune_and_swap(polished, symbols, x, y, library=library, memo=memo)
     if prune:
         polished = symbolic.prune(polished, symbols, x, y)
     return polished
@@ -110,13 +110,14 @@ def polish_row(row, refine=False, max_numbers=None, from_raw=False, prune=False,
     "after": their read-out again, or with ``from_raw`` that of the raw equations)."""
     symbols, (x, y), test = law_data(row)
     library = swap_lib.TermLibrary(symbols, x) if swap else None
+    memo = {}  # one swap per pruned equation, as run_benchmark's read-out
     before, after = [], []
     for r in row["restarts"]:
         raw = candidate(r["expression"], symbols, test)
         source = r["raw_expression"] if from_raw else r["expression"]
         expr = symbolic.parse(source, [s.name for s in symbols])[0]
         polished = str(symbolic.rounded(polish_expression(expr, symbols, x, y, refine, max_numbers, prune,
-                                                             swap, library), 4))
+                                                             swap, library, memo), 4))
         before.append(raw)
         after.append(candidate(polished, symbols, test))
     rate_before, right_before, _ = judged(row, before)

@@ -277,7 +277,9 @@ def polish_trial(result, symbols, train, test, digits=6, refine=False, prune=Fal
     a swap was kept, ``prune`` again.
 
     ``cache``: a dict kept across the restarts of one law (same ``train``), mapping an
-    equation to its read-out, so that restarts that reached one equation are read once.
+    equation to its read-out, so that restarts that reached one equation are read once
+    (and, with ``prune`` and ``swap``, those that prune to one equation are swapped once:
+    the memo of :func:`deepsymreg.swap.prune_and_swap`, kept in ``cache`` too).
     """
     names = [s.name for s in symbols]
     try:
@@ -288,7 +290,8 @@ def polish_trial(result, symbols, train, test, digits=6, refine=False, prune=Fal
     if cache is not None and key in cache:
         better = cache[key]
     else:
-        better = _read_out(expr, symbols, train, refine, prune, swap, library)
+        memo = cache.setdefault(_SWAP_MEMO, {}) if cache is not None else None
+        better = _read_out(expr, symbols, train, refine, prune, swap, library, memo)
         better = symbolic.rounded(better, digits)
         if cache is not None:
             cache[key] = better
@@ -299,14 +302,18 @@ def polish_trial(result, symbols, train, test, digits=6, refine=False, prune=Fal
     result.complexity = symbolic.complexity(better)
 
 
-def _read_out(expr, symbols, train, refine, prune, swap, library):
+#: The key of ``polish_trial``'s cache under which the swap's memo is kept.
+_SWAP_MEMO = "swap memo"
+
+
+def _read_out(expr, symbols, train, refine, prune, swap, library, memo=None):
     """``polish_trial``'s read-out of one equation (not rounded)."""
     if refine:
         better = symbolic.polish_refined(expr, symbols, *train, max_numbers=REFINE_MAX_NUMBERS)
     else:
         better = symbolic.polish(expr, symbols, *train)
     if prune and swap:
-        return swap_lib.prune_and_swap(better, symbols, *train, library=library)
+        return swap_lib.prune_and_swap(better, symbols, *train, library=library, memo=memo)
     if prune:
         return symbolic.prune(better, symbols, *train)
     if swap:

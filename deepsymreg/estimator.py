@@ -753,6 +753,7 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
         if self.polish and w is None and len(self._internal) <= SWAP_MAX_VARIABLES:
             swap_rows = np.random.default_rng(self._seed()).permutation(len(x))[:SWAP_ROWS]
             library = swap_lib.TermLibrary(self._internal, x[swap_rows])
+            memos = [{} for _ in range(y.shape[1])]  # per target: one swap per pruned equation
         for r in results:
             texts = r.expression.split("; ")
             try:
@@ -801,7 +802,8 @@ class SymbolicRegressor(RegressorMixin, BaseEstimator):
                         # read-out), on at most SWAP_ROWS training rows.
                         swapped = [
                             symbolic.rounded(swap_lib.prune_and_swap(
-                                e, self._internal, x[swap_rows], y[swap_rows, j], library=library), 6)
+                                e, self._internal, x[swap_rows], y[swap_rows, j], library=library,
+                                memo=memos[j]), 6)
                             for j, e in enumerate(refined)
                         ]
                         if swapped != refined:

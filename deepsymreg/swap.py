@@ -27,6 +27,7 @@ from deepsymreg.symbolic import (
     fit_points,
     prune,
     refine,
+    rounded,
     to_numpy_columns,
 )
 
@@ -46,29 +47,36 @@ _LARGEST = 1e8
 
 
 class TermLibrary:
-    """Candidate terms in ``symbols`` and their values on the points ``x``.
+    """Candidate terms in ``symbols``, their values on the points ``x`` and their
+    derivatives by one inner number.
 
     Atoms of each variable ``v``: its powers 1 to ``max_power``; ``exp(a*g)``,
     ``sin(k*pi*g)`` and ``cos(k*pi*g)`` for ``g`` in ``v``, ``v**2`` and the products of two
     variables, ``a`` in :data:`RATES`, ``k`` in :data:`FREQUENCIES`; sigmoids of ``v``
     (:data:`SLOPES`, :data:`CENTRES`). Terms: the atoms, the products of two or three
-    distinct variables and ``v**2*w``, and every non-power atom times a variable, a
-    variable's square or a product of two distinct variables. The numbers are starting
-    points: a swap refits them. For three variables, about 3000 terms (their number grows
-    with the cube of the variables').
+    distinct variables, ``v**2*w`` and ``v**2*w**2``, and every non-power atom times a
+    variable, a variable's square or a product of two distinct variables. With
+    ``compounds``, also two shapes of one variable together: ``exp(a*v)`` times a sine,
+    cosine or sigmoid of ``v``, a sine or cosine times a sigmoid, and the compositions
+    ``exp(a*sin(k*pi*v))`` and ``sin(k*pi*sin(m*pi*v))``. The numbers are starting
+    points: a swap refits them. For three variables, about 3000 terms without compounds
+    and 6500 with (their number grows with the cube of the variables').
 
     Args:
         symbols: the variables, in the column order of ``x``.
         x: ``(n, len(symbols))`` points (the training inputs).
         max_power: the highest power of one variable.
+        compounds: add the products and compositions of two shapes of one variable.
 
     Attributes:
         terms: the SymPy terms (those finite and not constant on ``x``); columns:
-            ``(n, len(terms))`` their values; families: each term's shape (its numbers
-            replaced by a placeholder).
+            ``(n, len(terms))`` their values; derivatives: ``(n, len(terms))`` their
+            derivatives by their first inner number (a sine's frequency, an exponential's
+            rate, a sigmoid's factor on its variable; zero for powers and products of variables); families:
+            each term's shape (its numbers replaced by a placeholder).
     """
 
-    def __init__(self, symbols, x, max_power=4):
+    def __init__(self, symbols, x, max_power=4, compounds=True):
         max_power = check_int("max_power", max_power, minimum=1)
         x = np.asarray(x, float)
         if x.ndim != 2 or x.shape[1] != len(symbols):
@@ -78,33 +86,26 @@ class TermLibrary:
             )
         self.symbols = list(symbols)
         cols = {s: x[:, i] for i, s in enumerate(self.symbols)}
-        terms, values = [], []
+        zero = np.zeros(x.shape[0])
+        terms, values, derivatives = [], [], []
 
-        def add(term, value):
+        def add(term, value, derivative=zero):
             # Finite, not constant, and not so large that its square overflows.
-            if np.all(np.abs(value) < _LARGEST) and np.ptp(value) > 1e-12:
+            if (np.all(np.abs(value) < _LARGEST) and np.all(np.abs(derivative) < _LARGEST)
+                    and np.ptp(value) > 1e-12):
                 terms.append(term)
                 values.append(value)
+                derivatives.append(derivative)
 
         args = [(s, cols[s]) for s in self.symbols]
         args += [(s**2, cols[s] ** 2) for s in self.symbols]
         args += [(a * b, cols[a] * cols[b]) for a, b in itertools.combinations(self.symbols, 2)]
-        shapes = []  # (term, value) of every non-power atom
         with np.errstate(all="ignore"):
+            shapes = []  # (term, value, derivative) of every non-power atom
             for g, gv in args:
-                for a in RATES:
-                    shapes.append((sympy.exp(sympy.Float(a) * g), np.exp(a * gv)))
-                for k in FREQUENCIES:
-                    # Unevaluated: SymPy would turn sin(0.5*pi*x) into sin(pi*x/2), whose
-                    # frequency, no longer a float, a refit could not move.
-                    arg = sympy.Mul(sympy.Float(k), sympy.pi, g, evaluate=False)
-                    shapes.append((sympy.sin(arg, evaluate=False), np.sin(k * np.pi * gv)))
-                    shapes.append((sympy.cos(arg, evaluate=False), np.cos(k * np.pi * gv)))
+                shapes += _exponentials(g, gv) + _sines(g, gv) + _cosines(g, gv)
             for s in self.symbols:
-                for slope, centre in itertools.product(SLOPES, CENTRES):
-                    form = sympy.Float(-slope) * s + sympy.Float(slope * centre)
-                    shapes.append((1 / (1 + sympy.exp(form)),
-                                   1.0 / (1.0 + np.exp(-slope * (cols[s] - centre)))))
+                shapes += _sigmoids(s, cols[s])
             for s in self.symbols:
                 for p in range(1, max_power + 1):
                     add(s**p, cols[s] ** p)
@@ -113,35 +114,110 @@ class TermLibrary:
                     add(sympy.Mul(*group), np.prod([cols[s] for s in group], axis=0))
             for a, b in itertools.permutations(self.symbols, 2):
                 add(a**2 * b, cols[a] ** 2 * cols[b])
-            for term, value in shapes:
-                add(term, value)
+            for a, b in itertools.combinations(self.symbols, 2):
+                add(a**2 * b**2, cols[a] ** 2 * cols[b] ** 2)
+            for term, value, derivative in shapes:
+                add(term, value, derivative)
                 for s in self.symbols:
-                    add(s * term, cols[s] * value)
-                    add(s**2 * term, cols[s] ** 2 * value)
+                    add(s * term, cols[s] * value, cols[s] * derivative)
+                    add(s**2 * term, cols[s] ** 2 * value, cols[s] ** 2 * derivative)
                 for a, b in itertools.combinations(self.symbols, 2):
-                    add(a * b * term, cols[a] * cols[b] * value)
+                    add(a * b * term, cols[a] * cols[b] * value, cols[a] * cols[b] * derivative)
+            if compounds:
+                for s in self.symbols:
+                    for term, value, derivative in _compounds(s, cols[s]):
+                        add(term, value, derivative)
         self.terms = terms
-        self.columns = np.stack(values, axis=1) if values else np.zeros((x.shape[0], 0))
+        empty = np.zeros((x.shape[0], 0))
+        self.columns = np.stack(values, axis=1) if values else empty
+        self.derivatives = np.stack(derivatives, axis=1) if values else empty
         self.families = [_family(t) for t in terms]
+        # For the screen: values and derivatives side by side, and their inner products.
+        self.stacked = np.concatenate([self.columns, self.derivatives], axis=1)
+        self.gram = (np.einsum("ij,ij->j", self.columns, self.columns),
+                     np.einsum("ij,ij->j", self.derivatives, self.derivatives),
+                     np.einsum("ij,ij->j", self.columns, self.derivatives))
+
+
+def _sine_argument(k, g):
+    # Unevaluated: SymPy would turn sin(0.5*pi*x) into sin(pi*x/2), whose frequency, no
+    # longer a float, a refit could not move.
+    return sympy.Mul(sympy.Float(k), sympy.pi, g, evaluate=False)
+
+
+def _exponentials(g, gv):
+    """``exp(a*g)`` for ``a`` in :data:`RATES`, derivatives by ``a``."""
+    return [(sympy.exp(sympy.Float(a) * g), np.exp(a * gv), gv * np.exp(a * gv)) for a in RATES]
+
+
+def _sines(g, gv):
+    """``sin(k*pi*g)`` for ``k`` in :data:`FREQUENCIES`, derivatives by ``k``."""
+    return [(sympy.sin(_sine_argument(k, g), evaluate=False), np.sin(k * np.pi * gv),
+             np.pi * gv * np.cos(k * np.pi * gv)) for k in FREQUENCIES]
+
+
+def _cosines(g, gv):
+    """``cos(k*pi*g)`` for ``k`` in :data:`FREQUENCIES`, derivatives by ``k``."""
+    return [(sympy.cos(_sine_argument(k, g), evaluate=False), np.cos(k * np.pi * gv),
+             -np.pi * gv * np.sin(k * np.pi * gv)) for k in FREQUENCIES]
+
+
+def _sigmoids(v, vv):
+    """``1/(1 + exp(m*v + b))`` with ``m = -s``, ``b = s*c`` for :data:`SLOPES` ``s`` and
+    :data:`CENTRES` ``c``, derivatives by ``m``."""
+    out = []
+    for slope, centre in itertools.product(SLOPES, CENTRES):
+        form = sympy.Float(-slope) * v + sympy.Float(slope * centre)
+        value = 1.0 / (1.0 + np.exp(-slope * (vv - centre)))
+        out.append((1 / (1 + sympy.exp(form)), value, -vv * value * (1 - value)))
+    return out
+
+
+def _compounds(v, vv):
+    """Two shapes of the variable ``v`` together (see :class:`TermLibrary`), each with
+    its derivative by the first shape's number (a sine's frequency where there is one)."""
+    out = []
+    sines = _sines(v, vv) + _cosines(v, vv)
+    for exp_term, exp_value, exp_derivative in _exponentials(v, vv):
+        for term, value, derivative in sines:
+            out.append((exp_term * term, exp_value * value, exp_value * derivative))
+    for sig_term, sig_value, _ in _sigmoids(v, vv):
+        for term, value, derivative in sines:
+            out.append((sig_term * term, sig_value * value, sig_value * derivative))
+        for exp_term, exp_value, exp_derivative in _exponentials(v, vv):
+            out.append((exp_term * sig_term, exp_value * sig_value, exp_derivative * sig_value))
+    for term, value, derivative in _sines(v, vv):
+        for a in RATES:
+            inner = np.exp(a * value)
+            out.append((sympy.exp(sympy.Float(a) * term), inner, a * derivative * inner))
+        for k in FREQUENCIES:
+            outer = _sine_argument(k, term)
+            out.append((sympy.sin(outer, evaluate=False), np.sin(k * np.pi * value),
+                        k * np.pi * derivative * np.cos(k * np.pi * value)))
+    return out
 
 
 def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_removed=3,
-         max_terms=10, tries=2, rounds=3, max_numbers=REFINE_MAX_NUMBERS):
+         max_terms=10, tries=2, rounds=3, max_numbers=REFINE_MAX_NUMBERS, grow=True):
     """Replace look-alike terms of ``expr`` by single terms of a :class:`TermLibrary`.
 
     Each round screens every way of removing 1 to ``max_removed`` additive terms (the
     constant stays) and adding one library term by a linearized least-squares refit on
-    ``(x, y)``: the outer coefficients of the kept terms and the new one, and the kept
-    terms' inner numbers to first order (their derivative columns: one Gauss-Newton step),
-    so that ``-0.45*y - 0.71*sin(1.91*pi*y)`` can show that ``y**3`` fits once the sine's
+    ``(x, y)``: the outer coefficients of the kept terms and the new one, and the inner
+    numbers to first order (derivative columns: one Gauss-Newton step), those of the kept
+    terms and one of the new term's (by at most about the library's grid spacing), so
+    that ``-0.45*y - 0.71*sin(1.91*pi*y)`` can show that ``y**3`` fits once the sine's
     frequency moves. Swapping a term for one of its own family is a refit, not a swap, and
-    is not screened. For each number of removed terms, the ``tries`` swaps of distinct
-    families with the lowest linearized error are refitted with every number free
-    (:func:`deepsymreg.symbolic.refine`). The best refitted swap is kept when it leaves a
-    simpler equation (fewer tree nodes) whose mean squared error rose less than
+    is not screened. With ``grow``, when the equation's mean squared error exceeds
+    ``tolerance * var(y)``, adding a term without removing one is screened too (a law's
+    term the network missed). For each number of removed terms, the ``tries`` swaps of
+    distinct families with the lowest linearized error are refitted with every number
+    free (:func:`deepsymreg.symbolic.refine`). A refitted swap is acceptable when it
+    leaves a simpler equation (fewer tree nodes) whose mean squared error rose less than
     ``tolerance * var(y)``, or when it cuts the error by the factor ``gain`` without
-    making the equation larger by more than the term it adds; rounds repeat while a swap
-    is kept.
+    making the equation larger by more than the term it adds; the acceptable one of
+    lowest error is kept (an added term only when no swap is acceptable), and rounds
+    repeat while one is.
 
     Args:
         expr: a SymPy expression in ``symbols``; x: ``(n, len(symbols))``; y: ``(n,)``.
@@ -157,6 +233,7 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
         rounds: the most swaps kept.
         max_numbers: a swap is refitted by ``refine`` only when it holds at most this
             many numbers (else its linear refit is judged).
+        grow: also screen adding one term to an equation that fits poorly.
 
     Returns:
         The equation after the kept swaps (``expr`` itself when none is kept).
@@ -182,26 +259,47 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
     current, cur_err = expr, None
     for _ in range(rounds):
         better = _best_swap(current, cur_err, symbols, x, y, library, max_removed, max_terms, tries,
-                            max_numbers)
+                            max_numbers, grow and tolerance * var)
         if better is None:
             break
-        new, new_err, cur_err = better
-        size, new_size = complexity(current), complexity(new)
-        simpler = new_size < size and new_err - cur_err <= tolerance * var
-        sharper = new_err <= gain * cur_err and new_size <= size + _SIZE_SLACK
-        if not (simpler or sharper):
+        found, cur_err = better
+        size = complexity(current)
+        accepted = []
+        for new, new_err, removed in found:
+            new_size = complexity(new)
+            simpler = new_size < size and new_err - cur_err <= tolerance * var
+            sharper = new_err <= gain * cur_err and new_size <= size + _SIZE_SLACK
+            if simpler or sharper:
+                # A swap before an added term: a term added to a look-alike fits its
+                # leftover error and hides the law's term from the next round.
+                accepted.append((removed == 0, new_err, new_size, new))
+        if not accepted:
             break
-        current, cur_err = new, new_err
+        _, cur_err, _, current = min(accepted, key=lambda item: item[:3])
     return current
 
 
-def prune_and_swap(expr, symbols, x, y, library=None):
+def prune_and_swap(expr, symbols, x, y, library=None, memo=None):
     """:func:`deepsymreg.symbolic.prune`, then :func:`swap` and, when a swap was kept,
     ``prune`` again (a swap may leave terms that the new one made redundant): the read-out
-    of ``deepsymreg benchmark`` and one of the estimator's candidates."""
+    of ``deepsymreg benchmark`` and one of the estimator's candidates.
+
+    ``memo``: a dict kept across calls on the same points (the restarts of one law): a
+    pruned equation met before (to 6 significant digits; restarts often prune to one
+    equation) gets the swap found for it then."""
     pruned = prune(expr, symbols, x, y)
+    key = str(rounded(pruned, _MEMO_DIGITS)) if memo is not None else None
+    if key is not None and key in memo:
+        return memo[key]
     swapped = swap(pruned, symbols, x, y, library=library)
-    return pruned if swapped is pruned else prune(swapped, symbols, x, y)
+    out = pruned if swapped is pruned else prune(swapped, symbols, x, y)
+    if key is not None:
+        memo[key] = out
+    return out
+
+
+#: Significant digits of the memo's keys.
+_MEMO_DIGITS = 6
 
 
 #: How many tree nodes a sharper swap may add (one term of the library times a square).
@@ -246,9 +344,11 @@ def _inner_derivatives(terms, symbols, x):
     return columns[:, finite], np.asarray(owners)[finite]
 
 
-def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tries, max_numbers):
-    """The best refitted swap of ``expr`` (whose MSE is ``cur_err``, computed when None) as
-    ``(equation, its MSE, expr's MSE)``, or None."""
+def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tries, max_numbers,
+               grow_above):
+    """The refitted swaps of ``expr`` (whose MSE is ``cur_err``, computed when None) as
+    ``([(equation, its MSE, number of terms removed), ...], expr's MSE)``, or None. Adding a term without removing one is
+    screened too when ``grow_above`` is a number below ``expr``'s MSE."""
     terms = [t for t in sympy.Add.make_args(expr) if not t.is_Number]
     if not terms or len(terms) > max_terms:
         return None
@@ -262,20 +362,15 @@ def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tr
         cur_err = _mse(to_numpy_columns([expr], symbols)(x)[:, 0], y)
     n = len(y)
     lib = library.columns
-    lib_norm = np.einsum("ij,ij->j", lib, lib)
     found = []
-    for size in range(1, min(max_removed, len(terms)) + 1):
+    smallest = 0 if grow_above and cur_err > grow_above else 1
+    for size in range(smallest, min(max_removed, len(terms)) + 1):
         ranked = []
         for removed in itertools.combinations(range(len(terms)), size):
             kept = [k for k in range(len(terms)) if k not in removed]
             basis = np.column_stack([np.ones(n), t_cols[:, kept], d_cols[:, np.isin(owners, kept)]])
             with np.errstate(all="ignore"):  # a non-finite drop is skipped below
-                q = _orthonormal(basis)
-                r = y - q @ (q.T @ y)
-                c_perp = lib - q @ (q.T @ lib)
-                norm = np.einsum("ij,ij->j", c_perp, c_perp)
-                ok = norm > 1e-10 * np.maximum(lib_norm, 1e-30)
-                drop = np.where(ok, (r @ c_perp) ** 2 / np.where(ok, norm, 1.0), -np.inf)
+                drop_base, drop = _screen(_orthonormal(basis), y, library)
             # A size-1 swap within the removed term's own family is a refit, not a swap.
             same = {families[k] for k in removed} if size == 1 else set()
             picked = set()
@@ -285,18 +380,56 @@ def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tr
                 if library.families[j] in same or library.families[j] in picked:
                     continue
                 picked.add(library.families[j])
-                ranked.append((float(r @ r - drop[j]) / n, kept, int(j)))
+                ranked.append((float(drop_base - drop[j]) / n, kept, int(j)))
         # Each (kept terms, family) pair is in ``ranked`` once: families are distinct per
         # removal, and each removal leaves its own kept terms.
         ranked.sort(key=lambda item: item[0])
         for _, kept, j in ranked[:tries]:
-            found.append(_refitted(terms, t_cols, kept, library.terms[j], lib[:, j], symbols, x, y,
-                                   max_numbers))
-    found = [f for f in found if f is not None]
-    if not found:
-        return None
-    new, new_err = min(found, key=lambda f: (f[1], complexity(f[0])))
-    return new, new_err, cur_err
+            refitted = _refitted(terms, t_cols, kept, library.terms[j], lib[:, j], symbols, x, y,
+                                 max_numbers)
+            if refitted is not None:
+                found.append((*refitted, size))
+    return (found, cur_err) if found else None
+
+
+def _screen(q, y, library):
+    """The linearized screen of every library term against the basis ``q`` (orthonormal
+    columns): the squared residual of ``y`` off ``q``, and by how much each term cuts it
+    when added with its derivative column (its inner number moving to first order, by at
+    most :data:`_MAX_STEP`; without the derivative where the step would be larger or the
+    derivative adds nothing). Terms that the basis already spans get ``-inf``.
+
+    With ``c`` and ``d`` a term's value and derivative columns off the span of ``q``, the
+    inner products are those of the raw columns less their parts along ``q`` (``r`` is
+    orthogonal to ``q`` already): one product ``q.T @ [values, derivatives]``, no
+    projected copy of the library."""
+    r = y - q @ (q.T @ y)
+    lib_norm, der_norm, cross = library.gram
+    along = q.T @ library.stacked
+    n_terms = lib_norm.size
+    a, b = along[:, :n_terms], along[:, n_terms:]
+    cc = lib_norm - np.einsum("ij,ij->j", a, a)
+    dd = np.maximum(der_norm - np.einsum("ij,ij->j", b, b), 0.0)
+    cd = cross - np.einsum("ij,ij->j", a, b)
+    rc, rd = np.split(r @ library.stacked, 2)
+    ok = cc > 1e-10 * np.maximum(lib_norm, 1e-30)
+    cc = np.where(ok, cc, 1.0)
+    det = cc * dd - cd**2
+    alone = rc**2 / cc
+    # Least squares on (c, d): y ~ alpha*c + beta*d, the inner number moved by beta/alpha.
+    safe = det > 1e-8 * cc * np.maximum(dd, 1e-300)
+    det = np.where(safe, det, 1.0)
+    alpha = (dd * rc - cd * rd) / det
+    beta = (cc * rd - cd * rc) / det
+    both = (dd * rc**2 - 2 * cd * rc * rd + cc * rd**2) / det
+    moved = safe & (np.abs(beta) <= _MAX_STEP * np.abs(alpha))
+    drop = np.where(moved, np.maximum(both, alone), alone)
+    return float(r @ r), np.where(ok, drop, -np.inf)
+
+
+#: The largest first-order move of a library term's inner number that the screen credits
+#: (about the spacing of the library's rates and frequencies).
+_MAX_STEP = 0.5
 
 
 def _orthonormal(basis):

@@ -5,7 +5,7 @@ import pytest
 import sympy
 
 from deepsymreg import symbolic
-from deepsymreg.swap import TermLibrary, swap
+from deepsymreg.swap import TermLibrary, prune_and_swap, swap
 
 X, Y, Z = sympy.symbols("x y z")
 
@@ -103,3 +103,71 @@ def test_constant_points_give_an_empty_library_and_no_swap():
     library = TermLibrary([X], x)
     assert library.columns.shape == (16, 0) and library.terms == []
     assert swap(sympy.Float(2.0) * X, [X], x, np.zeros(16), library=library) == sympy.Float(2.0) * X
+
+
+def test_library_derivatives_are_by_one_inner_number_of_each_term():
+    # Each derivative column is d(term)/d(number) for one of the term's numbers (a finite
+    # difference of the term with that number moved matches it); powers have none.
+    x = points(2, n=64)
+    library = TermLibrary([X, Y], x)
+    assert library.derivatives.shape == library.columns.shape
+    rng = np.random.default_rng(1)
+    checked = 0
+    for j in rng.choice(len(library.terms), size=60, replace=False):
+        term, derivative = library.terms[j], library.derivatives[:, j]
+        numbers = sorted(term.atoms(sympy.Float), key=str)
+        if not numbers:
+            assert np.all(derivative == 0)
+            continue
+        if any(term.count(number) > 1 for number in numbers):
+            continue  # one number in two places (cos(2.0*pi*y)/(exp(2.0*y) + 1)): not movable alone
+        h = 1e-6
+        matches = []
+        for number in numbers:
+            up = symbolic.to_numpy_function(term.xreplace({number: number + h}), [X, Y])(x)
+            down = symbolic.to_numpy_function(term.xreplace({number: number - h}), [X, Y])(x)
+            matches.append(np.allclose((up - down) / (2 * h), derivative, rtol=1e-4, atol=1e-6))
+        assert any(matches), term
+        checked += 1
+    assert checked > 30
+
+
+def test_library_compounds_hold_products_and_compositions_of_one_variable():
+    x = points(1, n=64)
+    with_compounds = {str(t) for t in TermLibrary([X], x).terms}
+    without = {str(t) for t in TermLibrary([X], x, compounds=False).terms}
+    assert without < with_compounds
+    for expected in ("exp(-1.0*x)*sin(0.5*pi*x)", "exp(2.0*sin(1.0*pi*x))",
+                     "sin(0.5*pi*sin(1.5*pi*x))"):
+        assert expected in with_compounds - without
+
+
+def test_a_missing_term_is_added_only_with_grow():
+    x = points(1)
+    truth = sympy.sympify("1.2*exp(-0.8*x) + 0.9*x**3", locals={"x": X})
+    y = symbolic.to_numpy_function(truth, [X])(x)
+    missing = sympy.sympify("1.31*exp(-0.62*x)", locals={"x": X})
+    grown = swap(missing, [X], x, y)
+    assert far_error(grown, truth, [X]) < 1e-4
+    assert far_error(swap(missing, [X], x, y, grow=False), truth, [X]) > 0.02
+
+
+def test_an_exact_equation_is_not_grown():
+    # Below tolerance * var(y), no term is added: the equation already fits.
+    x = points(1)
+    truth = sympy.sympify("1.2*exp(-0.8*x)", locals={"x": X})
+    y = symbolic.to_numpy_function(truth, [X])(x)
+    assert swap(truth, [X], x, y) == truth
+
+
+def test_prune_and_swap_memo_returns_the_swap_found_for_a_pruned_equation():
+    x = points(1)
+    y = -0.7 * x[:, 0] ** 3
+    look_alike = symbolic.refine(sympy.sympify("-4.5*x + 4.54*sin(0.316*pi*x)", locals={"x": X}),
+                                 [X], x, y)
+    memo = {}
+    first = prune_and_swap(look_alike, [X], x, y, memo=memo)
+    assert len(memo) == 1 and far_error(first, -0.7 * X**3, [X]) < 1e-6
+    key = next(iter(memo))
+    memo[key] = sympy.Symbol("marker")  # a second call with that equation reads the memo
+    assert prune_and_swap(look_alike, [X], x, y, memo=memo) == sympy.Symbol("marker")
