@@ -5,11 +5,13 @@ where the law has ``-0.7*x**3`` (the sine's cubic Taylor term), or ``-0.45*y`` w
 ``-0.8*y**3``. The look-alike fits the training points to a small error and misses the law
 outside them. :func:`swap` searches the equation's neighbourhood: one, two or three of its
 additive terms replaced by a single term of :class:`TermLibrary` (the network's primitive
-shapes at depth one: powers, ``exp``, ``sin`` and ``cos``, sigmoids, and their products
-with a variable, its square or a product of two variables), screened by a linearized least
-squares refit and the most promising refitted with every number free
-(:func:`deepsymreg.symbolic.refine`). A swap is kept when the equation gets simpler at the
-same training error, or much more accurate at about the same size.
+shapes: powers, ``exp``, ``sin`` and ``cos``, sigmoids, their products with a variable,
+its square or a product of two variables, and two shapes of one variable together, such
+as ``exp(-0.8*x)*sin(0.6*pi*x)`` or ``exp(-0.7*sin(1.7*pi*x))``), or a term added to an
+equation that fits poorly; screened by a linearized least squares refit and the most
+promising refitted with every number free (:func:`deepsymreg.symbolic.refine`). A swap is
+kept when the equation gets simpler at the same training error, or much more accurate at
+about the same size.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from deepsymreg._validation import check_int, check_number
 from deepsymreg.symbolic import (
     REFINE_MAX_NUMBERS,
     _free_numbers,
+    _refine,
     complexity,
     fit_points,
     prune,
-    refine,
     rounded,
     to_numpy_columns,
 )
@@ -450,6 +452,7 @@ def _refitted(terms, t_cols, kept, term, column, symbols, x, y, max_numbers):
                     *[sympy.Float(c) * terms[k] for c, k in zip(coef[1:-1], kept)],
                     sympy.Float(coef[-1]) * term)
     if max_numbers is None or len(_free_numbers(new)) <= max_numbers:
-        new = refine(new, symbols, x, y)
-    err = _mse(to_numpy_columns([new], symbols)(x)[:, 0], y)
+        new, err = _refine(new, symbols, x, y)
+    else:
+        err = _mse(to_numpy_columns([new], symbols)(x)[:, 0], y)
     return (new, err) if np.isfinite(err) else None

@@ -456,8 +456,8 @@ def prune(expr, symbols, x, y, tolerance=1e-4, max_numbers=REFINE_MAX_NUMBERS, t
             if refits == tries:
                 break
             refits += 1
-            refitted = refine(rest, symbols, x, y)
-            best = min(best, (error(refitted), refitted), key=lambda item: item[0])
+            refitted, refitted_error = _refine(rest, symbols, x, y)
+            best = min(best, (refitted_error, refitted), key=lambda item: item[0])
         if best[1] is None or best[0] - start > allowed:
             return current
         current = best[1]
@@ -519,6 +519,12 @@ def refine(expr, symbols, x, y, max_evaluations=None):
         The refitted expression when it lowers the mean squared error on ``(x, y)``,
         else ``expr`` unchanged (also when it cannot be evaluated there).
     """
+    return _refine(expr, symbols, x, y, max_evaluations)[0]
+
+
+def _refine(expr, symbols, x, y, max_evaluations=None):
+    """:func:`refine`'s expression and its mean squared error on ``(x, y)`` (``inf`` where
+    it is not finite), from the fit's own residuals: no second code generation."""
     from scipy.optimize import least_squares
     from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
@@ -526,10 +532,11 @@ def refine(expr, symbols, x, y, max_evaluations=None):
     y = np.asarray(y, float).ravel()
     x = np.asarray(x, float)
     if not numbers or len(numbers) > len(y):
-        return expr
+        with np.errstate(all="ignore"):
+            return expr, _mean_square(to_numpy_function(expr, symbols)(x) - y)
     params = sympy.symbols(f"_refine0:{len(numbers)}")
-    template = elementary(expr.xreplace(dict(zip(numbers, params))))
-    fn = sympy.lambdify([*symbols, *params], template, "numpy")
+    substituted = expr.xreplace(dict(zip(numbers, params)))
+    fn = sympy.lambdify([*symbols, *params], elementary(substituted), "numpy")
     columns = [x[:, i] for i in range(x.shape[1])]
 
     def raw_residual(c):
@@ -543,7 +550,7 @@ def refine(expr, symbols, x, y, max_evaluations=None):
     start = np.array([float(n) for n in numbers])
     first = raw_residual(start)
     if not np.all(np.isfinite(first)):
-        return expr
+        return expr, np.inf
 
     def jacobian(c):  # forward differences, ours: len(c) + 1 evaluations per call
         r0 = residual(c)
@@ -566,8 +573,18 @@ def refine(expr, symbols, x, y, max_evaluations=None):
             fit = least_squares(residual, start, jac=jacobian, method="lm",
                                 max_nfev=max(1, budget // (len(numbers) + 2)))
         except (ValueError, FloatingPointError):
-            return expr
+            return expr, _mean_square(first)
     last = raw_residual(fit.x)
     if not (np.all(np.isfinite(last)) and np.mean(last**2) < np.mean(first**2)):
-        return expr
-    return expr.xreplace({n: sympy.Float(float(v)) for n, v in zip(numbers, fit.x)})
+        return expr, _mean_square(first)
+    # The numbers go back in through the symbols: an xreplace keyed by the old Floats
+    # compares every node with them, about 20x slower.
+    return (substituted.xreplace({p: sympy.Float(float(v)) for p, v in zip(params, fit.x)}),
+            _mean_square(last))
+
+
+def _mean_square(residual):
+    """The mean of ``residual**2``, ``inf`` when it is not finite."""
+    with np.errstate(all="ignore"):
+        value = float(np.mean(np.asarray(residual, float) ** 2))
+    return value if np.isfinite(value) else np.inf
