@@ -62,7 +62,7 @@ class TermLibrary:
     cosine or sigmoid of ``v``, a sine or cosine times a sigmoid, and the compositions
     ``exp(a*sin(k*pi*v))`` and ``sin(k*pi*sin(m*pi*v))``. The numbers are starting
     points: a swap refits them. For three variables, about 3000 terms without compounds
-    and 6500 with (their number grows with the cube of the variables').
+    and 6300 with (their number grows with the cube of the variables').
 
     Args:
         symbols: the variables, in the column order of ``x``.
@@ -73,9 +73,10 @@ class TermLibrary:
     Attributes:
         terms: the SymPy terms (those finite and not constant on ``x``); columns:
             ``(n, len(terms))`` their values; derivatives: ``(n, len(terms))`` their
-            derivatives by their first inner number (a sine's frequency, an exponential's
-            rate, a sigmoid's factor on its variable; zero for powers and products of variables); families:
-            each term's shape (its numbers replaced by a placeholder).
+            derivatives by one inner number (a sine's frequency, an exponential's rate,
+            a sigmoid's factor on its variable; zero for powers and products of
+            variables); families: each term's shape (its numbers replaced by a
+            placeholder).
     """
 
     def __init__(self, symbols, x, max_power=4, compounds=True):
@@ -135,8 +136,8 @@ class TermLibrary:
         self.derivatives = np.stack(derivatives, axis=1) if values else empty
         self.families = [_family(t) for t in terms]
         # For the screen: values and derivatives side by side, and their inner products.
-        self.stacked = np.concatenate([self.columns, self.derivatives], axis=1)
-        self.gram = (np.einsum("ij,ij->j", self.columns, self.columns),
+        self._stacked = np.concatenate([self.columns, self.derivatives], axis=1)
+        self._gram = (np.einsum("ij,ij->j", self.columns, self.columns),
                      np.einsum("ij,ij->j", self.derivatives, self.derivatives),
                      np.einsum("ij,ij->j", self.columns, self.derivatives))
 
@@ -406,14 +407,14 @@ def _screen(q, y, library):
     orthogonal to ``q`` already): one product ``q.T @ [values, derivatives]``, no
     projected copy of the library."""
     r = y - q @ (q.T @ y)
-    lib_norm, der_norm, cross = library.gram
-    along = q.T @ library.stacked
+    lib_norm, der_norm, cross = library._gram
+    along = q.T @ library._stacked
     n_terms = lib_norm.size
     a, b = along[:, :n_terms], along[:, n_terms:]
     cc = lib_norm - np.einsum("ij,ij->j", a, a)
     dd = np.maximum(der_norm - np.einsum("ij,ij->j", b, b), 0.0)
     cd = cross - np.einsum("ij,ij->j", a, b)
-    rc, rd = np.split(r @ library.stacked, 2)
+    rc, rd = np.split(r @ library._stacked, 2)
     ok = cc > 1e-10 * np.maximum(lib_norm, 1e-30)
     cc = np.where(ok, cc, 1.0)
     det = cc * dd - cd**2

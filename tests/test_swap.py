@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import sympy
 
+from deepsymreg import swap as swap_module
 from deepsymreg import symbolic
 from deepsymreg.swap import TermLibrary, prune_and_swap, swap
 
@@ -171,3 +172,41 @@ def test_prune_and_swap_memo_returns_the_swap_found_for_a_pruned_equation():
     key = next(iter(memo))
     memo[key] = sympy.Symbol("marker")  # a second call with that equation reads the memo
     assert prune_and_swap(look_alike, [X], x, y, memo=memo) == sympy.Symbol("marker")
+
+
+def _look_alike_case(truth, look_alike):
+    """Points of ``truth`` on [-1, 1] and a restart's ``look_alike`` refitted on them."""
+    x = points(1)
+    truth = sympy.sympify(truth, locals={"x": X})
+    y = symbolic.to_numpy_function(truth, [X])(x)
+    look_alike = symbolic.refine(sympy.sympify(look_alike, locals={"x": X}), [X], x, y)
+    return truth, look_alike, x, y
+
+
+def test_a_frequency_between_grid_values_is_reached_through_the_new_terms_derivative(monkeypatch):
+    # A restart's equation on set seed 3: 1.4*sin(0.8*pi*x)**2 is 0.7 - 0.7*cos(1.6*pi*x),
+    # between the grid's frequencies 1.5 and 2; only with the cosine's frequency moving
+    # in the screen does the swap show its worth.
+    truth, look_alike, x, y = _look_alike_case(
+        "1.4*sin(0.8*pi*x)**2 - 1.9*sin(1.9*pi*x)",
+        "1.84747*x*sin(0.690678*pi*x) + 1.10345*x*sin(1.39363*pi*x) - 1.9*sin(1.9*pi*x)")
+    library = TermLibrary([X], x)
+    assert far_error(prune_and_swap(look_alike, [X], x, y, library=library), truth, [X]) < 1e-6
+    monkeypatch.setattr(swap_module, "_MAX_STEP", 0.0)
+    assert far_error(prune_and_swap(look_alike, [X], x, y, library=library), truth, [X]) > 0.02
+
+
+@pytest.mark.parametrize("truth, look_alike", [
+    ("1.8*exp(-0.8*x)*sin(0.6*pi*x)",
+     "-0.689163*x*sin(0.540344*pi*x) - 2.30544*exp(0.650286*x) + 4.42034"),
+    ("1.1*sin(0.6*pi*x**2) + 1.7*exp(-0.7*sin(1.7*pi*x))",
+     "0.434723*sin(1.7034*pi*x)**2 - 1.26885*sin(1.7034*pi*x) - 0.578416*cos(0.966359*pi*x) + 2.25295"),
+])
+def test_a_product_or_composition_of_one_variable_needs_the_compounds(truth, look_alike):
+    # Restarts' equations on set seed 3 (the second: exp(-0.7*sin(...)) spelled by its
+    # Taylor terms, and a cosine for sin(0.6*pi*x**2)).
+    truth, look_alike, x, y = _look_alike_case(truth, look_alike)
+    swapped = prune_and_swap(look_alike, [X], x, y, library=TermLibrary([X], x))
+    assert far_error(swapped, truth, [X]) < 1e-6
+    plain = prune_and_swap(look_alike, [X], x, y, library=TermLibrary([X], x, compounds=False))
+    assert far_error(plain, truth, [X]) > 0.02
