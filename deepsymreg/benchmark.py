@@ -130,9 +130,10 @@ def run_benchmark(
             0.18`` becomes ``exp(x)``. Measured in docs/results.md ("Unseen laws: terms
             dropped with every number refitted").
         swap: with ``polish``, then replace look-alike terms of each restart's equation
-            by single terms of a depth-one grammar (:func:`deepsymreg.swap.swap`: ``-4.5*x
-            + 4.54*sin(0.316*pi*x)`` becomes ``-0.7*x**3``) and prune again. Measured in
-            docs/results.md ("Unseen laws: look-alike terms swapped").
+            by single terms of a small grammar, or add a term it missed
+            (:func:`deepsymreg.swap.swap`: ``-4.5*x + 4.54*sin(0.316*pi*x)`` becomes
+            ``-0.7*x**3``) and prune again. Measured in docs/results.md ("Unseen laws:
+            look-alike terms swapped", "Unseen laws: a wider swap").
         rerun_poor_fits: a restart whose network fits the training points poorly
             (relative RMS error, against the targets' RMS, above a tolerance) is re-run
             from fresh weights and the better attempt kept (``fit_restarts``' rule, ``(tolerance,
