@@ -131,12 +131,10 @@ class TermLibrary:
                     for term, value, derivative in _compounds(s, cols[s]):
                         add(term, value, derivative)
         self.terms = terms
-        empty = np.zeros((x.shape[0], 0))
-        self.columns = np.stack(values, axis=1) if values else empty
-        self.derivatives = np.stack(derivatives, axis=1) if values else empty
+        # Values and derivatives side by side (for the screen); the two halves are views.
+        self._stacked = np.stack(values + derivatives, axis=1) if values else np.zeros((x.shape[0], 0))
+        self.columns, self.derivatives = np.split(self._stacked, 2, axis=1)
         self.families = [_family(t) for t in terms]
-        # For the screen: values and derivatives side by side, and their inner products.
-        self._stacked = np.concatenate([self.columns, self.derivatives], axis=1)
         self._gram = (np.einsum("ij,ij->j", self.columns, self.columns),
                      np.einsum("ij,ij->j", self.derivatives, self.derivatives),
                      np.einsum("ij,ij->j", self.columns, self.derivatives))
@@ -178,7 +176,8 @@ def _sigmoids(v, vv):
 
 def _compounds(v, vv):
     """Two shapes of the variable ``v`` together (see :class:`TermLibrary`), each with
-    its derivative by the first shape's number (a sine's frequency where there is one)."""
+    its derivative by one number: a sine's or cosine's frequency where there is one (the
+    inner sine's in a composition), else the exponential's rate."""
     out = []
     sines = _sines(v, vv) + _cosines(v, vv)
     for exp_term, exp_value, exp_derivative in _exponentials(v, vv):
@@ -350,8 +349,9 @@ def _inner_derivatives(terms, symbols, x):
 def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tries, max_numbers,
                grow_above):
     """The refitted swaps of ``expr`` (whose MSE is ``cur_err``, computed when None) as
-    ``([(equation, its MSE, number of terms removed), ...], expr's MSE)``, or None. Adding a term without removing one is
-    screened too when ``grow_above`` is a number below ``expr``'s MSE."""
+    ``([(equation, its MSE, number of terms removed), ...], expr's MSE)``, or None.
+    Adding a term without removing one is screened too when ``grow_above`` is a number
+    below ``expr``'s MSE."""
     terms = [t for t in sympy.Add.make_args(expr) if not t.is_Number]
     if not terms or len(terms) > max_terms:
         return None
