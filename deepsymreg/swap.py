@@ -25,6 +25,7 @@ from deepsymreg._validation import check_int, check_number
 from deepsymreg.symbolic import (
     REFINE_MAX_NUMBERS,
     _free_numbers,
+    _mean_square,
     _refine,
     complexity,
     fit_points,
@@ -308,12 +309,6 @@ _MEMO_DIGITS = 6
 _SIZE_SLACK = 8
 
 
-def _mse(values, y):
-    with np.errstate(all="ignore"):
-        value = float(np.mean((values - y) ** 2))
-    return value if np.isfinite(value) else np.inf
-
-
 def _family(term):
     """``term``'s shape: its numbers replaced by one placeholder (``exp(1.3*x)`` and
     ``0.5*exp(2*x)`` share one)."""
@@ -362,7 +357,8 @@ def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tr
     d_cols, owners = _inner_derivatives(terms, symbols, x)
     families = [_family(t) for t in terms]
     if cur_err is None:
-        cur_err = _mse(to_numpy_columns([expr], symbols)(x)[:, 0], y)
+        with np.errstate(all="ignore"):
+            cur_err = _mean_square(to_numpy_columns([expr], symbols)(x)[:, 0] - y)
     n = len(y)
     lib = library.columns
     found = []
@@ -455,5 +451,6 @@ def _refitted(terms, t_cols, kept, term, column, symbols, x, y, max_numbers):
     if max_numbers is None or len(_free_numbers(new)) <= max_numbers:
         new, err = _refine(new, symbols, x, y)
     else:
-        err = _mse(to_numpy_columns([new], symbols)(x)[:, 0], y)
+        with np.errstate(all="ignore"):
+            err = _mean_square(to_numpy_columns([new], symbols)(x)[:, 0] - y)
     return (new, err) if np.isfinite(err) else None

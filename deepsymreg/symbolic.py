@@ -438,12 +438,9 @@ def prune(expr, symbols, x, y, tolerance=1e-4, max_numbers=REFINE_MAX_NUMBERS, t
     x, y = fit_points(x, y, symbols)
     allowed = tolerance * max(float(np.var(y)), 1e-30)
 
-    def error(e):
-        with np.errstate(all="ignore"):
-            value = float(np.mean((to_numpy_function(e, symbols)(x) - y) ** 2))
-        return value if np.isfinite(value) else np.inf
-
-    current, start = expr, error(expr)
+    with np.errstate(all="ignore"):
+        start = _mean_square(to_numpy_function(expr, symbols)(x) - y)
+    current = expr
     while True:
         terms = sympy.Add.make_args(current)
         if len(terms) < 2:
