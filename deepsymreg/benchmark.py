@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from deepsymreg import primitives as primitives_lib
-from deepsymreg import swap as swap_lib
+from deepsymreg import readout
 from deepsymreg import symbolic
 from deepsymreg._validation import check_int, check_number
 from deepsymreg.reports import finite_or_none
@@ -86,6 +86,7 @@ def run_benchmark(
     prune=True,
     swap=True,
     rerun_poor_fits="auto",
+    readout_workers=None,
     **model_kwargs,
 ):
     """Run ``trials`` restarts on data from ``expr`` and judge them against it.
@@ -143,6 +144,9 @@ def run_benchmark(
             strict success rate from 0.168 to 0.223 and the selected-right count from 14
             to 18 of 30, at 1.45x the wall time (docs/results.md, "Unseen laws: poor
             fits re-run by default").
+        readout_workers: processes that read the restarts' distinct equations out
+            (:func:`deepsymreg.readout.read_out_all`; default: the cores this process may
+            use). The pool is started while the restarts train and kept for later calls.
 
     Returns:
         A JSON-ready dict: ``expr``, ``vars``, ``success_rate``,
@@ -182,7 +186,11 @@ def run_benchmark(
     x, y = make_data(truth, symbols, train_domain, n_train, noise, rng)
     x_test, y_test = make_data(truth, symbols, test_domain, n_test, 0.0, rng)
 
+    readout_workers = (readout.default_workers() if readout_workers is None
+                       else check_int("readout_workers", readout_workers, minimum=1))
     start = time.perf_counter()
+    if polish:
+        readout.start_pool(readout_workers)
     results = fit_restarts(
         x, y, x_test, y_test,
         trials=trials,
@@ -198,11 +206,11 @@ def run_benchmark(
     )
     raw = [r.expression for r in results]
     if polish:
-        library = swap_lib.TermLibrary(symbols, x) if swap else None
-        cache = {}  # restarts that reached one equation are read out once
+        # Restarts that reached one equation are read out once.
+        read = readout.read_out_all([r.expression for r in results], symbols, x, y, refine=refine,
+                                    prune=prune, swap=swap, workers=readout_workers)
         for r in results:
-            polish_trial(r, symbols, (x, y), (x_test, y_test), refine=refine, prune=prune,
-                         swap=swap, library=library, cache=cache)
+            _apply_read_out(r, read[r.expression], symbols, (x, y), (x_test, y_test))
     wall = time.perf_counter() - start
     for r in results:
         candidate, _ = symbolic.parse(r.expression, [s.name for s in symbols])
@@ -292,34 +300,31 @@ def polish_trial(result, symbols, train, test, digits=6, refine=False, prune=Fal
         better = cache[key]
     else:
         memo = cache.setdefault(_SWAP_MEMO, {}) if cache is not None else None
-        better = _read_out(expr, symbols, train, refine, prune, swap, library, memo)
+        better = readout.read_out(expr, symbols, *train, refine=refine, prune=prune, swap=swap,
+                                  library=library, memo=memo)
         better = symbolic.rounded(better, digits)
         if cache is not None:
             cache[key] = better
-    if better == expr:
-        return
-    result.expression = str(better)
-    result.extrapolation_mse, result.train_mse = equation_errors(better, symbols, test, train)
-    result.complexity = symbolic.complexity(better)
+    _apply_read_out(result, better, symbols, train, test, expr)
 
 
 #: The key of ``polish_trial``'s cache under which the swap's memo is kept.
 _SWAP_MEMO = "swap memo"
 
 
-def _read_out(expr, symbols, train, refine, prune, swap, library, memo=None):
-    """``polish_trial``'s read-out of one equation (not rounded)."""
-    if refine:
-        better = symbolic.polish_refined(expr, symbols, *train, max_numbers=REFINE_MAX_NUMBERS)
-    else:
-        better = symbolic.polish(expr, symbols, *train)
-    if prune and swap:
-        return swap_lib.prune_and_swap(better, symbols, *train, library=library, memo=memo)
-    if prune:
-        return symbolic.prune(better, symbols, *train)
-    if swap:
-        return swap_lib.swap(better, symbols, *train, library=library)
-    return better
+def _apply_read_out(result, better, symbols, train, test, expr=None):
+    """Put the read-out ``better`` of ``result``'s equation (``expr``, parsed when None) in
+    its place, with its errors and complexity; a read-out of None (an equation that did
+    not parse) or equal to the equation leaves ``result`` alone."""
+    if better is None:
+        return
+    if expr is None:
+        expr, _ = symbolic.parse(result.expression, [s.name for s in symbols])
+    if better == expr:
+        return
+    result.expression = str(better)
+    result.extrapolation_mse, result.train_mse = equation_errors(better, symbols, test, train)
+    result.complexity = symbolic.complexity(better)
 
 
 def equation_errors(expr, symbols, *point_sets):

@@ -85,6 +85,9 @@ def build_parser():
                        "docs/performance.md)")
     bench.add_argument("--scheduler", help="address of a Dask scheduler to run the restarts "
                        "on (in --workers chunks)")
+    bench.add_argument("--readout-workers", type=_positive_int, default=None,
+                       help="processes that read the restarts' equations out (default: the "
+                       "cores this process may use)")
     # The read-out's and the re-run's defaults, each switched off by a --no-... flag.
     for name, what in (
         ("polish", "judge the equations as read off the networks (default: each restart's "
@@ -464,6 +467,7 @@ def _run(args):
             prune=not args.no_prune,
             swap=not args.no_swap,
             rerun_poor_fits=None if args.no_rerun else "auto",
+            readout_workers=args.readout_workers,
             executor=_executor(args.scheduler),
             progress=_progress(args, args.trials * recipes.restart_steps(args.regularization)),
         )

@@ -236,3 +236,16 @@ def test_benchmark_gmeql_passes_noise_and_tolerance(monkeypatch, extra, noise, t
                  *extra])
     assert code == 2 and seen["noise"] == noise and seen["tolerance"] == tolerance
     assert seen["memetic"] == memetic
+
+
+def test_readout_workers_reach_the_benchmark(monkeypatch):
+    signature = inspect.signature(benchmark.run_benchmark)
+    assert signature.parameters["readout_workers"].default is None  # the cores, in both
+    seen = []
+    monkeypatch.setattr(benchmark, "run_benchmark", lambda *a, **kw: seen.append(kw) or 1 / 0)
+    for extra in ([], ["--readout-workers", "3"]):
+        with pytest.raises(ZeroDivisionError):
+            cli.main([*BASE, "--quiet", *extra])
+    assert [kw["readout_workers"] for kw in seen] == [None, 3]
+    with pytest.raises(SystemExit):
+        cli.main([*BASE, "--quiet", "--readout-workers", "0"])

@@ -10,7 +10,7 @@ PACKAGE = pathlib.Path(deepsymreg.__file__).parent
 #: Floor of every module (a package's modules share its floor).
 FLOORS = {
     0: ["_validation", "_startup", "concrete", "primitives", "regularizers", "schedules",
-        "symbolic", "swap", "losses", "optimizers", "tables", "data", "curriculum"],
+        "symbolic", "swap", "readout", "losses", "optimizers", "tables", "data", "curriculum"],
     1: ["layers"],
     2: ["models"],
     3: ["callbacks", "recipes", "reports"],
