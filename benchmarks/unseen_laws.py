@@ -154,6 +154,7 @@ def measure(law, trials, run_seed, progress=None, regularization="l0", curriculu
         "selected_relative_rms": finite_or_none(error),
         "judge_rate": result["success_rate"],
         "wall_seconds": result["wall_seconds"],
+        "readout_seconds": result.get("readout_seconds"),
         "restarts": restarts,
     }
 

@@ -152,7 +152,8 @@ def run_benchmark(
         A JSON-ready dict: ``expr``, ``vars``, ``success_rate``,
         ``same_functions_rate`` (successes that apply no function the law lacks, see
         :func:`deepsymreg.symbolic.extra_functions`), ``best_expression``,
-        ``best_success``, ``best_extra_functions``, ``wall_seconds``, ``steps``
+        ``best_success``, ``best_extra_functions``, ``wall_seconds`` (training and read-out),
+        ``readout_seconds`` (its read-out), ``steps``
         (optimizer steps per restart), ``trials`` (per restart: ``seed``,
         ``expression``, ``success``, ``extrapolation_mse``, ``nrmse``,
         ``extra_functions``, ``complexity``, ``nan_reruns``, ``refit_reruns``) and the settings used.
@@ -205,6 +206,7 @@ def run_benchmark(
         **settings,
     )
     raw = [r.expression for r in results]
+    read_start = time.perf_counter()
     if polish:
         # Restarts that reached one equation are read out once.
         read = readout.read_out_all([r.expression for r in results], symbols, x, y, refine=refine,
@@ -240,6 +242,7 @@ def run_benchmark(
         "best_success": bool(best.success),
         "best_extra_functions": best.extra_functions,
         "wall_seconds": wall,
+        "readout_seconds": wall - (read_start - start),
         "steps": int(sum(p.steps for p in schedule)),
         "workers": workers,
         "polish": bool(polish),
