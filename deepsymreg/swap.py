@@ -310,10 +310,11 @@ _SIZE_SLACK = 8
 
 
 def _family(term):
-    """``term``'s shape: its numbers replaced by one placeholder (``exp(1.3*x)`` and
-    ``0.5*exp(2*x)`` share one)."""
-    numbers = term.atoms(sympy.Float) | {n for n in term.atoms(sympy.Rational) if not n.is_Integer}
-    return term.xreplace({n: _SLOT for n in numbers}).as_coeff_Mul()[1]
+    """``term``'s shape: its outer coefficient dropped and its other numbers replaced by
+    one placeholder (``exp(1.3*x)``, ``0.5*exp(2*x)`` and ``-1.5*exp(3*x/2)`` share one)."""
+    shape = term.as_coeff_Mul()[1]
+    numbers = shape.atoms(sympy.Float) | {n for n in shape.atoms(sympy.Rational) if not n.is_Integer}
+    return shape.xreplace({n: _SLOT for n in numbers})
 
 
 _SLOT = sympy.Symbol("_slot")
