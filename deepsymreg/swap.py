@@ -210,8 +210,8 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
     numbers to first order (derivative columns: one Gauss-Newton step), those of the kept
     terms and one of the new term's (by at most about the library's grid spacing), so
     that ``-0.45*y - 0.71*sin(1.91*pi*y)`` can show that ``y**3`` fits once the sine's
-    frequency moves. Swapping a term for one of its own family is a refit, not a swap, and
-    is not screened. With ``grow``, when the equation's mean squared error exceeds
+    frequency moves. A term without an outer coefficient is not swapped for one of its own
+    family (a refit, not a swap); a term with one is (see ``_family``). With ``grow``, when the equation's mean squared error exceeds
     ``tolerance * var(y)``, adding a term without removing one is screened too (a law's
     term the network missed). For each number of removed terms, the ``tries`` swaps of
     distinct families with the lowest linearized error are refitted with every number
