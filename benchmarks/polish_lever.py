@@ -23,6 +23,11 @@ with at most ``--max-numbers`` of them (default: ``run_benchmark``'s cap).
 ``--from-raw`` starts from each restart's equation as read off the network instead of
 its stored one (runs made with the refined read-out, read with the plain polish).
 
+``--readout`` reads every restart's raw equation as ``run_benchmark`` does by default
+(``deepsymreg.readout.read_out_all``: the refined polish, prune, swap, prune, numbers to
+6 digits, each distinct equation once, on ``--workers`` processes); the other read-out
+flags do not apply.
+
 ``--prune`` then drops terms one at a time, refitting every remaining number
 (``deepsymreg.symbolic.prune``). ``--swap`` then prunes, swaps look-alike terms for one
 term of a depth-one grammar and prunes again (``deepsymreg.swap.prune_and_swap``, the
@@ -30,6 +35,7 @@ benchmark's read-out since 2026-12-05).
 
     python benchmarks/polish_lever.py unseen_seed0.json [--refine | --refined] [--prune]
         [--swap] [--from-raw] [--max-numbers 16] [--json OUT]
+    python benchmarks/polish_lever.py unseen_seed5.json --readout [--workers 2] [--json OUT]
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from deepsymreg import laws as laws_lib  # noqa: E402
+from deepsymreg import readout as readout_lib  # noqa: E402
 from deepsymreg import swap as swap_lib  # noqa: E402
 from deepsymreg import symbolic  # noqa: E402
 from deepsymreg.benchmark import REFINE_MAX_NUMBERS, equation_errors, make_data  # noqa: E402
@@ -105,10 +112,20 @@ def judged(row, candidates):
     return float(np.mean(rights)), best_right, best
 
 
-def polish_row(row, refine=False, max_numbers=None, from_raw=False, prune=False, swap=False):
+def polish_row(row, refine=False, max_numbers=None, from_raw=False, prune=False, swap=False,
+               readout=False, workers=None):
     """Before/after figures of one law's restarts ("before": the stored equations;
-    "after": their read-out again, or with ``from_raw`` that of the raw equations)."""
+    "after": their read-out again, or with ``from_raw`` that of the raw equations; with
+    ``readout``, ``run_benchmark``'s read-out of the raw equations on ``workers``
+    processes)."""
     symbols, (x, y), test = law_data(row)
+    if readout:
+        raws = [r["raw_expression"] for r in row["restarts"]]
+        read = readout_lib.read_out_all(raws, symbols, x, y, workers=workers)
+        before = [candidate(r["expression"], symbols, test) for r in row["restarts"]]
+        after = [candidate(raw if read[raw] is None else str(read[raw]), symbols, test)
+                 for raw in raws]
+        return _figures(row, before, after)
     library = swap_lib.TermLibrary(symbols, x) if swap else None
     memo = {}  # one swap per pruned equation, as run_benchmark's read-out
     before, after = [], []
@@ -120,6 +137,10 @@ def polish_row(row, refine=False, max_numbers=None, from_raw=False, prune=False,
                                                              swap, library, memo), 4))
         before.append(raw)
         after.append(candidate(polished, symbols, test))
+    return _figures(row, before, after)
+
+
+def _figures(row, before, after):
     rate_before, right_before, _ = judged(row, before)
     rate_after, right_after, best_after = judged(row, after)
     return {
@@ -154,6 +175,11 @@ def main(argv=None):
     parser.add_argument("--swap", action="store_true",
                         help="then prune, swap look-alike terms for one term of a depth-one "
                         "grammar and prune again (swap.prune_and_swap)")
+    parser.add_argument("--readout", action="store_true",
+                        help="read the raw equations with run_benchmark's default read-out "
+                        "(deepsymreg.readout.read_out_all)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="with --readout: processes to read on (default: the cores)")
     parser.add_argument("--from-raw", action="store_true",
                         help="read out each restart's equation as read off the network "
                         "(raw_expression), not its stored (polished) one: e.g. the plain polish "
@@ -168,7 +194,8 @@ def main(argv=None):
     start = time.time()
     out = []
     for row in rows:
-        out.append(polish_row(row, refine, max_numbers, args.from_raw, args.prune, args.swap))
+        out.append(polish_row(row, refine, max_numbers, args.from_raw, args.prune, args.swap,
+                              args.readout, args.workers))
         print(f"law {row['index']}: {out[-1]['success_rate']:.2f} -> "
               f"{out[-1]['polished_success_rate']:.2f} ({time.time() - start:.0f} s)", flush=True)
     print("| # | law | success rate | polished | selected right | polished | polished selected equation |")

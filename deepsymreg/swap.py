@@ -210,8 +210,8 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
     numbers to first order (derivative columns: one Gauss-Newton step), those of the kept
     terms and one of the new term's (by at most about the library's grid spacing), so
     that ``-0.45*y - 0.71*sin(1.91*pi*y)`` can show that ``y**3`` fits once the sine's
-    frequency moves. A term without an outer coefficient is not swapped for one of its own
-    family (a refit, not a swap); a term with one is (see ``_family``). With ``grow``, when the equation's mean squared error exceeds
+    frequency moves. Swapping a term for one of its own family is a refit, not a swap, and
+    is not screened. With ``grow``, when the equation's mean squared error exceeds
     ``tolerance * var(y)``, adding a term without removing one is screened too (a law's
     term the network missed). For each number of removed terms, the ``tries`` swaps of
     distinct families with the lowest linearized error are refitted with every number
@@ -270,7 +270,10 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
         accepted = []
         for new, new_err, removed in found:
             new_size = complexity(new)
-            simpler = new_size < size and new_err - cur_err <= tolerance * var
+            # Simpler, and not worse by more than the tolerance nor by more than the factor
+            # _SIMPLER_RISE (an exact fit is not traded for a look-alike within tolerance).
+            simpler = (new_size < size and new_err - cur_err <= tolerance * var
+                       and new_err <= _SIMPLER_RISE * cur_err + 1e-12 * var)
             sharper = new_err <= gain * cur_err and new_size <= size + _SIZE_SLACK
             if simpler or sharper:
                 # A swap before an added term: a term added to a look-alike fits its
@@ -305,18 +308,22 @@ def prune_and_swap(expr, symbols, x, y, library=None, memo=None):
 _MEMO_DIGITS = 6
 
 
+#: The most a simplifying swap may multiply the training error by (with a swap of a
+#: term for its own shape no longer screened, ``exp(-x**2)`` read exactly was swapped
+#: for ``0.387*cos(0.714*pi*x) + 0.612``, 1e-5 of the variance, "simpler" by a node).
+_SIMPLER_RISE = 10.0
+
+
 #: How many tree nodes a sharper swap may add (one term of the library times a square).
 _SIZE_SLACK = 8
 
 
 def _family(term):
-    """``term``'s shape: its numbers replaced by one placeholder (``exp(1.3*x)`` and
-    ``exp(2*x)`` share one). A term with a coefficient (``0.5*exp(2*x)``) keeps it as a
-    placeholder factor, so it is not of the family of its shape in the library: a swap of
-    a term for its own shape is screened as a swap (measured in docs/results.md, "The
-    read-out on both cores": the coefficient-blind family lost Table V's ``exp(-x**2)``)."""
-    numbers = term.atoms(sympy.Float) | {n for n in term.atoms(sympy.Rational) if not n.is_Integer}
-    return term.xreplace({n: _SLOT for n in numbers}).as_coeff_Mul()[1]
+    """``term``'s shape: its outer coefficient dropped and its other numbers replaced by
+    one placeholder (``exp(1.3*x)``, ``0.5*exp(2*x)`` and ``-1.5*exp(3*x/2)`` share one)."""
+    shape = term.as_coeff_Mul()[1]
+    numbers = shape.atoms(sympy.Float) | {n for n in shape.atoms(sympy.Rational) if not n.is_Integer}
+    return shape.xreplace({n: _SLOT for n in numbers})
 
 
 _SLOT = sympy.Symbol("_slot")

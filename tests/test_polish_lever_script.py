@@ -99,3 +99,16 @@ def test_swap_mends_a_look_alike_term(tmp_path, capsys):
     source.write_text(json.dumps({"laws": [row]}))
     assert lever.main([str(source), "--swap"]) == 0
     assert "0.000 -> 1.000" in capsys.readouterr().out
+
+
+def test_readout_reads_the_raw_equations_as_run_benchmark_does():
+    lever = load_script("benchmarks/polish_lever.py")
+    row = {**ROW, "restarts": [
+        {"seed": 3, "expression": "1.2*x**2", "raw_expression": "0.9*x**2 + 0.5*x + 0.1*sin(x)"},
+        {"seed": 4, "expression": "1.2*x**2", "raw_expression": "1.2*x**2"},
+    ]}
+    out = lever.polish_row(row, readout=True, workers=1)
+    assert out["success_rate"] == 0.0 and not out["selected_right"]  # the stored equations
+    # The read-out of the raw ones: the look-alike mended, and 1.2*x**2 too (the variables
+    # are offered as terms).
+    assert out["polished_success_rate"] == 1.0 and out["polished_selected_right"]
