@@ -217,7 +217,8 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
     distinct families with the lowest linearized error are refitted with every number
     free (:func:`deepsymreg.symbolic.refine`). A refitted swap is acceptable when it
     leaves a simpler equation (fewer tree nodes) whose mean squared error rose less than
-    ``tolerance * var(y)``, or when it cuts the error by the factor ``gain`` without
+    ``tolerance * var(y)`` and to at most 10 times itself (an exact fit is not traded for
+    a look-alike), or when it cuts the error by the factor ``gain`` without
     making the equation larger by more than the term it adds; the acceptable one of
     lowest error is kept (an added term only when no swap is acceptable), and rounds
     repeat while one is.
