@@ -209,8 +209,8 @@ def run_benchmark(
     read_start = time.perf_counter()
     if polish:
         # Restarts that reached one equation are read out once.
-        read = readout.read_out_all([r.expression for r in results], symbols, x, y, refine=refine,
-                                    prune=prune, swap=swap, workers=readout_workers)
+        read = readout.read_out_all(raw, symbols, x, y, refine=refine, prune=prune, swap=swap,
+                                    workers=readout_workers)
         for r in results:
             _apply_read_out(r, read[r.expression], symbols, (x, y), (x_test, y_test))
     wall = time.perf_counter() - start

@@ -76,7 +76,7 @@ def read_out_all(expressions, symbols, x, y, refine=True, prune=True, swap=True,
 
     Returns:
         A dict mapping each distinct string to its read-out (a SymPy expression), or to
-        None when it does not parse (a diverged restart's ``nan``).
+        None when it does not parse.
     """
     workers = default_workers() if workers is None else check_int("workers", workers, minimum=1)
     names = [s.name for s in symbols]
