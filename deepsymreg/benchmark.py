@@ -187,10 +187,11 @@ def run_benchmark(
     x, y = make_data(truth, symbols, train_domain, n_train, noise, rng)
     x_test, y_test = make_data(truth, symbols, test_domain, n_test, 0.0, rng)
 
+    trials = check_int("trials", trials)
     readout_workers = (readout.default_workers() if readout_workers is None
                        else check_int("readout_workers", readout_workers, minimum=1))
     start = time.perf_counter()
-    if polish:
+    if polish and trials > readout_workers:  # fewer equations than workers are read here
         readout.start_pool(readout_workers)
     results = fit_restarts(
         x, y, x_test, y_test,
