@@ -13,9 +13,11 @@ Per law: success rate and whether the selected restart is right, both ways; per 
 the summed rates (the figure Table V reports) and the selected-right counts.
 
 With ``--prune``, a third read-out: the refined one with terms then pruned
-(``deepsymreg.symbolic.prune``).
+(``deepsymreg.symbolic.prune``). With ``--swap``, also ``run_benchmark``'s default
+read-out since 2026-12-05: refined, pruned, look-alike terms swapped
+(``deepsymreg.swap.prune_and_swap``) and pruned again.
 
-    python benchmarks/table5_readout.py docs/runs/table5_l05_polish.json [more.json] [--prune] [--json OUT]
+    python benchmarks/table5_readout.py docs/runs/table5_l05_polish.json [more.json] [--prune] [--swap] [--json OUT]
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from deepsymreg import swap as swap_lib  # noqa: E402
 from deepsymreg import symbolic  # noqa: E402
 from deepsymreg.benchmark import equation_errors, make_data, polish_trial  # noqa: E402
 from deepsymreg.reports import run_script, write_json  # noqa: E402
@@ -49,18 +52,20 @@ def law_points(result):
     return truth, symbols, train, test
 
 
-#: The read-outs compared: name -> ``polish_trial``'s ``refine`` and ``prune``.
-READOUTS = {"polish": (False, False), "refined": (True, False), "pruned": (True, True)}
+#: The read-outs compared: name -> ``polish_trial``'s ``refine``, ``prune`` and ``swap``.
+READOUTS = {"polish": (False, False, False), "refined": (True, False, False),
+            "pruned": (True, True, False), "swapped": (True, True, True)}
 
 
-def read_out(raw, symbols, train, test, refine, prune=False):
+def read_out(raw, symbols, train, test, refine, prune=False, swap=False, cache=None, library=None):
     """A restart's raw equation through ``polish_trial``: a ``TrialResult`` whose errors
     and complexity describe the equation it ends with."""
     expr = symbolic.parse(raw, [s.name for s in symbols])[0]
     test_mse, train_mse = equation_errors(expr, symbols, test, train)
     trial = TrialResult(seed=0, expression=raw, extrapolation_mse=test_mse, train_mse=train_mse,
                         complexity=symbolic.complexity(expr))
-    polish_trial(trial, symbols, train, test, refine=refine, prune=prune)
+    polish_trial(trial, symbols, train, test, refine=refine, prune=prune, swap=swap,
+                 library=library, cache=cache)
     return trial
 
 
@@ -72,9 +77,11 @@ def read_law(result, names=("polish", "refined")):
     row = {"expr": result["expr"], "vars": result["vars"],
            "regularization": result.get("regularization"), "stored_success_rate": result["success_rate"]}
     for name in names:
-        trials = []
+        trials, cache = [], {}  # one law's cache, as run_benchmark's
+        library = swap_lib.TermLibrary(symbols, train[0]) if READOUTS[name][2] else None
         for t in result["trials"]:
-            trial = read_out(t["raw_expression"], symbols, train, test, *READOUTS[name])
+            trial = read_out(t["raw_expression"], symbols, train, test, *READOUTS[name], cache=cache,
+                             library=library)
             candidate = symbolic.parse(trial.expression, [s.name for s in symbols])[0]
             trial.success = bool(symbolic.judge(candidate, truth, symbols, tuple(result["test_domain"]),
                                                 tolerance=result["tolerance"])[0])
@@ -92,8 +99,11 @@ def main(argv=None):
     parser.add_argument("--prune", action="store_true",
                         help="also the refined read-out with terms pruned (symbolic.prune; "
                         "run_benchmark's default read-out since 2026-12-05)")
+    parser.add_argument("--swap", action="store_true",
+                        help="also the read-out with look-alike terms swapped (swap.prune_and_swap; "
+                        "run_benchmark's default since 2026-12-05)")
     args = parser.parse_args(argv)
-    names = ("polish", "refined", "pruned") if args.prune else ("polish", "refined")
+    names = ("polish", "refined") + (("pruned",) if args.prune else ()) + (("swapped",) if args.swap else ())
     start = time.time()
     files = []
     print("| file | law | stored rate | " + " | ".join(f"{n}: rate | selected right" for n in names) + " |")

@@ -7,8 +7,9 @@ outside them. :func:`swap` searches the equation's neighbourhood: one, two or th
 additive terms replaced by a single term of :class:`TermLibrary` (the network's primitive
 shapes: powers, ``exp``, ``sin`` and ``cos``, sigmoids, their products with a variable,
 its square or a product of two variables, and two shapes of one variable together, such
-as ``exp(-0.8*x)*sin(0.6*pi*x)`` or ``exp(-0.7*sin(1.7*pi*x))``), or a term added to an
-equation that fits poorly; screened by a linearized least squares refit and the most
+as ``exp(-0.8*x)*sin(0.6*pi*x)`` or ``exp(-0.7*sin(1.7*pi*x))``) or of :class:`DerivedTerms`
+(the equation's own factors times shapes of another variable, and shapes of its own
+two-variable linear forms), or a term added to an equation that fits poorly; screened by a linearized least squares refit and the most
 promising refitted with every number free (:func:`deepsymreg.symbolic.refine`). A swap is
 kept when the equation gets simpler at the same training error, or much more accurate at
 about the same size.
@@ -34,7 +35,7 @@ from deepsymreg.symbolic import (
     to_numpy_columns,
 )
 
-__all__ = ["TermLibrary", "swap", "prune_and_swap"]
+__all__ = ["TermLibrary", "DerivedTerms", "swap", "prune_and_swap"]
 
 #: Inner rates of the library's exponentials, ``exp(a*g)``.
 RATES = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 3.0)
@@ -132,13 +133,151 @@ class TermLibrary:
                     for term, value, derivative in _compounds(s, cols[s]):
                         add(term, value, derivative)
         self.terms = terms
-        # Values and derivatives side by side (for the screen); the two halves are views.
-        self._stacked = np.stack(values + derivatives, axis=1) if values else np.zeros((x.shape[0], 0))
-        self.columns, self.derivatives = np.split(self._stacked, 2, axis=1)
+        _pack(self, values, derivatives, x.shape[0])
         self.families = [_family(t) for t in terms]
-        self._gram = (np.einsum("ij,ij->j", self.columns, self.columns),
-                     np.einsum("ij,ij->j", self.derivatives, self.derivatives),
-                     np.einsum("ij,ij->j", self.columns, self.derivatives))
+
+
+def _pack(library, values, derivatives, n):
+    """Set ``library``'s screen arrays: values and derivatives side by side (``_stacked``;
+    ``columns`` and ``derivatives`` are its two halves, views) and their inner products."""
+    library._stacked = np.stack(values + derivatives, axis=1) if values else np.zeros((n, 0))
+    library.columns, library.derivatives = np.split(library._stacked, 2, axis=1)
+    library._gram = (np.einsum("ij,ij->j", library.columns, library.columns),
+                     np.einsum("ij,ij->j", library.derivatives, library.derivatives),
+                     np.einsum("ij,ij->j", library.columns, library.derivatives))
+
+
+class _Lazy:
+    """A read-only sequence whose items are built on first access (SymPy terms of the
+    derived library: thousands are screened, a few are ever built)."""
+
+    def __init__(self, make, size):
+        self._make, self._items = make, [None] * size
+
+    def __len__(self):
+        return len(self._items)
+
+    def __getitem__(self, j):
+        if self._items[j] is None:
+            self._items[j] = self._make(j)
+        return self._items[j]
+
+
+class DerivedTerms:
+    """Candidate terms built from one equation's own pieces, screened beside a
+    :class:`TermLibrary`'s.
+
+    A network often finds one piece of a law's term and imitates the rest: in
+    ``(1.4 + 2*x + 1.5*x**2)/(exp(6.4*y) + 1)`` the sigmoid of ``y`` is the law's and the
+    quadratic imitates ``exp(1.4*x)``; in ``sin(1.8*pi*x + 0.9*pi*y)**2`` the linear form
+    is the law's. The fixed library holds shapes of one variable and of ``v*w``, not of
+    the equation's own factors and forms. Here, for the equation's terms:
+
+    - each factor that is not a polynomial (``exp``, ``sin``, ``cos``, a sigmoid; ``f``)
+      times each variable ``v`` that ``f`` does not contain, its square and its shapes
+      (``exp(a*v)``, ``sin(k*pi*v)``, ``cos(k*pi*v)``, sigmoids of ``v``);
+    - each linear form ``L`` of two or more variables inside a function, scaled to a
+      leading 1: ``sin(k*pi*L)``, ``cos(k*pi*L)``, ``exp(a*L)``, ``sin(k*pi*L**2)``,
+      ``cos(k*pi*L**2)`` and ``1/(1 + exp(-s*L))`` (:data:`RATES`, :data:`FREQUENCIES`,
+      :data:`SLOPES`), alone and times each variable and its square.
+
+    Each with its derivative by its one grid number, as the library's. ``terms`` and
+    ``families`` are built on first access.
+    """
+
+    def __init__(self, terms, symbols, x):
+        self.symbols = list(symbols)
+        n = x.shape[0]
+        cols = {s: x[:, i] for i, s in enumerate(self.symbols)}
+        makers, values, derivatives = [], [], []
+
+        def add(make, value, derivative):
+            if (np.all(np.abs(value) < _LARGEST) and np.all(np.abs(derivative) < _LARGEST)
+                    and np.ptp(value) > 1e-12):
+                makers.append(make)
+                values.append(value)
+                derivatives.append(derivative)
+
+        factors, forms = _pieces(terms, self.symbols)
+        with np.errstate(all="ignore"):
+            if factors:
+                f_vals = to_numpy_columns(factors, self.symbols)(x)
+                for f, fv in zip(factors, f_vals.T):
+                    if not np.all(np.isfinite(fv)):
+                        continue
+                    for v in self.symbols:
+                        if v in f.free_symbols:
+                            continue
+                        vv = cols[v]
+                        add(lambda f=f, v=v: v * f, vv * fv, np.zeros(n))
+                        add(lambda f=f, v=v: v**2 * f, vv**2 * fv, np.zeros(n))
+                        shapes = (_exponentials(v, vv) + _sines(v, vv) + _cosines(v, vv)
+                                  + _sigmoids(v, vv))
+                        for term, value, derivative in shapes:
+                            add(lambda f=f, t=term: t * f, value * fv, derivative * fv)
+            for form in forms:
+                g = sum((sympy.Float(c) * s for c, s in zip(form, self.symbols) if c), sympy.S.Zero)
+                gv = x @ np.asarray(form)
+                atoms = (_exponentials(g, gv) + _sines(g, gv) + _cosines(g, gv)
+                         + _sines(g**2, gv**2) + _cosines(g**2, gv**2) + _form_sigmoids(g, gv))
+                for term, value, derivative in atoms:
+                    add(lambda t=term: t, value, derivative)
+                    for v in self.symbols:
+                        vv = cols[v]
+                        add(lambda t=term, v=v: v * t, vv * value, vv * derivative)
+                        add(lambda t=term, v=v: v**2 * t, vv**2 * value, vv**2 * derivative)
+        self.terms = _Lazy(lambda j: makers[j](), len(makers))
+        self.families = _Lazy(lambda j: _family(self.terms[j]), len(makers))
+        _pack(self, values, derivatives, n)
+
+
+def _form_sigmoids(g, gv):
+    """``1/(1 + exp(-s*g))`` for :data:`SLOPES` ``s`` (centred), derivatives by ``s``."""
+    out = []
+    for slope in SLOPES:
+        value = 1.0 / (1.0 + np.exp(-slope * gv))
+        out.append((1 / (1 + sympy.exp(sympy.Float(-slope) * g)), value, gv * value * (1 - value)))
+    return out
+
+
+def _pieces(terms, symbols):
+    """The non-polynomial factors of ``terms`` (distinct) and the distinct linear forms of
+    two or more variables inside their functions, each as a tuple of coefficients over
+    ``symbols`` scaled so that the first nonzero is 1 (rounded to 3 decimals)."""
+    factors, forms = [], []
+    for t in terms:
+        for f in sympy.Mul.make_args(t.as_coeff_Mul()[1]):
+            if f.free_symbols and not f.is_polynomial(*symbols) and f not in factors:
+                factors.append(f)
+        for fn in t.atoms(sympy.Function):
+            arg = fn.args[0] if fn.args else None
+            if arg is None or len(arg.free_symbols & set(symbols)) < 2:
+                continue
+            form = _linear_form(arg.xreplace({sympy.pi: sympy.Float(np.pi)}), symbols)
+            if form is not None and form not in forms:
+                forms.append(form)
+    return factors, forms
+
+
+def _linear_form(arg, symbols):
+    """``arg``'s coefficients over ``symbols`` scaled to a leading 1, when it is linear in
+    them up to a constant; else None."""
+    try:
+        poly = sympy.Poly(arg, *symbols)
+    except sympy.PolynomialError:
+        return None
+    if poly.total_degree() != 1:
+        return None
+    coefs = []
+    for s in symbols:
+        c = poly.coeff_monomial(s)
+        if not c.is_number:
+            return None
+        coefs.append(float(c))
+    lead = next((c for c in coefs if c != 0.0), 0.0)
+    if lead == 0.0:
+        return None
+    return tuple(round(c / lead, 3) + 0.0 for c in coefs)
 
 
 def _sine_argument(k, g):
@@ -201,7 +340,7 @@ def _compounds(v, vv):
 
 
 def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_removed=3,
-         max_terms=10, tries=2, rounds=3, max_numbers=REFINE_MAX_NUMBERS, grow=True):
+         max_terms=10, tries=2, rounds=3, max_numbers=REFINE_MAX_NUMBERS, grow=True, derived=True):
     """Replace look-alike terms of ``expr`` by single terms of a :class:`TermLibrary`.
 
     Each round screens every way of removing 1 to ``max_removed`` additive terms (the
@@ -238,6 +377,8 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
         max_numbers: a swap is refitted by ``refine`` only when it holds at most this
             many numbers (else its linear refit is judged).
         grow: also screen adding one term to an equation that fits poorly.
+        derived: also screen the terms built from the equation's own factors and linear
+            forms (:class:`DerivedTerms`) beside the library's.
 
     Returns:
         The equation after the kept swaps (``expr`` itself when none is kept).
@@ -263,7 +404,7 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
     current, cur_err = expr, None
     for _ in range(rounds):
         better = _best_swap(current, cur_err, symbols, x, y, library, max_removed, max_terms, tries,
-                            max_numbers, grow and tolerance * var)
+                            max_numbers, grow and tolerance * var, derived=derived)
         if better is None:
             break
         found, cur_err = better
@@ -353,7 +494,7 @@ def _inner_derivatives(terms, symbols, x):
 
 
 def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tries, max_numbers,
-               grow_above):
+               grow_above, derived=True):
     """The refitted swaps of ``expr`` (whose MSE is ``cur_err``, computed when None) as
     ``([(equation, its MSE, number of terms removed), ...], expr's MSE)``, or None.
     Adding a term without removing one is screened too when ``grow_above`` is a number
@@ -371,7 +512,13 @@ def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tr
         with np.errstate(all="ignore"):
             cur_err = _mean_square(to_numpy_columns([expr], symbols)(x)[:, 0] - y)
     n = len(y)
-    lib = library.columns
+    libraries = [library]
+    if derived:
+        extra = DerivedTerms(terms, symbols, x)
+        if len(extra.terms):
+            libraries.append(extra)
+    # Library ``i``'s terms are at ``offsets[i]:offsets[i + 1]`` of the joint screen.
+    offsets = np.cumsum([0] + [len(lib.terms) for lib in libraries])
     found = []
     smallest = 0 if grow_above and cur_err > grow_above else 1
     for size in range(smallest, min(max_removed, len(terms)) + 1):
@@ -379,23 +526,29 @@ def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tr
         for removed in itertools.combinations(range(len(terms)), size):
             kept = [k for k in range(len(terms)) if k not in removed]
             basis = np.column_stack([np.ones(n), t_cols[:, kept], d_cols[:, np.isin(owners, kept)]])
+            q = _orthonormal(basis)
             with np.errstate(all="ignore"):  # a non-finite drop is skipped below
-                drop_base, drop = _screen(_orthonormal(basis), y, library)
+                screens = [_screen(q, y, lib) for lib in libraries]
+            drop_base = screens[0][0]
+            drop = np.concatenate([d for _, d in screens])
             # A size-1 swap within the removed term's own family is a refit, not a swap.
             same = {families[k] for k in removed} if size == 1 else set()
             picked = set()
             for j in np.argsort(-drop):
                 if not np.isfinite(drop[j]) or len(picked) == tries:
                     break
-                if library.families[j] in same or library.families[j] in picked:
+                i = int(np.searchsorted(offsets, j, side="right")) - 1
+                family = libraries[i].families[j - offsets[i]]
+                if family in same or family in picked:
                     continue
-                picked.add(library.families[j])
-                ranked.append((float(drop_base - drop[j]) / n, kept, int(j)))
+                picked.add(family)
+                ranked.append((float(drop_base - drop[j]) / n, kept, i, int(j - offsets[i])))
         # Each (kept terms, family) pair is in ``ranked`` once: families are distinct per
         # removal, and each removal leaves its own kept terms.
         ranked.sort(key=lambda item: item[0])
-        for _, kept, j in ranked[:tries]:
-            refitted = _refitted(terms, t_cols, kept, library.terms[j], lib[:, j], symbols, x, y,
+        for _, kept, i, j in ranked[:tries]:
+            lib = libraries[i]
+            refitted = _refitted(terms, t_cols, kept, lib.terms[j], lib.columns[:, j], symbols, x, y,
                                  max_numbers)
             if refitted is not None:
                 found.append((*refitted, size))

@@ -252,3 +252,64 @@ def test_an_exact_fit_is_not_traded_for_a_simpler_look_alike(monkeypatch, rise, 
     found = sympy.sympify("0.320877*x**4 - 0.943659*x**2 + 0.998163", locals={"x": X})
     read = prune_and_swap(found, [X], x, y)
     assert (far_error(read, truth, [X]) < 1e-4) == kept, read
+
+
+def _derived_case():
+    x = points(2, n=64)
+    terms = [sympy.sympify(t, locals={"x": X, "y": Y})
+             for t in ("1.5*x**2/(exp(7.0*y) + 1)", "-1.3*sin(1.8*pi*x + 0.9*pi*y)", "0.4*x**3")]
+    return x, terms, swap_module.DerivedTerms(terms, [X, Y], x)
+
+
+def test_derived_terms_are_the_equations_factors_times_other_variables_and_its_linear_forms():
+    x, terms, derived = _derived_case()
+    assert derived.columns.shape == (64, len(derived.terms)) == derived.derivatives.shape
+    text = [str(derived.terms[j]) for j in range(len(derived.terms))]
+    # The sigmoid of y times shapes of x (not of y, which it holds); the sine's form
+    # x + 0.5*y in the grid's shapes; nothing from the polynomial x**3.
+    for expected in ("exp(1.5*x)/(exp(7.0*y) + 1)", "x**2/(exp(7.0*y) + 1)",
+                     "sin(1.5*pi*(1.0*x + 0.5*y))", "y**2*cos(0.5*pi*(1.0*x + 0.5*y)**2)",
+                     "1/(exp(-5.0*x - 2.5*y) + 1)"):
+        assert expected in text
+    assert not any("exp(1.0*y)/(exp(7.0*y) + 1)" == t for t in text)
+    rng = np.random.default_rng(0)
+    for j in rng.choice(len(text), size=40, replace=False):
+        term = derived.terms[j]
+        np.testing.assert_allclose(derived.columns[:, j], symbolic.to_numpy_function(term, [X, Y])(x),
+                                   rtol=1e-9, atol=1e-12)
+        assert derived.families[j] == swap_module._family(term)
+
+
+def test_derived_term_derivatives_are_by_the_grid_number():
+    # exp(a*x) times the equation's sigmoid: d/da; sin(k*pi*L): d/dk.
+    x, _, derived = _derived_case()
+    text = [str(derived.terms[j]) for j in range(len(derived.terms))]
+    h = 1e-6
+    for name, number in (("exp(1.5*x)/(exp(7.0*y) + 1)", 1.5), ("sin(1.5*pi*(1.0*x + 0.5*y))", 1.5)):
+        j = text.index(name)
+        term = derived.terms[j]
+        moved = [symbolic.to_numpy_function(
+            term.xreplace({sympy.Float(number): sympy.Float(number + s)}), [X, Y])(x) for s in (h, -h)]
+        np.testing.assert_allclose((moved[0] - moved[1]) / (2 * h), derived.derivatives[:, j],
+                                   rtol=1e-4, atol=1e-6)
+
+
+def test_a_quadratic_imitating_a_factor_of_another_variable_is_swapped_through_derived_terms():
+    # A restart on a held-out law (set seed 5): the network found the sigmoid of y and the
+    # sine's two-variable form, and imitated exp(1.4*x) beside the sigmoid by a quadratic
+    # in x; the fixed library holds no exponential of x times a sigmoid of y.
+    x = points(2)
+    loc = {"x": X, "y": Y}
+    truth = sympy.sympify("-0.9*x**2 + 1.3*sin(pi*(-1.8*x - 0.9*y)) + 1.4*exp(1.4*x)/(exp(6*y) + 1)",
+                          locals=loc)
+    y = symbolic.to_numpy_function(truth, [X, Y])(x)
+    look_alike = symbolic.refine(sympy.sympify(
+        "-0.4313*x**3*y + 0.3467*x**3 - 0.8628*x**2 + 1.514*x**2/(exp(7.015*y) + 1) "
+        "+ 1.945*x/(exp(7.015*y) + 1) - 0.2346*sin(0.5977*pi*y) - 1.306*sin(1.8*pi*x + 0.9007*pi*y) "
+        "+ 0.2316 + 0.918/(exp(7.015*y) + 1)", locals=loc), [X, Y], x, y)
+    library = TermLibrary([X, Y], x)
+    found = prune_and_swap(look_alike, [X, Y], x, y, library=library)
+    assert far_error(found, truth, [X, Y]) < 1e-6
+    plain = symbolic.prune(swap(symbolic.prune(look_alike, [X, Y], x, y), [X, Y], x, y,
+                                library=library, derived=False), [X, Y], x, y)
+    assert far_error(plain, truth, [X, Y]) > 0.02

@@ -61,3 +61,16 @@ def test_prune_adds_a_third_read_out(tmp_path, capsys):
     assert set(law) >= {"polish", "refined", "pruned"}
     assert law["pruned"]["success_rate"] >= law["refined"]["success_rate"] >= 2 / 3
     assert "(polish, refined, pruned)" in capsys.readouterr().out
+
+
+def test_the_swapped_read_out_also_mends_the_structure_miss(tmp_path):
+    # --swap adds run_benchmark's default read-out: the quadratic's terms are swapped for
+    # the law's exponential and linear term, which neither polish reaches.
+    script = load_script("benchmarks/table5_readout.py")
+    source = tmp_path / "table5.json"
+    source.write_text(json.dumps([RESULT]))
+    out = tmp_path / "out.json"
+    assert script.main([str(source), "--swap", "--json", str(out)]) == 0
+    law, = json.loads(out.read_text())["files"][0]["laws"]
+    assert law["refined"]["success_rate"] == 0.5
+    assert law["swapped"]["success_rate"] == 1.0 and law["swapped"]["selected_right"]
