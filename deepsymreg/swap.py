@@ -340,7 +340,7 @@ def _compounds(v, vv):
 
 
 def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_removed=3,
-         max_terms=10, tries=2, rounds=3, max_numbers=REFINE_MAX_NUMBERS, grow=True, derived=True):
+         max_terms=15, tries=2, rounds=5, max_numbers=REFINE_MAX_NUMBERS, grow=True, derived=True):
     """Replace look-alike terms of ``expr`` by single terms of a :class:`TermLibrary`.
 
     Each round screens every way of removing 1 to ``max_removed`` additive terms (the
@@ -519,16 +519,30 @@ def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tr
             libraries.append(extra)
     # Library ``i``'s terms are at ``offsets[i]:offsets[i + 1]`` of the joint screen.
     offsets = np.cumsum([0] + [len(lib.terms) for lib in libraries])
+    # Every basis below is columns of ``full``; its products with each library are
+    # taken once here, and a basis's projections of a library follow from them (the
+    # screen's cost no longer grows with the library for every removal).
+    # ``q_full`` spans them all: a basis is ``q_full @ w`` with ``w`` orthonormal, and its
+    # projections of a library are ``w.T`` times those of ``q_full``.
+    full = np.column_stack([np.ones(n), t_cols, d_cols])
+    q_full = _orthonormal(full)
+    q_full_y = q_full.T @ y
+    with np.errstate(all="ignore"):
+        products = [(q_full.T @ lib._stacked, y @ lib._stacked) for lib in libraries]
     found = []
     smallest = 0 if grow_above and cur_err > grow_above else 1
     for size in range(smallest, min(max_removed, len(terms)) + 1):
         ranked = []
         for removed in itertools.combinations(range(len(terms)), size):
             kept = [k for k in range(len(terms)) if k not in removed]
-            basis = np.column_stack([np.ones(n), t_cols[:, kept], d_cols[:, np.isin(owners, kept)]])
-            q = _orthonormal(basis)
+            columns = np.concatenate([[0], 1 + np.asarray(kept, int),
+                                      1 + len(terms) + np.flatnonzero(np.isin(owners, kept))])
+            w = _orthonormal(q_full.T @ full[:, columns])
+            qy = w.T @ q_full_y
+            r = y - q_full @ (w @ qy)
             with np.errstate(all="ignore"):  # a non-finite drop is skipped below
-                screens = [_screen(q, y, lib) for lib in libraries]
+                screens = [_screen(qy, r, w.T @ product, y_product, lib)
+                           for lib, (product, y_product) in zip(libraries, products)]
             drop_base = screens[0][0]
             drop = np.concatenate([d for _, d in screens])
             # A size-1 swap within the removed term's own family is a refit, not a swap.
@@ -555,26 +569,25 @@ def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tr
     return (found, cur_err) if found else None
 
 
-def _screen(q, y, library):
-    """The linearized screen of every library term against the basis ``q`` (orthonormal
+def _screen(qy, r, along, y_product, library):
+    """The linearized screen of every library term against a basis ``q`` (orthonormal
     columns): the squared residual of ``y`` off ``q``, and by how much each term cuts it
     when added with its derivative column (its inner number moving to first order, by at
     most :data:`_MAX_STEP`; without the derivative where the step would be larger or the
     derivative adds nothing). Terms that the basis already spans get ``-inf``.
 
-    With ``c`` and ``d`` a term's value and derivative columns off the span of ``q``, the
-    inner products are those of the raw columns less their parts along ``q`` (``r`` is
-    orthogonal to ``q`` already): one product ``q.T @ [values, derivatives]``, no
-    projected copy of the library."""
-    r = y - q @ (q.T @ y)
+    ``qy`` is ``q.T @ y``, ``r`` the residual ``y - q @ qy``, ``along`` is
+    ``q.T @ library._stacked`` and ``y_product`` ``y @ library._stacked``. With ``c`` and
+    ``d`` a term's value and derivative columns off the span of ``q``, the inner products
+    are those of the raw columns less their parts along ``q``: no projected copy of the
+    library."""
     lib_norm, der_norm, cross = library._gram
-    along = q.T @ library._stacked
     n_terms = lib_norm.size
     a, b = along[:, :n_terms], along[:, n_terms:]
     cc = lib_norm - np.einsum("ij,ij->j", a, a)
     dd = np.maximum(der_norm - np.einsum("ij,ij->j", b, b), 0.0)
     cd = cross - np.einsum("ij,ij->j", a, b)
-    rc, rd = np.split(r @ library._stacked, 2)
+    rc, rd = np.split(y_product - qy @ along, 2)
     ok = cc > 1e-10 * np.maximum(lib_norm, 1e-30)
     cc = np.where(ok, cc, 1.0)
     det = cc * dd - cd**2

@@ -313,3 +313,48 @@ def test_a_quadratic_imitating_a_factor_of_another_variable_is_swapped_through_d
     plain = symbolic.prune(swap(symbolic.prune(look_alike, [X, Y], x, y), [X, Y], x, y,
                                 library=library, derived=False), [X, Y], x, y)
     assert far_error(plain, truth, [X, Y]) > 0.02
+
+
+def test_a_long_equation_is_swapped_up_to_max_terms():
+    # Eleven additive terms, two of them a sine look-alike of -0.7*x**3: swapped at the
+    # default max_terms (15), returned unchanged at 10.
+    x = points(2)
+    loc = {"x": X, "y": Y}
+    rest = ("0.5*y + 0.4*x*y + 0.5*y**2 + 0.4*x**2*y + 0.2*y**3 + 0.3*x*y**2 + 0.6*x**2*y**2 "
+            "+ 0.3*y**4 + 0.25*x*y**3")
+    truth = sympy.sympify(f"-0.7*x**3 + {rest}", locals=loc)
+    y = symbolic.to_numpy_function(truth, [X, Y])(x)
+    look_alike = symbolic.refine(sympy.sympify(f"-4.5*x + 4.54*sin(0.316*pi*x) + {rest}", locals=loc),
+                                 [X, Y], x, y)
+    assert len(sympy.Add.make_args(look_alike)) == 11
+    library = TermLibrary([X, Y], x)
+    assert far_error(swap(look_alike, [X, Y], x, y, library=library), truth, [X, Y]) < 1e-6
+    assert swap(look_alike, [X, Y], x, y, library=library, max_terms=10) is look_alike
+
+
+def test_the_screen_through_a_spanning_basis_is_the_least_squares_cut(monkeypatch):
+    # As _best_swap calls it: a basis (some of the equation's columns) expressed in the
+    # orthonormal span of all of them. With the inner number held still (_MAX_STEP 0),
+    # a term's screened drop is exactly how much adding it cuts the least-squares residual.
+    monkeypatch.setattr(swap_module, "_MAX_STEP", 0.0)
+    rng = np.random.default_rng(3)
+    x = points(2, n=128)
+    library = TermLibrary([X, Y], x, compounds=False)
+    full = np.column_stack([np.ones(128), np.sin(2 * x[:, 0]), x[:, 1] ** 3, np.exp(x[:, 0]),
+                            np.sin(2 * x[:, 0]) + 1e-3 * x[:, 1]])
+    y = full @ [0.3, 1.0, -0.5, 0.7, 0.2] + 0.1 * rng.normal(size=128)
+    q_full = swap_module._orthonormal(full)
+    columns = np.array([0, 1, 2])
+    w = swap_module._orthonormal(q_full.T @ full[:, columns])
+    qy = w.T @ (q_full.T @ y)
+    r = y - q_full @ (w @ qy)
+    base, drop = swap_module._screen(qy, r, w.T @ (q_full.T @ library._stacked),
+                                     y @ library._stacked, library)
+
+    def residual(a):
+        return float(np.sum((y - a @ np.linalg.lstsq(a, y, rcond=None)[0]) ** 2))
+
+    assert base == pytest.approx(residual(full[:, columns]), rel=1e-10)
+    for j in rng.choice(len(library.terms), size=25, replace=False):
+        cut = base - residual(np.column_stack([full[:, columns], library.columns[:, j]]))
+        assert drop[j] == pytest.approx(cut, rel=1e-6, abs=1e-9 * base)
