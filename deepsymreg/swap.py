@@ -341,10 +341,12 @@ def _compounds(v, vv):
 
 def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_removed=3,
          max_terms=15, tries=2, rounds=5, max_numbers=REFINE_MAX_NUMBERS, grow=True, derived=True):
-    """Replace look-alike terms of ``expr`` by single terms of a :class:`TermLibrary`.
+    """Replace look-alike terms of ``expr`` by single terms of a :class:`TermLibrary` or
+    of the equation's own :class:`DerivedTerms`.
 
     Each round screens every way of removing 1 to ``max_removed`` additive terms (the
-    constant stays) and adding one library term by a linearized least-squares refit on
+    constant stays) and adding one library term (with ``derived``, also one of the
+    terms built from the current equation's factors and linear forms) by a linearized least-squares refit on
     ``(x, y)``: the outer coefficients of the kept terms and the new one, and the inner
     numbers to first order (derivative columns: one Gauss-Newton step), those of the kept
     terms and one of the new term's (by at most about the library's grid spacing), so
