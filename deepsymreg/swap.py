@@ -7,12 +7,13 @@ outside them. :func:`swap` searches the equation's neighbourhood: one, two or th
 additive terms replaced by a single term of :class:`TermLibrary` (the network's primitive
 shapes: powers, ``exp``, ``sin`` and ``cos``, sigmoids, their products with a variable,
 its square or a product of two variables, and two shapes of one variable together, such
-as ``exp(-0.8*x)*sin(0.6*pi*x)`` or ``exp(-0.7*sin(1.7*pi*x))``) or of :class:`DerivedTerms`
-(the equation's own factors times shapes of another variable, and shapes of its own
-two-variable linear forms), or a term added to an equation that fits poorly; screened by a linearized least squares refit and the most
-promising refitted with every number free (:func:`deepsymreg.symbolic.refine`). A swap is
-kept when the equation gets simpler at the same training error, or much more accurate at
-about the same size.
+as ``exp(-0.8*x)*sin(0.6*pi*x)`` or ``exp(-0.7*sin(1.7*pi*x))``) or of
+:class:`DerivedTerms` (the equation's own factors times shapes of another variable, and
+shapes of its own two-variable linear forms), or a term added to an equation that fits
+poorly; screened by a linearized least squares refit and the most promising refitted
+with every number free (:func:`deepsymreg.symbolic.refine`). A swap is kept when the
+equation gets simpler at the same training error, or much more accurate at about the
+same size.
 """
 
 from __future__ import annotations
