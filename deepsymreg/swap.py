@@ -183,7 +183,8 @@ class DerivedTerms:
       :data:`SLOPES`), alone and times each variable and its square.
 
     Each with its derivative by its one grid number, as the library's. ``terms`` and
-    ``families`` are built on first access.
+    ``families`` are built on first access (the products and their families are SymPy
+    work that only the few refitted candidates need).
     """
 
     def __init__(self, terms, symbols, x):
@@ -203,6 +204,7 @@ class DerivedTerms:
         with np.errstate(all="ignore"):
             if factors:
                 f_vals = to_numpy_columns(factors, self.symbols)(x)
+                shapes = {}  # each variable's shapes, built once for all the factors
                 for f, fv in zip(factors, f_vals.T):
                     if not np.all(np.isfinite(fv)):
                         continue
@@ -212,9 +214,10 @@ class DerivedTerms:
                         vv = cols[v]
                         add(lambda f=f, v=v: v * f, vv * fv, np.zeros(n))
                         add(lambda f=f, v=v: v**2 * f, vv**2 * fv, np.zeros(n))
-                        shapes = (_exponentials(v, vv) + _sines(v, vv) + _cosines(v, vv)
-                                  + _sigmoids(v, vv))
-                        for term, value, derivative in shapes:
+                        if v not in shapes:
+                            shapes[v] = (_exponentials(v, vv) + _sines(v, vv) + _cosines(v, vv)
+                                         + _sigmoids(v, vv))
+                        for term, value, derivative in shapes[v]:
                             add(lambda f=f, t=term: t * f, value * fv, derivative * fv)
             for form in forms:
                 g = sum((sympy.Float(c) * s for c, s in zip(form, self.symbols) if c), sympy.S.Zero)
@@ -347,8 +350,8 @@ def swap(expr, symbols, x, y, library=None, tolerance=1e-4, gain=0.1, max_remove
 
     Each round screens every way of removing 1 to ``max_removed`` additive terms (the
     constant stays) and adding one library term (with ``derived``, also one of the
-    terms built from the current equation's factors and linear forms) by a linearized least-squares refit on
-    ``(x, y)``: the outer coefficients of the kept terms and the new one, and the inner
+    terms built from the current equation's factors and linear forms) by a linearized
+    least-squares refit on ``(x, y)``: the outer coefficients of the kept terms and the new one, and the inner
     numbers to first order (derivative columns: one Gauss-Newton step), those of the kept
     terms and one of the new term's (by at most about the library's grid spacing), so
     that ``-0.45*y - 0.71*sin(1.91*pi*y)`` can show that ``y**3`` fits once the sine's
@@ -522,11 +525,9 @@ def _best_swap(expr, cur_err, symbols, x, y, library, max_removed, max_terms, tr
             libraries.append(extra)
     # Library ``i``'s terms are at ``offsets[i]:offsets[i + 1]`` of the joint screen.
     offsets = np.cumsum([0] + [len(lib.terms) for lib in libraries])
-    # Every basis below is columns of ``full``; its products with each library are
-    # taken once here, and a basis's projections of a library follow from them (the
-    # screen's cost no longer grows with the library for every removal).
-    # ``q_full`` spans them all: a basis is ``q_full @ w`` with ``w`` orthonormal, and its
-    # projections of a library are ``w.T`` times those of ``q_full``.
+    # Every basis below is columns of ``full``, whose span ``q_full`` projects each library
+    # once here: a basis is ``q_full @ w`` with ``w`` orthonormal, so its projections of a
+    # library are ``w.T`` times those of ``q_full`` (no product with the library per removal).
     full = np.column_stack([np.ones(n), t_cols, d_cols])
     q_full = _orthonormal(full)
     q_full_y = q_full.T @ y
